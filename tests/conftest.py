@@ -1,0 +1,77 @@
+"""Fixtures: the real app on a real port, and real Socket.IO clients."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from tests.peers import Peer
+from watchparty.app import create_app
+from watchparty.settings import Settings
+
+ServerFactory = Callable[..., Awaitable[TestServer]]
+PeerFactory = Callable[..., Awaitable[Peer]]
+
+
+@pytest.fixture
+def settings(tmp_path: Any) -> Settings:
+    return Settings(host="127.0.0.1", port=0, data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+async def start_server(
+    aiohttp_server: Callable[[web.Application], Awaitable[TestServer]], settings: Settings
+) -> ServerFactory:
+    """Start the real app on a free loopback port; settings may be overridden per call."""
+
+    async def start(**overrides: Any) -> TestServer:
+        values = {**settings.__dict__, **overrides}
+        return await aiohttp_server(create_app(Settings(**values)))
+
+    return start
+
+
+@pytest.fixture
+async def server(start_server: ServerFactory) -> TestServer:
+    return await start_server()
+
+
+@pytest.fixture
+def base_url(server: TestServer) -> str:
+    return str(server.make_url("")).rstrip("/")
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+async def room_id(http: aiohttp.ClientSession, base_url: str) -> str:
+    async with http.post(f"{base_url}/api/rooms", json={}) as response:
+        assert response.status == 201
+        body = await response.json()
+    return str(body["id"])
+
+
+@pytest.fixture
+async def join(base_url: str, room_id: str) -> AsyncIterator[PeerFactory]:
+    """Connect a named peer to the room (or to another room/URL when given)."""
+    peers: list[Peer] = []
+
+    async def connect(name: str, **kwargs: Any) -> Peer:
+        peer = Peer(name)
+        peers.append(peer)
+        auth = kwargs.pop("auth", {"room": kwargs.pop("room", room_id), "name": name})
+        await peer.connect(kwargs.pop("url", base_url), auth, **kwargs)
+        return peer
+
+    yield connect
+    for peer in peers:
+        await peer.close()

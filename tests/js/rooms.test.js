@@ -1,0 +1,114 @@
+// The core room scenario, driven by the official npm socket.io-client (v4) in Node.
+// Run by tests/test_js_client.py, which starts the server and sets WATCHPARTY_URL.
+"use strict";
+const { test } = require("node:test");
+const assert = require("node:assert/strict");
+const { io } = require("socket.io-client");
+
+const URL = process.env.WATCHPARTY_URL;
+if (!URL) throw new Error("set WATCHPARTY_URL to a running watchparty server");
+
+async function createRoom() {
+  const res = await fetch(`${URL}/api/rooms`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+  assert.equal(res.status, 201);
+  return (await res.json()).id;
+}
+
+// Connects and resolves with the socket and its join snapshot; records every event.
+function join(room, name, transports = ["websocket"]) {
+  return new Promise((resolve, reject) => {
+    const socket = io(`${URL}/rooms`, { auth: { room, name }, transports, forceNew: true, reconnection: false });
+    socket.received = [];
+    socket.onAny((event, data) => socket.received.push([event, data]));
+    socket.once("ROOM_STATE", (snapshot) => resolve({ socket, snapshot }));
+    socket.once("connect_error", reject);
+  });
+}
+const next = (socket, event) => new Promise((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error(`no ${event} within 5 s`)), 5000);
+  socket.once(event, (data) => { clearTimeout(timer); resolve(data); });
+});
+const call = (socket, event, payload) => socket.timeout(5000).emitWithAck(event, payload);
+
+test("two clients share a room: snapshot, members, every command", async () => {
+  const room = await createRoom();
+  const { socket: ann, snapshot } = await join(room, "ann");
+  assert.equal(snapshot.state.room, room);
+  assert.equal(snapshot.state.version, 0);
+  assert.deepEqual(snapshot.members.map((m) => m.name), ["ann"]);
+
+  const annSeesMembers = next(ann, "MEMBERS");
+  const { socket: bob, snapshot: bobSnap } = await join(room, "bob", ["polling", "websocket"]);
+  assert.deepEqual(bobSnap.members.map((m) => m.name), ["ann", "bob"]);
+  assert.deepEqual((await annSeesMembers).members.map((m) => m.name), ["ann", "bob"]);
+
+  const script = [
+    ["CHANGE_VIDEO", { video_id: "dQw4w9WgXcQ" }],
+    ["PLAY", {}],
+    ["SEEK", { timestamp: 30 }],
+    ["PAUSE", {}],
+    ["UPDATE_QUEUE", { queue: [{ video_id: "next", title: "Next" }] }],
+  ];
+  let version = 0;
+  for (const [event, payload] of script) {
+    const heard = next(bob, event);
+    const ack = await call(ann, event, payload);
+    assert.equal(ack.ok, true, JSON.stringify(ack));
+    assert.equal(ack.state.version, ++version);
+    const message = await heard;
+    assert.deepEqual(message.state, ack.state);
+    assert.equal(message.by, "ann");
+  }
+  const last = (await call(bob, "TIME", { client_time: 1.5 }));
+  assert.equal(last.ok, true);
+  assert.equal(last.client_time, 1.5);
+  assert.ok(Math.abs(last.server_time - Date.now() / 1000) < 5);
+
+  const annLeaves = next(bob, "MEMBERS");
+  ann.close();
+  assert.deepEqual((await annLeaves).members.map((m) => m.name), ["bob"]);
+  bob.close();
+});
+
+test("a stale version loses and both clients end in one state", async () => {
+  const room = await createRoom();
+  const { socket: ann } = await join(room, "ann");
+  const { socket: bob } = await join(room, "bob");
+  const base = (await call(ann, "CHANGE_VIDEO", { video_id: "v" })).state.version;
+  const [a, b] = await Promise.all([call(ann, "PLAY", { version: base }), call(bob, "PAUSE", { version: base })]);
+  const winner = a.ok ? a : b, loser = a.ok ? b : a;
+  assert.equal(winner.ok, true);
+  assert.equal(loser.ok, false);
+  assert.equal(loser.error.code, "stale_version");
+  assert.deepEqual(loser.state, winner.state);
+  const res = await fetch(`${URL}/api/rooms/${room}`);
+  assert.deepEqual((await res.json()).state, winner.state);
+  ann.close(); bob.close();
+});
+
+test("bad input is refused through the ack and changes nothing", async () => {
+  const room = await createRoom();
+  const { socket: ann } = await join(room, "ann");
+  for (const [event, payload, code] of [
+    ["SEEK", { timestamp: -1 }, "invalid_payload"],
+    ["SEEK", { timestamp: "1" }, "invalid_payload"],
+    ["CHANGE_VIDEO", {}, "invalid_payload"],
+    ["UPDATE_QUEUE", { queue: "all of them" }, "invalid_payload"],
+    ["EXPLODE", {}, "unknown_event"],
+  ]) {
+    const ack = await call(ann, event, payload);
+    assert.equal(ack.ok, false);
+    assert.equal(ack.error.code, code);
+  }
+  const res = await fetch(`${URL}/api/rooms/${room}`);
+  assert.equal((await res.json()).state.version, 0);
+  ann.close();
+});
+
+test("an unknown room refuses the connection with a reason", async () => {
+  await assert.rejects(join("no-such-room", "ann"), (err) => {
+    assert.equal(err.message, "room not found");
+    assert.equal(err.data.code, "room_not_found");
+    return true;
+  });
+});

@@ -1,0 +1,63 @@
+"""A real python-socketio client in a room, recording every event it receives."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import socketio
+
+NAMESPACE = "/rooms"
+
+
+class Peer:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.client = socketio.AsyncClient(reconnection=False)
+        self.events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self.refusal: dict[str, Any] | None = None
+        self.disconnected = asyncio.Event()
+        self.client.on("*", self._record, namespace=NAMESPACE)
+        self.client.on("connect_error", self._refused, namespace=NAMESPACE)
+        self.client.on("disconnect", self._disconnected, namespace=NAMESPACE)
+
+    async def _record(self, event: str, data: Any) -> None:
+        await self.events.put((event, data))
+
+    async def _refused(self, data: Any) -> None:
+        self.refusal = data
+
+    async def _disconnected(self, reason: Any = None) -> None:
+        self.disconnected.set()
+
+    async def connect(self, base_url: str, auth: Any, transport: str = "websocket") -> None:
+        await self.client.connect(
+            base_url,
+            namespaces=[NAMESPACE],
+            auth=auth,
+            transports=[transport],
+            wait_timeout=5,
+        )
+
+    async def call(self, event: str, payload: Any = None) -> Any:
+        if payload is None:
+            return await self.client.call(event, namespace=NAMESPACE, timeout=5)
+        return await self.client.call(event, payload, namespace=NAMESPACE, timeout=5)
+
+    async def next(self, event: str) -> Any:
+        """The next ``event`` received within 5 s (earlier events of other names are dropped)."""
+        async with asyncio.timeout(5):
+            while True:
+                name, data = await self.events.get()
+                if name == event:
+                    return data
+
+    def drain(self) -> list[tuple[str, Any]]:
+        items = []
+        while not self.events.empty():
+            items.append(self.events.get_nowait())
+        return items
+
+    async def close(self) -> None:
+        if self.client.connected:
+            await self.client.disconnect()

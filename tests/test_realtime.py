@@ -1,0 +1,297 @@
+"""The ``/rooms`` namespace over real websockets, with python-socketio's ``AsyncClient``."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from tests.conftest import PeerFactory
+from tests.peers import Peer
+from watchparty.app import create_app
+from watchparty.settings import Settings
+
+
+async def room_state(http: aiohttp.ClientSession, base_url: str, room_id: str) -> Any:
+    async with http.get(f"{base_url}/api/rooms/{room_id}") as response:
+        return (await response.json())["state"]
+
+
+async def test_join_snapshot_and_members(join: PeerFactory, room_id: str) -> None:
+    ann = await join("ann")
+    snapshot = await ann.next("ROOM_STATE")
+    assert snapshot["state"]["room"] == room_id
+    assert snapshot["state"]["version"] == 0
+    assert [m["name"] for m in snapshot["members"]] == ["ann"]
+    assert abs(snapshot["server_time"] - time.time()) < 5
+
+    bob = await join("bob")
+    bob_snapshot = await bob.next("ROOM_STATE")
+    assert [m["name"] for m in bob_snapshot["members"]] == ["ann", "bob"]
+    assert [m["name"] for m in (await ann.next("MEMBERS"))["members"]] == ["ann", "bob"]
+
+    await bob.close()
+    assert [m["name"] for m in (await ann.next("MEMBERS"))["members"]] == ["ann"]
+
+
+async def test_every_command_is_acked_and_broadcast_to_the_others(join: PeerFactory) -> None:
+    ann, bob = await join("ann"), await join("bob")
+    await ann.next("ROOM_STATE")
+    await bob.next("ROOM_STATE")
+
+    script: list[tuple[str, dict[str, Any]]] = [
+        ("CHANGE_VIDEO", {"video_id": "dQw4w9WgXcQ"}),
+        ("PLAY", {}),
+        ("SEEK", {"timestamp": 42.5}),
+        ("PAUSE", {}),
+        ("UPDATE_QUEUE", {"queue": [{"video_id": "abc", "title": "Next up"}, {"video_id": "def"}]}),
+    ]
+    for version, (event, payload) in enumerate(script, start=1):
+        ack = await ann.call(event, payload)
+        assert ack["ok"] is True, ack
+        assert ack["state"]["version"] == version
+        message = await bob.next(event)
+        assert message["state"] == ack["state"]
+        assert message["by"] == "ann"
+        assert isinstance(message["server_time"], float)
+
+    final = ack["state"]
+    assert final["video_id"] == "dQw4w9WgXcQ"
+    assert final["playing"] is False
+    assert 42.5 <= final["position"] < 44
+    assert [(i["video_id"], i["title"]) for i in final["queue"]] == [
+        ("abc", "Next up"),
+        ("def", None),
+    ]
+    assert all(i["id"] for i in final["queue"])
+    # The sender gets its answer through the ack, never as a broadcast echo.
+    await asyncio.sleep(0.1)
+    assert [name for name, _ in ann.drain() if name in dict(script)] == []
+
+
+async def test_play_without_a_video_is_refused(join: PeerFactory) -> None:
+    ann = await join("ann")
+    ack = await ann.call("PLAY", {})
+    assert ack == {
+        "ok": False,
+        "error": {"code": "no_video", "message": "choose a video before pressing play"},
+    }
+
+
+async def test_time_ping(join: PeerFactory) -> None:
+    ann = await join("ann")
+    before = time.time()
+    ack = await ann.call("TIME", {"client_time": 123.25})
+    assert ack["ok"] is True
+    assert ack["client_time"] == 123.25
+    assert before <= ack["server_time"] <= time.time()
+    assert (await ann.call("TIME", {"client_time": "now"}))["error"]["code"] == "invalid_payload"
+
+
+async def test_stale_version_race_ends_in_one_state(
+    join: PeerFactory, http: aiohttp.ClientSession, base_url: str, room_id: str
+) -> None:
+    ann, bob = await join("ann"), await join("bob")
+    base = (await ann.call("CHANGE_VIDEO", {"video_id": "v"}))["state"]["version"]
+    await bob.next("CHANGE_VIDEO")
+    ack_a, ack_b = await asyncio.gather(
+        ann.call("PLAY", {"version": base}), bob.call("PAUSE", {"version": base})
+    )
+    winners = [ack for ack in (ack_a, ack_b) if ack["ok"]]
+    losers = [ack for ack in (ack_a, ack_b) if not ack["ok"]]
+    assert len(winners) == 1
+    assert len(losers) == 1
+    assert losers[0]["error"]["code"] == "stale_version"
+    # The loser is told the state it lost to, and that is the room's state for everyone.
+    assert losers[0]["state"] == winners[0]["state"]
+    assert await room_state(http, base_url, room_id) == winners[0]["state"]
+    winner, loser = (ann, bob) if ack_a["ok"] else (bob, ann)
+    event = "PLAY" if winner is ann else "PAUSE"
+    assert (await loser.next(event))["state"] == winners[0]["state"]
+
+
+async def test_concurrent_commands_reach_everyone_in_version_order(
+    join: PeerFactory, http: aiohttp.ClientSession, base_url: str, room_id: str
+) -> None:
+    senders = [await join(f"s{i}") for i in range(3)]
+    watcher = await join("watcher")
+    await watcher.next("ROOM_STATE")
+    calls = [
+        s.call("SEEK", {"timestamp": float(i * 10 + k)})
+        for k in range(20)
+        for i, s in enumerate(senders)
+    ]
+    acks = await asyncio.gather(*calls)
+    assert all(ack["ok"] for ack in acks)
+    assert sorted(ack["state"]["version"] for ack in acks) == list(range(1, 61))
+
+    seen: list[int] = []
+    async with asyncio.timeout(5):
+        while len(seen) < 60:
+            name, data = await watcher.events.get()
+            if name == "SEEK":
+                seen.append(data["state"]["version"])
+    assert seen == list(range(1, 61))
+    final = await room_state(http, base_url, room_id)
+    assert final["version"] == 60
+    last = max(acks, key=lambda ack: ack["state"]["version"])
+    assert final == last["state"]
+
+
+@pytest.mark.parametrize(
+    ("event", "args", "code"),
+    [
+        ("SEEK", ({"timestamp": -5},), "invalid_payload"),
+        ("SEEK", ({"timestamp": "10"},), "invalid_payload"),
+        ("SEEK", ({},), "invalid_payload"),
+        ("SEEK", ([1, 2],), "invalid_payload"),
+        ("SEEK", ("ten",), "invalid_payload"),
+        ("SEEK", ({"timestamp": 1}, {"timestamp": 2}), "invalid_payload"),
+        ("CHANGE_VIDEO", ({"video_id": ""},), "invalid_payload"),
+        ("CHANGE_VIDEO", ({"video_id": "x" * 5000},), "invalid_payload"),
+        ("UPDATE_QUEUE", ({"queue": [{"video_id": "a"}] * 201},), "invalid_payload"),
+        ("UPDATE_QUEUE", ({"queue": [{"video_id": "a", "title": 5}]},), "invalid_payload"),
+        ("PLAY", ({"version": "latest"},), "invalid_payload"),
+        ("FORMAT_DISK", ({},), "unknown_event"),
+        ("connect_me", ({},), "unknown_event"),
+    ],
+)
+async def test_bad_input_is_rejected_and_changes_nothing(
+    join: PeerFactory,
+    http: aiohttp.ClientSession,
+    base_url: str,
+    room_id: str,
+    event: str,
+    args: tuple[Any, ...],
+    code: str,
+) -> None:
+    ann, bob = await join("ann"), await join("bob")
+    await ann.call("UPDATE_QUEUE", {"queue": [{"video_id": "keep"}]})
+    before = await room_state(http, base_url, room_id)
+    data = args[0] if len(args) == 1 else args  # a tuple goes out as several arguments
+    ack = await ann.client.call(event, data, namespace="/rooms", timeout=5)
+    assert ack["ok"] is False
+    assert ack["error"]["code"] == code
+    assert ack["error"]["message"]
+    assert await room_state(http, base_url, room_id) == before
+    # The connection is still good and the room still works.
+    assert (await ann.call("SEEK", {"timestamp": 1}))["ok"] is True
+    assert (await bob.next("SEEK"))["state"]["version"] == before["version"] + 1
+
+
+async def test_event_without_ack_is_harmless(join: PeerFactory) -> None:
+    ann = await join("ann")
+    await ann.client.emit("SEEK", {"timestamp": "bad"}, namespace="/rooms")
+    await ann.client.emit("NOPE", namespace="/rooms")
+    await ann.client.emit("SEEK", {"timestamp": 7}, namespace="/rooms")
+    await asyncio.sleep(0.1)
+    assert (await ann.call("PAUSE", {}))["state"]["version"] == 2
+
+
+@pytest.mark.parametrize(
+    ("auth", "code"),
+    [
+        (None, "invalid_auth"),
+        ("room", "invalid_auth"),
+        ({"name": "ann"}, "invalid_auth"),
+        ({"room": "ROOM", "name": ""}, "invalid_auth"),
+        ({"room": "ROOM", "name": "x" * 41}, "invalid_auth"),
+        ({"room": "ROOM", "name": "a\u202eb"}, "invalid_auth"),
+        ({"room": "ROOM", "name": "ann", "admin": True}, "invalid_auth"),
+        ({"room": "ROOM", "name": "ann", "member_token": "forged"}, "invalid_member_token"),
+        ({"room": "no-such-room", "name": "ann"}, "room_not_found"),
+    ],
+)
+async def test_bad_auth_is_refused_with_a_clear_reason(
+    base_url: str, room_id: str, auth: Any, code: str
+) -> None:
+    if isinstance(auth, dict) and auth.get("room") == "ROOM":
+        auth = {**auth, "room": room_id}
+    peer = Peer("x")
+    with pytest.raises(Exception, match="failed to connect"):
+        await peer.connect(base_url, auth)
+    assert peer.refusal is not None
+    assert peer.refusal["data"]["code"] == code
+    assert peer.refusal["message"]
+
+
+async def test_room_member_limit(
+    start_server: Callable[..., Awaitable[TestServer]],
+    http: aiohttp.ClientSession,
+) -> None:
+    server = await start_server(max_members_per_room=2)
+    url = str(server.make_url("")).rstrip("/")
+    async with http.post(f"{url}/api/rooms") as response:
+        room = (await response.json())["id"]
+    peers = [Peer(f"p{i}") for i in range(3)]
+    try:
+        for peer in peers[:2]:
+            await peer.connect(url, {"room": room, "name": peer.name})
+        with pytest.raises(Exception, match="failed to connect"):
+            await peers[2].connect(url, {"room": room, "name": "p2"})
+        assert peers[2].refusal is not None
+        assert peers[2].refusal["data"]["code"] == "room_full"
+    finally:
+        for peer in peers:
+            await peer.close()
+
+
+async def test_long_polling_clients_share_the_room(join: PeerFactory) -> None:
+    ann = await join("ann", transport="polling")
+    bob = await join("bob")
+    await ann.next("ROOM_STATE")
+    ack = await bob.call("CHANGE_VIDEO", {"video_id": "poll"})
+    assert (await ann.next("CHANGE_VIDEO"))["state"] == ack["state"]
+    assert (await ann.call("SEEK", {"timestamp": 3}))["ok"] is True
+
+
+async def test_rooms_are_isolated(
+    join: PeerFactory, http: aiohttp.ClientSession, base_url: str
+) -> None:
+    async with http.post(f"{base_url}/api/rooms") as response:
+        other = (await response.json())["id"]
+    ann = await join("ann")
+    zed = await join("zed", room=other)
+    await ann.call("CHANGE_VIDEO", {"video_id": "only-here"})
+    await asyncio.sleep(0.1)
+    assert [name for name, _ in zed.drain()] == ["ROOM_STATE"]
+    assert (await room_state(http, base_url, other))["video_id"] is None
+
+
+async def test_a_failing_handler_answers_and_the_room_keeps_working(
+    aiohttp_server: Callable[[web.Application], Awaitable[TestServer]],
+    settings: Settings,
+    http: aiohttp.ClientSession,
+) -> None:
+    broken = {"now": False}
+
+    def clock() -> float:
+        if broken["now"]:
+            raise RuntimeError("clock failure")
+        return time.time()
+
+    server = await aiohttp_server(create_app(settings, clock=clock))
+    url = str(server.make_url("")).rstrip("/")
+    async with http.post(f"{url}/api/rooms") as response:
+        room = (await response.json())["id"]
+    peer = Peer("ann")
+    try:
+        await peer.connect(url, {"room": room, "name": "ann"})
+        broken["now"] = True
+        ack = await peer.call("SEEK", {"timestamp": 5})
+        assert ack == {
+            "ok": False,
+            "error": {"code": "internal_error", "message": "the server could not handle this"},
+        }
+        broken["now"] = False
+        ack = await peer.call("SEEK", {"timestamp": 6})
+        assert ack["ok"] is True
+        assert ack["state"]["version"] == 1
+    finally:
+        await peer.close()

@@ -1,0 +1,53 @@
+"""Settings: defaults, parsing, and clear failures for malformed values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from watchparty.settings import Settings, SettingsError
+
+
+def test_defaults() -> None:
+    settings = Settings.from_env({})
+    assert settings.port == 8080
+    assert settings.host == "0.0.0.0"
+    assert settings.cors_origins == ()
+    assert settings.data_dir == Path("watchparty-data")
+
+
+def test_values_are_read() -> None:
+    settings = Settings.from_env(
+        {
+            "PORT": "5001",
+            "CORS_ORIGINS": "https://a.example, http://localhost:3000/",
+            "LOG_LEVEL": "debug",
+            "WATCHPARTY_MAX_ROOMS": "7",
+            "WATCHPARTY_DATA_DIR": "/tmp/wp",
+        }
+    )
+    assert settings.port == 5001
+    assert settings.cors_origins == ("https://a.example", "http://localhost:3000")
+    assert settings.log_level == "DEBUG"
+    assert settings.max_rooms == 7
+    assert settings.data_dir == Path("/tmp/wp")
+
+
+def test_blank_values_mean_default() -> None:
+    assert Settings.from_env({"PORT": "  "}).port == 8080
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"PORT": "eighty"}, "PORT must be a whole number"),
+        ({"PORT": "70000"}, "PORT must be between 0 and 65535"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL must be one of"),
+        ({"WATCHPARTY_MAX_ROOMS": "0"}, "WATCHPARTY_MAX_ROOMS must be at least 1"),
+        ({"CORS_ORIGINS": "example.com"}, "CORS_ORIGINS entries must be"),
+    ],
+)
+def test_malformed_values_fail_naming_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(env)

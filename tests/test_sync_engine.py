@@ -1,0 +1,237 @@
+"""``apply``: unit tests of each command, and property tests of the invariants."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from watchparty.sync import (
+    Accepted,
+    ChangeVideo,
+    Command,
+    Pause,
+    Play,
+    QueueItemIn,
+    Rejection,
+    RoomState,
+    Seek,
+    UpdateQueue,
+    apply,
+    current_position,
+    new_room,
+    parse_command,
+)
+from watchparty.sync.limits import MAX_POSITION_SECONDS
+
+T0 = 1_000.0
+
+
+def accepted(result: Accepted | Rejection) -> RoomState:
+    assert isinstance(result, Accepted), result
+    return result.state
+
+
+def with_video(now: float = T0) -> RoomState:
+    return accepted(apply(new_room("r", now), ChangeVideo(video_id="v1"), now))
+
+
+def test_new_room_is_empty_and_paused() -> None:
+    state = new_room("r", T0)
+    assert (state.version, state.video_id, state.playing, state.position, state.queue) == (
+        0,
+        None,
+        False,
+        0.0,
+        (),
+    )
+
+
+def test_play_needs_a_video() -> None:
+    assert apply(new_room("r", T0), Play(), T0) == Rejection(
+        "no_video", "choose a video before pressing play"
+    )
+
+
+def test_position_is_derived_from_the_clock_while_playing() -> None:
+    state = accepted(apply(with_video(), Play(), T0))
+    assert current_position(state, T0 + 7.5) == 7.5
+    paused = accepted(apply(state, Pause(), T0 + 10))
+    assert paused.position == 10.0
+    assert not paused.playing
+    assert current_position(paused, T0 + 100) == 10.0
+
+
+def test_play_and_pause_are_idempotent_in_position() -> None:
+    playing = accepted(apply(with_video(), Play(), T0))
+    again = accepted(apply(playing, Play(), T0 + 4))
+    assert again.playing
+    assert again.position == 4.0
+    assert again.updated_at == T0 + 4
+    assert current_position(again, T0 + 6) == 6.0
+
+
+def test_seek_keeps_play_state() -> None:
+    playing = accepted(apply(with_video(), Play(), T0))
+    seeked = accepted(apply(playing, Seek(timestamp=90), T0 + 1))
+    assert seeked.playing
+    assert current_position(seeked, T0 + 3) == 92.0
+
+
+def test_change_video_starts_from_zero() -> None:
+    state = accepted(apply(with_video(), Seek(timestamp=50), T0))
+    changed = accepted(apply(state, ChangeVideo(video_id="v2"), T0 + 1))
+    assert (changed.video_id, changed.position) == ("v2", 0.0)
+
+
+def test_every_accepted_command_bumps_the_version_by_one() -> None:
+    state = new_room("r", T0)
+    commands: list[Command] = [
+        ChangeVideo(video_id="a"),
+        Play(),
+        Seek(timestamp=3),
+        Pause(),
+        UpdateQueue(queue=[]),
+    ]
+    for expected, command in enumerate(commands, start=1):
+        state = accepted(apply(state, command, T0))
+        assert state.version == expected
+
+
+def test_stale_version_is_rejected_and_current_one_accepted() -> None:
+    state = with_video()
+    assert apply(state, Pause(version=0), T0) == Rejection(
+        "stale_version", "the room is at version 1, not 0"
+    )
+    assert accepted(apply(state, Pause(version=1), T0)).version == 2
+
+
+def test_queue_keeps_known_ids_and_assigns_new_ones() -> None:
+    state = new_room("r", T0)
+    first = accepted(
+        apply(state, UpdateQueue(queue=[QueueItemIn(video_id="a"), QueueItemIn(video_id="b")]), T0)
+    )
+    a, b = first.queue
+    assert a.id != b.id
+    reordered = accepted(
+        apply(
+            first,
+            UpdateQueue(
+                queue=[
+                    QueueItemIn(id=b.id, video_id="b"),
+                    QueueItemIn(id="forged", video_id="c"),
+                    QueueItemIn(id=a.id, video_id="a"),
+                ]
+            ),
+            T0,
+        )
+    )
+    ids = [item.id for item in reordered.queue]
+    assert ids[0] == b.id
+    assert ids[2] == a.id
+    assert ids[1] not in (a.id, b.id, "forged")
+
+
+def test_duplicate_queue_ids_are_rejected() -> None:
+    state = accepted(apply(new_room("r", T0), UpdateQueue(queue=[QueueItemIn(video_id="a")]), T0))
+    item_id = state.queue[0].id
+    result = apply(
+        state,
+        UpdateQueue(
+            queue=[QueueItemIn(id=item_id, video_id="a"), QueueItemIn(id=item_id, video_id="a")]
+        ),
+        T0,
+    )
+    assert isinstance(result, Rejection)
+    assert result.code == "invalid_payload"
+
+
+def test_a_clock_stepping_back_does_not_move_history_back() -> None:
+    state = accepted(apply(with_video(T0), Play(), T0 + 10))
+    later = accepted(apply(state, Pause(), T0 + 5))  # the clock went back 5 s
+    assert later.updated_at == T0 + 10
+    assert later.position == state.position
+
+
+# --- property tests: no sequence of commands, valid or not, breaks the invariants ---------
+
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**40), max_value=2**40),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30),
+)
+item_payloads = st.one_of(
+    st.fixed_dictionaries(
+        {"video_id": st.sampled_from(["a", "b", "c", " ", ""])},
+        optional={
+            "id": st.one_of(st.sampled_from(["q1.0", "q2.0", "q3.1", "x"]), json_scalars),
+            "title": st.one_of(st.text(max_size=20), json_scalars),
+            "duration": st.one_of(st.floats(min_value=0, max_value=10_000), json_scalars),
+        },
+    ),
+    json_scalars,
+)
+payloads: st.SearchStrategy[Any] = st.one_of(
+    st.none(),
+    json_scalars,
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "timestamp": st.one_of(st.floats(min_value=-10, max_value=2e6), json_scalars),
+            "video_id": st.one_of(st.sampled_from(["v1", "v2", ""]), json_scalars),
+            "queue": st.one_of(st.lists(item_payloads, max_size=6), json_scalars),
+            "version": st.one_of(st.integers(min_value=-1, max_value=12), json_scalars),
+            "junk": json_scalars,
+        },
+    ),
+)
+events = st.sampled_from(["PLAY", "PAUSE", "SEEK", "CHANGE_VIDEO", "UPDATE_QUEUE", "NOPE", ""])
+steps = st.lists(
+    st.tuples(events, payloads, st.floats(min_value=-5, max_value=50)), min_size=1, max_size=40
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(steps)
+def test_invariants_hold_for_any_sequence(sequence: list[tuple[str, Any, float]]) -> None:
+    state = new_room("r", T0)
+    now = T0
+    for event, payload, dt in sequence:
+        now += dt  # the clock may even step back
+        command = parse_command(event, payload)
+        if isinstance(command, Rejection):
+            continue
+        before = state
+        result = apply(state, command, now)
+        if isinstance(result, Rejection):
+            assert state is before  # nothing changed
+            continue
+        state = result.state
+        assert state.version == before.version + 1
+        assert state.updated_at >= before.updated_at
+        assert math.isfinite(state.position)
+        assert 0 <= state.position <= MAX_POSITION_SECONDS
+        assert 0 <= current_position(state, now + 1e6) <= MAX_POSITION_SECONDS
+        ids = [item.id for item in state.queue]
+        assert len(ids) == len(set(ids))
+        if not isinstance(command, UpdateQueue):
+            assert state.queue == before.queue
+        if state.playing:
+            assert state.video_id is not None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.floats(min_value=0, max_value=30)), max_size=30))
+def test_position_is_continuous_across_play_and_pause(toggles: list[tuple[bool, float]]) -> None:
+    """Play and pause never jump: the position right after equals the one right before."""
+    state = with_video()
+    now = T0
+    for play, dt in toggles:
+        now += dt
+        expected = current_position(state, now)
+        state = accepted(apply(state, Play() if play else Pause(), now))
+        assert math.isclose(current_position(state, now), expected, abs_tol=1e-9)

@@ -1,0 +1,30 @@
+"""``python -m watchparty``: read settings from the environment and serve."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from aiohttp import web
+
+from watchparty.app import create_app
+from watchparty.settings import Settings, SettingsError
+
+
+def main() -> None:
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"watchparty: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    log = logging.getLogger("watchparty")
+    log.info("listening on http://%s:%d", settings.host, settings.port)
+    # run_app turns SIGINT and SIGTERM into a graceful shutdown and returns, so we exit 0.
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+
+
+if __name__ == "__main__":
+    main()

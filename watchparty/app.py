@@ -1,0 +1,81 @@
+"""``create_app(settings)``: the one place that wires the application together."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+
+import aiohttp_cors
+import aiohttp_jinja2
+import jinja2
+import socketio
+from aiohttp import web
+
+from watchparty.http import json_errors
+from watchparty.keys import REGISTRY, SETTINGS, SOCKETIO
+from watchparty.pages.routes import setup_routes as setup_pages
+from watchparty.paths import web_root
+from watchparty.realtime.namespace import NAMESPACE, RoomNamespace
+from watchparty.realtime.registry import Clock, RoomRegistry
+from watchparty.realtime.transport import SocketIOTransport
+from watchparty.rooms.routes import setup_routes as setup_rooms
+from watchparty.settings import Settings
+
+log = logging.getLogger(__name__)
+
+API_MAX_BODY = 256 * 1024
+
+
+def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Application:
+    app = web.Application(middlewares=[json_errors], client_max_size=API_MAX_BODY)
+    app[SETTINGS] = settings
+
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp",
+        # None: same origin only (clients that send no Origin, like Node's, are let in).
+        cors_allowed_origins=list(settings.cors_origins) or None,
+        max_http_buffer_size=settings.socketio_max_payload,
+    )
+    registry = RoomRegistry(
+        SocketIOTransport(sio, NAMESPACE),
+        max_rooms=settings.max_rooms,
+        max_members=settings.max_members_per_room,
+        clock=clock,
+    )
+    sio.register_namespace(RoomNamespace(registry))
+    sio.attach(app)
+    app[SOCKETIO] = sio
+    app[REGISTRY] = registry
+
+    root = web_root()
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(root / "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+    )
+    setup_pages(app)
+    setup_rooms(app)
+    app.router.add_static("/static", root / "static", name="static")
+    _setup_cors(app, settings.cors_origins)
+    app.cleanup_ctx.append(_socketio_lifecycle)
+    return app
+
+
+def _setup_cors(app: web.Application, origins: tuple[str, ...]) -> None:
+    """CORS for the REST API, from the same setting Socket.IO uses."""
+    if not origins:
+        return
+    options = aiohttp_cors.ResourceOptions(  # type: ignore[no-untyped-call]  # untyped library
+        allow_headers="*", allow_methods="*"
+    )
+    cors = aiohttp_cors.setup(app, defaults=dict.fromkeys(origins, options))
+    for route in list(app.router.routes()):
+        if route.resource is not None and route.resource.canonical.startswith("/api/"):
+            cors.add(route)
+
+
+async def _socketio_lifecycle(app: web.Application) -> AsyncIterator[None]:
+    yield
+    # Close every Socket.IO connection so aiohttp's shutdown does not wait on open websockets.
+    await app[SOCKETIO].shutdown()

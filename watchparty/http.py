@@ -1,0 +1,77 @@
+"""JSON errors and request bodies for the REST API.
+
+Every failure under ``/api`` answers ``{"error": {"code", "message"}}`` with a fitting status,
+including aiohttp's own 404/405/413 and unexpected exceptions (logged, never echoed).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from watchparty.sync.commands import describe_error
+
+log = logging.getLogger(__name__)
+Model = TypeVar("Model", bound=BaseModel)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def error_response(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as error:
+        return error_response(error.status, error.code, error.message)
+    except web.HTTPException as error:
+        if not request.path.startswith("/api/") or error.status < 400:
+            raise
+        code = _HTTP_CODES.get(error.status, "http_error")
+        return error_response(error.status, code, error.reason)
+    except Exception:
+        log.exception("%s %s failed", request.method, request.path)
+        if not request.path.startswith("/api/"):
+            raise
+        return error_response(500, "internal_error", "the server could not handle this request")
+
+
+async def read_body(request: web.Request, model: type[Model]) -> Model:
+    """Parse and validate a JSON body; an empty body counts as ``{}``."""
+    raw = await request.read()
+    data: Any = {}
+    if raw.strip():
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise ApiError(400, "invalid_json", "the request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_body", "the request body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise ApiError(400, "invalid_body", describe_error(error)) from None

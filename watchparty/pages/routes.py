@@ -1,0 +1,40 @@
+"""HTML pages (aiohttp-jinja2) and ``/healthz``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from watchparty import __version__
+from watchparty.keys import REGISTRY
+from watchparty.realtime.namespace import NAMESPACE
+
+
+@aiohttp_jinja2.template("index.html")
+async def index(request: web.Request) -> dict[str, Any]:
+    return {}
+
+
+async def room_page(request: web.Request) -> web.Response:
+    room_id = request.match_info["room_id"]
+    room = request.app[REGISTRY].get(room_id)
+    context = {"room_id": room_id, "room_name": room.name if room else None, "ns": NAMESPACE}
+    template = "room.html" if room is not None else "room_missing.html"
+    response = aiohttp_jinja2.render_template(template, request, context)
+    if room is None:
+        response.set_status(404)
+    return response
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response(
+        {"status": "ok", "version": __version__, "rooms": len(request.app[REGISTRY])}
+    )
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/", index, name="index")
+    app.router.add_get("/r/{room_id}", room_page, name="room_page")
+    app.router.add_get("/healthz", healthz)

@@ -1,0 +1,1 @@
+"""Socket.IO side: the ``/rooms`` namespace and the registry of live rooms."""

@@ -1,0 +1,1 @@
+"""Rooms over HTTP: create, read, join and leave."""

@@ -1,0 +1,99 @@
+"""Settings, read once from the environment into one frozen object.
+
+Every knob the server has is here, so a misspelt or malformed value fails at start with a
+message naming the variable instead of surfacing later as odd behaviour.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable, never its value."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "0.0.0.0"
+    port: int = 8080
+    data_dir: Path = Path("watchparty-data")
+    cors_origins: tuple[str, ...] = ()
+    log_level: str = "INFO"
+    max_rooms: int = 10_000
+    max_members_per_room: int = 5_000
+    socketio_max_payload: int = 256 * 1024
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from environment variables (``os.environ`` by default)."""
+        env = os.environ if env is None else env
+        reader = _Reader(env)
+        defaults = cls()
+        return cls(
+            host=reader.text("HOST", defaults.host),
+            port=reader.integer("PORT", defaults.port, low=0, high=65535),
+            data_dir=Path(reader.text("WATCHPARTY_DATA_DIR", str(defaults.data_dir))),
+            cors_origins=reader.origins("CORS_ORIGINS"),
+            log_level=reader.choice("LOG_LEVEL", defaults.log_level, LOG_LEVELS),
+            max_rooms=reader.integer("WATCHPARTY_MAX_ROOMS", defaults.max_rooms, low=1),
+            max_members_per_room=reader.integer(
+                "WATCHPARTY_MAX_MEMBERS", defaults.max_members_per_room, low=1
+            ),
+            socketio_max_payload=reader.integer(
+                "WATCHPARTY_MAX_PAYLOAD", defaults.socketio_max_payload, low=1024
+            ),
+        )
+
+
+class _Reader:
+    """Parses one variable at a time and raises ``SettingsError`` naming it."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+
+    def _raw(self, name: str) -> str | None:
+        value = self._env.get(name)
+        if value is None or value.strip() == "":
+            return None
+        return value.strip()
+
+    def text(self, name: str, default: str) -> str:
+        return self._raw(name) or default
+
+    def integer(self, name: str, default: int, *, low: int = 0, high: float = math.inf) -> int:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a whole number") from None
+        if not low <= value <= high:
+            bound = f"between {low} and {int(high)}" if high != math.inf else f"at least {low}"
+            raise SettingsError(f"{name} must be {bound}")
+        return value
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        if raw.upper() not in choices:
+            raise SettingsError(f"{name} must be one of {', '.join(choices)}")
+        return raw.upper()
+
+    def origins(self, name: str) -> tuple[str, ...]:
+        raw = self._raw(name)
+        if raw is None:
+            return ()
+        origins = tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
+        for origin in origins:
+            if origin != "*" and not origin.startswith(("http://", "https://")):
+                raise SettingsError(f"{name} entries must be '*' or start with http:// or https://")
+        return origins

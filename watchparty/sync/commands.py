@@ -1,0 +1,180 @@
+"""The commands a client may send, and their validation.
+
+One pydantic model per event payload: the same models validate the wire and produce the JSON
+Schemas in docs/protocol.md, so the documentation cannot drift from the code. Parsing is pure
+and never raises: anything a client can send becomes a command or a ``Rejection``.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Annotated, Any, Final, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from watchparty.sync.limits import (
+    MAX_ITEM_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_POSITION_SECONDS,
+    MAX_QUEUE_ITEMS,
+    MAX_TITLE_LENGTH,
+    MAX_VIDEO_ID_LENGTH,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why a command was refused; ``code`` is stable, ``message`` is for people."""
+
+    code: str
+    message: str
+
+    def to_wire(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+def _no_control_characters(value: str) -> str:
+    # Control and format characters (newlines, bidi overrides, NUL) have no place in a title
+    # or a name shown to other people.
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value.strip()
+
+
+CleanText = Annotated[str, AfterValidator(_no_control_characters)]
+VideoId = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_VIDEO_ID_LENGTH),
+    AfterValidator(_no_control_characters),
+    AfterValidator(_not_blank),
+]
+Seconds = Annotated[float, Field(ge=0, le=MAX_POSITION_SECONDS, allow_inf_nan=False)]
+DisplayName = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_NAME_LENGTH),
+    AfterValidator(_no_control_characters),
+    AfterValidator(_not_blank),
+]
+
+
+class _Payload(BaseModel):
+    # strict: "12" is not a number and 1 is not true; extra fields are a client bug worth
+    # reporting rather than silently ignoring.
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class _Command(_Payload):
+    version: int | None = Field(
+        default=None,
+        ge=0,
+        description="The state version this command was based on; a stale one is rejected.",
+    )
+
+
+class Play(_Command):
+    """Start or resume playback from the current position."""
+
+
+class Pause(_Command):
+    """Pause at the current position."""
+
+
+class Seek(_Command):
+    """Jump to ``timestamp`` seconds, keeping play/pause as it is."""
+
+    timestamp: Seconds
+
+
+class ChangeVideo(_Command):
+    """Switch to another video, from its start."""
+
+    video_id: VideoId
+
+
+class QueueItemIn(_Payload):
+    id: Annotated[str, Field(min_length=1, max_length=MAX_ITEM_ID_LENGTH)] | None = Field(
+        default=None,
+        description="Keep the id of an item already in the queue; new items get one.",
+    )
+    video_id: VideoId
+    title: Annotated[CleanText, Field(max_length=MAX_TITLE_LENGTH)] | None = None
+    duration: Seconds | None = None
+
+
+class UpdateQueue(_Command):
+    """Replace the whole queue with ``queue`` (the order given is the new order)."""
+
+    queue: Annotated[list[QueueItemIn], Field(max_length=MAX_QUEUE_ITEMS)]
+
+
+class TimePing(_Payload):
+    """Clock sync: the server answers with its time next to the client's."""
+
+    client_time: Annotated[float, Field(allow_inf_nan=False)]
+
+
+class ConnectAuth(_Payload):
+    """The ``auth`` object of a Socket.IO connection to ``/rooms``."""
+
+    room: Annotated[str, Field(min_length=1, max_length=64)]
+    name: DisplayName
+    member_token: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
+        default=None,
+        description="From POST /api/rooms/<id>/join; lets /leave end this connection.",
+    )
+    token: Annotated[str, Field(max_length=4096)] | None = Field(
+        default=None, description="Reserved for accounts (a JWT); ignored until they exist."
+    )
+
+
+Command = Play | Pause | Seek | ChangeVideo | UpdateQueue
+
+COMMANDS: Final[dict[str, type[_Command]]] = {
+    "PLAY": Play,
+    "PAUSE": Pause,
+    "SEEK": Seek,
+    "CHANGE_VIDEO": ChangeVideo,
+    "UPDATE_QUEUE": UpdateQueue,
+}
+
+
+def describe_error(error: ValidationError) -> str:
+    """The first problem pydantic found, as ``field: reason`` (no input values echoed)."""
+    first = error.errors(include_url=False, include_input=False)[0]
+    where = ".".join(str(part) for part in first["loc"]) or "payload"
+    reason = str(first["msg"]).removeprefix("Value error, ")
+    return f"{where}: {reason}"
+
+
+P = TypeVar("P", bound=_Payload)
+
+
+def validate(model: type[P], payload: Any) -> P | Rejection:
+    """Validate one event payload; a missing payload counts as ``{}``."""
+    if payload is None:
+        payload = {}
+    if not isinstance(payload, dict):
+        return Rejection("invalid_payload", "the payload must be a JSON object")
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        return Rejection("invalid_payload", describe_error(error))
+
+
+def parse_command(event: str, payload: Any) -> Command | Rejection:
+    """Turn a wire event into a command, or say why not."""
+    model = COMMANDS.get(event)
+    if model is None:
+        return Rejection("unknown_event", f"unknown event {event[:40]!r}")
+    result = validate(model, payload)
+    if isinstance(result, Rejection):
+        return result
+    assert isinstance(result, Play | Pause | Seek | ChangeVideo | UpdateQueue)
+    return result

@@ -1,0 +1,83 @@
+"""``apply``: the one function that changes a room.
+
+Pure: the state, a validated command and the server time go in; a new state or a rejection
+comes out. Every accepted command bumps ``version`` by one; a rejected one changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from watchparty.sync.commands import (
+    ChangeVideo,
+    Command,
+    Pause,
+    Play,
+    QueueItemIn,
+    Rejection,
+    Seek,
+    UpdateQueue,
+)
+from watchparty.sync.state import QueueItem, RoomState, current_position
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    state: RoomState
+
+
+def apply(state: RoomState, command: Command, now: float) -> Accepted | Rejection:
+    """Apply ``command`` to ``state`` at server time ``now``."""
+    if command.version is not None and command.version != state.version:
+        return Rejection(
+            "stale_version",
+            f"the room is at version {state.version}, not {command.version}",
+        )
+    # A clock that stepped back must not move a room's history backwards.
+    now = max(now, state.updated_at)
+    version = state.version + 1
+    match command:
+        case Play():
+            if state.video_id is None:
+                return Rejection("no_video", "choose a video before pressing play")
+            position = current_position(state, now)
+            return Accepted(
+                replace(state, version=version, playing=True, position=position, updated_at=now)
+            )
+        case Pause():
+            position = current_position(state, now)
+            return Accepted(
+                replace(state, version=version, playing=False, position=position, updated_at=now)
+            )
+        case Seek(timestamp=timestamp):
+            return Accepted(replace(state, version=version, position=timestamp, updated_at=now))
+        case ChangeVideo(video_id=video_id):
+            return Accepted(
+                replace(state, version=version, video_id=video_id, position=0.0, updated_at=now)
+            )
+        case UpdateQueue(queue=items):
+            queue = _assign_ids(state.queue, items, version)
+            if isinstance(queue, Rejection):
+                return queue
+            return Accepted(replace(state, version=version, queue=queue))
+    raise AssertionError(f"unhandled command {command!r}")  # pragma: no cover
+
+
+def _assign_ids(
+    current: tuple[QueueItem, ...], items: list[QueueItemIn], version: int
+) -> tuple[QueueItem, ...] | Rejection:
+    """Keep the ids of items already queued; give every other item a fresh one.
+
+    Fresh ids embed the new version, which no earlier id can, so they never collide; an id the
+    room does not know is treated as new, so a client cannot plant one that collides later.
+    """
+    known = {item.id for item in current}
+    seen: set[str] = set()
+    result: list[QueueItem] = []
+    for index, item in enumerate(items):
+        if item.id is not None and item.id in seen:
+            return Rejection("invalid_payload", f"queue.{index}.id: duplicate item id")
+        item_id = item.id if item.id in known else f"q{version}.{index}"
+        seen.add(item_id)
+        result.append(QueueItem(item_id, item.video_id, item.title, item.duration))
+    return tuple(result)

@@ -1,0 +1,76 @@
+"""A room's authoritative state, as immutable values.
+
+Playback is stored as a position at a server time (``updated_at``); the current position is
+derived from the clock rather than ticked, so the server does no work while a video plays and
+every client can compute where to be *now* from one message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from watchparty.sync.limits import MAX_POSITION_SECONDS
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    id: str
+    video_id: str
+    title: str | None = None
+    duration: float | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "video_id": self.video_id,
+            "title": self.title,
+            "duration": self.duration,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RoomState:
+    room: str
+    version: int
+    video_id: str | None
+    playing: bool
+    position: float
+    updated_at: float
+    rate: float
+    queue: tuple[QueueItem, ...]
+
+    def to_wire(self) -> dict[str, Any]:
+        """The STATE object of the protocol (docs/protocol.md)."""
+        return {
+            "room": self.room,
+            "version": self.version,
+            "video_id": self.video_id,
+            "playing": self.playing,
+            "position": self.position,
+            "updated_at": self.updated_at,
+            "rate": self.rate,
+            "queue": [item.to_wire() for item in self.queue],
+        }
+
+
+def new_room(room_id: str, now: float) -> RoomState:
+    """An empty, paused room at version 0."""
+    return RoomState(
+        room=room_id,
+        version=0,
+        video_id=None,
+        playing=False,
+        position=0.0,
+        updated_at=now,
+        rate=1.0,
+        queue=(),
+    )
+
+
+def current_position(state: RoomState, now: float) -> float:
+    """Where playback is at server time ``now``; never negative, never past the limit."""
+    if not state.playing:
+        return state.position
+    elapsed = max(0.0, now - state.updated_at)
+    return min(MAX_POSITION_SECONDS, state.position + elapsed * state.rate)
