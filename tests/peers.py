@@ -52,6 +52,11 @@ class Peer:
                 if name == event:
                     return data
 
+    async def members_become(self, names: list[str]) -> None:
+        """Wait for a MEMBERS event listing exactly ``names`` (in join order)."""
+        while [m["name"] for m in (await self.next("MEMBERS"))["members"]] != names:
+            pass
+
     def drain(self) -> list[tuple[str, Any]]:
         items = []
         while not self.events.empty():

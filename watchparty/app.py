@@ -18,7 +18,7 @@ from watchparty.pages.routes import setup_routes as setup_pages
 from watchparty.paths import web_root
 from watchparty.realtime.namespace import NAMESPACE, RoomNamespace
 from watchparty.realtime.registry import Clock, RoomRegistry
-from watchparty.realtime.transport import SocketIOTransport
+from watchparty.realtime.transport import SocketIOTransport, release_polls_on_close
 from watchparty.rooms.routes import setup_routes as setup_rooms
 from watchparty.settings import Settings
 
@@ -44,6 +44,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
         clock=clock,
     )
     sio.register_namespace(RoomNamespace(registry))
+    release_polls_on_close(sio)
     sio.attach(app)
     app[SOCKETIO] = sio
     app[REGISTRY] = registry
@@ -79,3 +80,4 @@ async def _socketio_lifecycle(app: web.Application) -> AsyncIterator[None]:
     yield
     # Close every Socket.IO connection so aiohttp's shutdown does not wait on open websockets.
     await app[SOCKETIO].shutdown()
+    await app[REGISTRY].close()

@@ -9,6 +9,8 @@ receives the resulting states in version order.
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -24,6 +26,12 @@ Clock = Callable[[], float]
 # dropped; at most this many unused ones are kept per room.
 TICKET_TTL_SECONDS = 600.0
 MAX_UNUSED_TICKETS = 1000
+# At most one MEMBERS broadcast per room in this window: the first change goes out at once,
+# later ones in the window share one broadcast at its end. Each MEMBERS carries the whole list
+# to every member, so one per join would make filling a room of N cost N squared.
+MEMBERS_COALESCE_SECONDS = 0.1
+
+log = logging.getLogger(__name__)
 
 
 class RegistryFull(Exception):
@@ -64,6 +72,8 @@ class LiveRoom:
     members: dict[str, Member] = field(default_factory=dict)  # by sid
     tickets: dict[str, _Ticket] = field(default_factory=dict)  # by member token
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    members_flush: asyncio.Task[None] | None = None
+    members_sent_at: float = -math.inf  # event-loop time of the last MEMBERS broadcast
 
     def members_wire(self) -> list[dict[str, str]]:
         return [member.to_wire() for member in self.members.values()]
@@ -140,9 +150,7 @@ class RoomRegistry:
             self._by_sid[sid] = (room, member)
             await self._transport.enter(sid, room.id)
             await self._transport.send("ROOM_STATE", room.snapshot(self._clock()), sid)
-            await self._transport.broadcast(
-                "MEMBERS", {"members": room.members_wire()}, room.id, skip_sid=sid
-            )
+            await self._members_changed(room)
             return member
 
     async def leave(self, sid: str) -> None:
@@ -155,7 +163,38 @@ class RoomRegistry:
             room.members.pop(sid, None)
             if member.ticket is not None:
                 room.tickets.pop(member.ticket, None)
-            await self._transport.broadcast("MEMBERS", {"members": room.members_wire()}, room.id)
+            await self._members_changed(room)
+
+    async def _members_changed(self, room: LiveRoom) -> None:
+        """Broadcast MEMBERS now, or once at the end of the window; call with the lock held."""
+        if room.members_flush is not None:
+            return  # a broadcast at the end of this window is already due
+        loop = asyncio.get_running_loop()
+        wait = room.members_sent_at + MEMBERS_COALESCE_SECONDS - loop.time()
+        if wait <= 0:
+            await self._send_members(room)
+        else:
+            room.members_flush = loop.create_task(self._flush_members(room, wait))
+
+    async def _send_members(self, room: LiveRoom) -> None:
+        room.members_sent_at = asyncio.get_running_loop().time()
+        await self._transport.broadcast("MEMBERS", {"members": room.members_wire()}, room.id)
+
+    async def _flush_members(self, room: LiveRoom, wait: float) -> None:
+        await asyncio.sleep(wait)
+        async with room.lock:
+            room.members_flush = None
+            try:
+                await self._send_members(room)
+            except Exception:
+                log.exception("MEMBERS broadcast to room %s failed", room.id)
+
+    async def close(self) -> None:
+        """Cancel pending MEMBERS broadcasts (the server is shutting down)."""
+        tasks = [room.members_flush for room in self._rooms.values() if room.members_flush]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def leave_by_ticket(self, room: LiveRoom, token: str) -> bool:
         """Disconnect the socket that joined with ``token``; False if there is none."""

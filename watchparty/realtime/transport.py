@@ -47,3 +47,26 @@ class SocketIOTransport:
 
     async def disconnect(self, sid: str) -> None:
         await self._server.disconnect(sid, namespace=self._namespace)
+
+
+def release_polls_on_close(server: socketio.AsyncServer) -> None:
+    """End a long-polling client's pending GET when its connection closes.
+
+    python-engineio (4.15) closes a socket on the client's CLOSE packet without waking the
+    GET that is waiting in ``poll()``, so that request lingers for ping interval + timeout
+    (45 s): python-socketio's client waits for it before ``disconnect()`` returns, and
+    aiohttp's graceful shutdown waits for the handler. Putting ``None`` on the socket's queue
+    is how the library itself releases a websocket's writer; the same ends the poll with an
+    empty answer. This is the only place that reaches into the engine's internals, and
+    tests/test_realtime.py::test_polling_client_disconnects_promptly fails if it stops working.
+    """
+    engine = server.eio
+    handle_disconnect = engine.handlers["disconnect"]
+
+    async def on_disconnect(eio_sid: str, reason: Any) -> None:
+        await handle_disconnect(eio_sid, reason)
+        socket = engine.sockets.get(eio_sid)
+        if socket is not None:
+            socket.queue.put_nowait(None)
+
+    engine.on("disconnect", on_disconnect)

@@ -1,0 +1,17 @@
+"""docs/protocol.md carries the JSON Schemas of the current validation models."""
+
+from __future__ import annotations
+
+from watchparty.sync import schemas
+
+
+def test_protocol_document_matches_the_models() -> None:
+    text = schemas.DOC.read_text()
+    assert schemas.render() in text, "run: python -m watchparty.sync.schemas"
+
+
+def test_every_command_is_documented() -> None:
+    text = schemas.DOC.read_text()
+    for event in ("PLAY", "PAUSE", "SEEK", "CHANGE_VIDEO", "UPDATE_QUEUE", "TIME"):
+        assert f"| `{event}`" in text or f"`{event} " in text
+        assert f"#### `{event}`" in text
