@@ -266,7 +266,10 @@ async def test_polling_client_disconnects_promptly(join: PeerFactory) -> None:
     """Guards watchparty.realtime.transport.release_polls_on_close against library changes."""
     ann = await join("ann", transport="polling")
     await ann.next("ROOM_STATE")
-    await asyncio.sleep(0.3)  # let every pending message drain: the GET is now idle
+    await asyncio.sleep(0.3)
+    await join("bob")  # its MEMBERS goes out at once and opens a coalescing window ...
+    await ann.members_become(["ann", "bob"])
+    await asyncio.sleep(0.02)  # ... ann's next GET is now waiting, and nothing will answer it
     started = time.monotonic()
     await asyncio.wait_for(ann.close(), timeout=10)
     assert time.monotonic() - started < 2

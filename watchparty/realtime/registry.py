@@ -26,10 +26,19 @@ Clock = Callable[[], float]
 # dropped; at most this many unused ones are kept per room.
 TICKET_TTL_SECONDS = 600.0
 MAX_UNUSED_TICKETS = 1000
-# At most one MEMBERS broadcast per room in this window: the first change goes out at once,
-# later ones in the window share one broadcast at its end. Each MEMBERS carries the whole list
-# to every member, so one per join would make filling a room of N cost N squared.
-MEMBERS_COALESCE_SECONDS = 0.1
+# At most one MEMBERS broadcast per room per window: the first change goes out at once, later
+# ones in the window share one broadcast at its end. Each MEMBERS carries the whole list to
+# every member, so its cost grows with the square of the room's size; the window grows with
+# the room (2 ms per member, from 0.1 s to 2 s) so that filling a room of a thousand costs a
+# few dozen broadcasts rather than a thousand.
+MEMBERS_WINDOW_MIN = 0.1
+MEMBERS_WINDOW_MAX = 2.0
+MEMBERS_WINDOW_PER_MEMBER = 0.002
+
+
+def members_window(size: int) -> float:
+    return min(MEMBERS_WINDOW_MAX, max(MEMBERS_WINDOW_MIN, size * MEMBERS_WINDOW_PER_MEMBER))
+
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +179,7 @@ class RoomRegistry:
         if room.members_flush is not None:
             return  # a broadcast at the end of this window is already due
         loop = asyncio.get_running_loop()
-        wait = room.members_sent_at + MEMBERS_COALESCE_SECONDS - loop.time()
+        wait = room.members_sent_at + members_window(len(room.members)) - loop.time()
         if wait <= 0:
             await self._send_members(room)
         else:
