@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import aiohttp
@@ -10,6 +10,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from tests.mongo import fresh_database_uri, session_server
 from tests.peers import Peer
 from watchparty.app import create_app
 from watchparty.settings import Settings
@@ -18,9 +19,20 @@ ServerFactory = Callable[..., Awaitable[TestServer]]
 PeerFactory = Callable[..., Awaitable[Peer]]
 
 
+@pytest.fixture(scope="session")
+def mongo_server() -> Iterator[str]:
+    yield from session_server()
+
+
 @pytest.fixture
-def settings(tmp_path: Any) -> Settings:
-    return Settings(host="127.0.0.1", port=0, data_dir=tmp_path / "data")
+def mongo_uri(mongo_server: str) -> str:
+    """A database of this test's own on the session's MongoDB-wire server."""
+    return fresh_database_uri(mongo_server)
+
+
+@pytest.fixture
+def settings(tmp_path: Any, mongo_uri: str) -> Settings:
+    return Settings(host="127.0.0.1", port=0, data_dir=tmp_path / "data", mongodb_uri=mongo_uri)
 
 
 @pytest.fixture

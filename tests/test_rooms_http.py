@@ -113,14 +113,27 @@ async def test_oversized_body_is_413(http: aiohttp.ClientSession, base_url: str)
         assert (await response.json())["error"]["code"] == "payload_too_large"
 
 
-async def test_room_limit_answers_503(start_server: ServerFactory) -> None:
+async def test_room_limit_unloads_idle_rooms_and_refuses_when_all_are_busy(
+    start_server: ServerFactory, join: PeerFactory
+) -> None:
     server = await start_server(max_rooms=1)
+    url = str(server.make_url("")).rstrip("/")
     async with aiohttp.ClientSession() as http:
-        async with http.post(server.make_url("/api/rooms")) as response:
+        async with http.post(f"{url}/api/rooms") as response:
+            first = (await response.json())["id"]
+        # The first room is idle: it is unloaded (it stays in the database) to make room.
+        async with http.post(f"{url}/api/rooms") as response:
             assert response.status == 201
-        async with http.post(server.make_url("/api/rooms")) as response:
+            second = (await response.json())["id"]
+        async with http.get(f"{url}/api/rooms/{first}") as response:
+            assert response.status == 200  # loaded again, the second one unloaded
+        await join("ann", url=url, room=first)
+        # Now the one room this process may hold has a member: nothing can be unloaded.
+        async with http.post(f"{url}/api/rooms") as response:
             assert response.status == 503
             assert (await response.json())["error"]["code"] == "capacity_reached"
+        async with http.get(f"{url}/api/rooms/{second}") as response:
+            assert response.status == 503
 
 
 async def test_join_returns_what_a_client_needs_and_leave_disconnects(

@@ -13,14 +13,18 @@ import socketio
 from aiohttp import web
 
 from watchparty.http import json_errors
-from watchparty.keys import REGISTRY, SETTINGS, SOCKETIO
+from watchparty.keys import EMBEDDED_DB, REGISTRY, SETTINGS, SOCKETIO, STORE, WRITE_BEHIND
 from watchparty.pages.routes import setup_routes as setup_pages
 from watchparty.paths import web_root
 from watchparty.realtime.namespace import NAMESPACE, RoomNamespace
+from watchparty.realtime.persistence import WriteBehind
 from watchparty.realtime.registry import Clock, RoomRegistry
 from watchparty.realtime.transport import SocketIOTransport, release_polls_on_close
 from watchparty.rooms.routes import setup_routes as setup_rooms
 from watchparty.settings import Settings
+from watchparty.store.database import DEFAULT_DATABASE, Store
+from watchparty.store.embedded import EmbeddedMongo
+from watchparty.store.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +35,17 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     app = web.Application(middlewares=[json_errors], client_max_size=API_MAX_BODY)
     app[SETTINGS] = settings
 
+    embedded = None
+    uri = settings.mongodb_uri
+    if uri is None:
+        embedded = EmbeddedMongo(settings.data_dir)
+        app[EMBEDDED_DB] = embedded
+        uri = embedded.uri + DEFAULT_DATABASE
+    store = Store(uri, timeout_ms=settings.db_timeout_ms)
+    writer = WriteBehind(store.rooms)
+    app[STORE] = store
+    app[WRITE_BEHIND] = writer
+
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
         # None: same origin only (clients that send no Origin, like Node's, are let in).
@@ -39,6 +54,8 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     )
     registry = RoomRegistry(
         SocketIOTransport(sio, NAMESPACE),
+        store.rooms,
+        writer,
         max_rooms=settings.max_rooms,
         max_members=settings.max_members_per_room,
         clock=clock,
@@ -59,6 +76,9 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     setup_rooms(app)
     app.router.add_static("/static", root / "static", name="static")
     _setup_cors(app, settings.cors_origins)
+    # Started in this order, stopped in the reverse: connections close before the last writes
+    # are flushed, and the database stops last.
+    app.cleanup_ctx.append(_database_lifecycle)
     app.cleanup_ctx.append(_socketio_lifecycle)
     return app
 
@@ -74,6 +94,31 @@ def _setup_cors(app: web.Application, origins: tuple[str, ...]) -> None:
     for route in list(app.router.routes()):
         if route.resource is not None and route.resource.canonical.startswith("/api/"):
             cors.add(route)
+
+
+async def _database_lifecycle(app: web.Application) -> AsyncIterator[None]:
+    embedded = app.get(EMBEDDED_DB)
+    store, writer = app[STORE], app[WRITE_BEHIND]
+    if embedded is not None:
+        log.info("no MONGODB_URI: starting the embedded database in %s", embedded.data_dir)
+        await embedded.start()
+    try:
+        try:
+            await store.prepare()
+        except StoreUnavailable:
+            raise RuntimeError("cannot reach the database named by MONGODB_URI") from None
+        writer.start()
+        yield
+        settings = app[SETTINGS]
+        if not await writer.flush(settings.shutdown_flush_seconds):
+            log.error(
+                "shutting down with %d room(s) not saved (database unreachable)", writer.pending
+            )
+        await writer.close()
+    finally:
+        await store.close()
+        if embedded is not None:
+            await embedded.stop()
 
 
 async def _socketio_lifecycle(app: web.Application) -> AsyncIterator[None]:

@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from watchparty.realtime.registry import RegistryFull
+from watchparty.store.errors import StoreUnavailable
 from watchparty.sync.commands import describe_error
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,15 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return await handler(request)
     except ApiError as error:
         return error_response(error.status, error.code, error.message)
+    except (StoreUnavailable, RegistryFull) as error:
+        code, message = (
+            ("database_unavailable", "the database is unavailable; try again shortly")
+            if isinstance(error, StoreUnavailable)
+            else ("capacity_reached", "this server cannot hold more rooms")
+        )
+        if not request.path.startswith("/api/"):
+            raise web.HTTPServiceUnavailable(text=message) from None
+        return error_response(503, code, message)
     except web.HTTPException as error:
         if not request.path.startswith("/api/") or error.status < 400:
             raise

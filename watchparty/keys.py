@@ -5,9 +5,15 @@ from __future__ import annotations
 import socketio
 from aiohttp import web
 
+from watchparty.realtime.persistence import WriteBehind
 from watchparty.realtime.registry import RoomRegistry
 from watchparty.settings import Settings
+from watchparty.store.database import Store
+from watchparty.store.embedded import EmbeddedMongo
 
 SETTINGS = web.AppKey("settings", Settings)
 REGISTRY = web.AppKey("registry", RoomRegistry)
 SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
+STORE = web.AppKey("store", Store)
+WRITE_BEHIND = web.AppKey("write_behind", WriteBehind)
+EMBEDDED_DB = web.AppKey("embedded_db", EmbeddedMongo)

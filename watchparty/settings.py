@@ -29,6 +29,10 @@ class Settings:
     max_rooms: int = 10_000
     max_members_per_room: int = 5_000
     socketio_max_payload: int = 256 * 1024
+    # MongoDB: None starts the embedded MongoDB-wire server with its data in data_dir.
+    mongodb_uri: str | None = None
+    db_timeout_ms: int = 3000
+    shutdown_flush_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -48,6 +52,10 @@ class Settings:
             ),
             socketio_max_payload=reader.integer(
                 "WATCHPARTY_MAX_PAYLOAD", defaults.socketio_max_payload, low=1024
+            ),
+            mongodb_uri=reader.mongodb_uri("MONGODB_URI"),
+            db_timeout_ms=reader.integer(
+                "WATCHPARTY_DB_TIMEOUT_MS", defaults.db_timeout_ms, low=100, high=60_000
             ),
         )
 
@@ -87,6 +95,12 @@ class _Reader:
         if raw.upper() not in choices:
             raise SettingsError(f"{name} must be one of {', '.join(choices)}")
         return raw.upper()
+
+    def mongodb_uri(self, name: str) -> str | None:
+        raw = self._raw(name)
+        if raw is not None and not raw.startswith(("mongodb://", "mongodb+srv://")):
+            raise SettingsError(f"{name} must start with mongodb:// or mongodb+srv://")
+        return raw
 
     def origins(self, name: str) -> tuple[str, ...]:
         raw = self._raw(name)

@@ -12,7 +12,8 @@ from typing import Any
 
 import socketio
 
-from watchparty.realtime.registry import JoinRefused, RoomRegistry
+from watchparty.realtime.registry import JoinRefused, RegistryFull, RoomRegistry
+from watchparty.store.errors import StoreUnavailable
 from watchparty.sync import COMMANDS, ConnectAuth, Rejection, TimePing, parse_command, validate
 
 NAMESPACE = "/rooms"
@@ -58,16 +59,19 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             raise socketio.exceptions.ConnectionRefusedError(
                 f"invalid auth: {parsed.message}", {"code": "invalid_auth"}
             )
-        room = self._registry.get(parsed.room)
-        if room is None:
-            raise socketio.exceptions.ConnectionRefusedError(
-                "room not found", {"code": "room_not_found"}
-            )
         try:
-            await self._registry.join(room, sid, parsed.name, parsed.member_token)
+            await self._registry.join(parsed.room, sid, parsed.name, parsed.member_token)
         except JoinRefused as refused:
             raise socketio.exceptions.ConnectionRefusedError(
                 refused.message, {"code": refused.code}
+            ) from None
+        except StoreUnavailable:
+            raise socketio.exceptions.ConnectionRefusedError(
+                "the database is unavailable; try again shortly", {"code": "database_unavailable"}
+            ) from None
+        except RegistryFull:
+            raise socketio.exceptions.ConnectionRefusedError(
+                "this server cannot hold more rooms", {"code": "capacity_reached"}
             ) from None
 
     async def on_disconnect(self, sid: str, reason: str) -> None:

@@ -4,20 +4,28 @@ python-socketio runs every incoming event as its own task, so two commands (even
 client) can interleave. Each room therefore has one lock, held from ``apply`` through the
 broadcast: commands for a room are applied one at a time, in arrival order, and every member
 receives the resulting states in version order.
+
+Rooms are created in the database first (so a room that was handed out always exists), loaded
+from it on first use after a restart, and saved behind every accepted command by the
+write-behind: the broadcast never waits on the database.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import math
+import re
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from watchparty.realtime.persistence import WriteBehind
 from watchparty.realtime.transport import Transport
+from watchparty.store.rooms import RoomRecord, RoomStore
 from watchparty.sync import Accepted, Command, Rejection, RoomState, apply, new_room
 
 Clock = Callable[[], float]
@@ -43,8 +51,11 @@ def members_window(size: int) -> float:
 log = logging.getLogger(__name__)
 
 
+ROOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 class RegistryFull(Exception):
-    """The process holds as many rooms as it is configured for."""
+    """The process holds as many rooms as it is configured for, all of them in use."""
 
 
 class JoinRefused(Exception):
@@ -78,11 +89,35 @@ class LiveRoom:
     id: str
     name: str | None
     state: RoomState
+    owner_id: str | None = None
+    created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    settings: dict[str, Any] = field(default_factory=dict)
+    last_active: float = 0.0  # event-loop time of the last join or command
     members: dict[str, Member] = field(default_factory=dict)  # by sid
     tickets: dict[str, _Ticket] = field(default_factory=dict)  # by member token
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     members_flush: asyncio.Task[None] | None = None
     members_sent_at: float = -math.inf  # event-loop time of the last MEMBERS broadcast
+
+    @classmethod
+    def from_record(cls, record: RoomRecord) -> LiveRoom:
+        return cls(
+            id=record.id,
+            name=record.name,
+            state=record.state,
+            owner_id=record.owner_id,
+            created_at=record.created_at,
+            settings=dict(record.settings),
+        )
+
+    def record(self) -> RoomRecord:
+        return RoomRecord(
+            state=self.state,
+            name=self.name,
+            owner_id=self.owner_id,
+            created_at=self.created_at,
+            settings=self.settings,
+        )
 
     def members_wire(self) -> list[dict[str, str]]:
         return [member.to_wire() for member in self.members.values()]
@@ -96,16 +131,21 @@ class RoomRegistry:
     def __init__(
         self,
         transport: Transport,
+        store: RoomStore,
+        writer: WriteBehind,
         *,
         max_rooms: int,
         max_members: int,
         clock: Clock = time.time,
     ) -> None:
         self._transport = transport
+        self._store = store
+        self._writer = writer
         self._clock = clock
         self._max_rooms = max_rooms
         self._max_members = max_members
         self._rooms: dict[str, LiveRoom] = {}
+        self._loading: dict[str, asyncio.Future[LiveRoom | None]] = {}
         self._by_sid: dict[str, tuple[LiveRoom, Member]] = {}
 
     def now(self) -> float:
@@ -114,18 +154,67 @@ class RoomRegistry:
     def __len__(self) -> int:
         return len(self._rooms)
 
-    def create(self, name: str | None = None) -> LiveRoom:
-        if len(self._rooms) >= self._max_rooms:
-            raise RegistryFull
-        room_id = secrets.token_urlsafe(9)  # 12 characters, 72 random bits
-        while room_id in self._rooms:  # pragma: no cover - 2**-72
-            room_id = secrets.token_urlsafe(9)
-        room = LiveRoom(id=room_id, name=name, state=new_room(room_id, self._clock()))
+    async def create(self, name: str | None = None) -> LiveRoom:
+        """A new room, written to the database before anyone learns its id.
+
+        Raises ``StoreUnavailable`` when the database cannot be reached, ``RegistryFull``
+        when every room this process may hold is in use.
+        """
+        self._make_room_for_one()
+        while True:
+            room_id = secrets.token_urlsafe(9)  # 12 characters, 72 random bits
+            room = LiveRoom(id=room_id, name=name, state=new_room(room_id, self._clock()))
+            if await self._store.insert(room.record()):
+                break
+        self._make_room_for_one()  # others may have been loaded while we waited
         self._rooms[room_id] = room
         return room
 
-    def get(self, room_id: str) -> LiveRoom | None:
-        return self._rooms.get(room_id)
+    async def find(self, room_id: str) -> LiveRoom | None:
+        """The live room, loaded from the database if this process does not hold it yet.
+
+        Raises ``StoreUnavailable`` when it must be loaded and the database cannot be reached.
+        """
+        room = self._rooms.get(room_id)
+        if room is not None:
+            return room
+        if not ROOM_ID.fullmatch(room_id):
+            return None
+        loading = self._loading.get(room_id)
+        if loading is None:  # concurrent lookups share one load
+            loading = asyncio.ensure_future(self._load(room_id))
+            self._loading[room_id] = loading
+            loading.add_done_callback(lambda _: self._loading.pop(room_id, None))
+        return await asyncio.shield(loading)
+
+    async def _load(self, room_id: str) -> LiveRoom | None:
+        record = await self._store.load(room_id)
+        if record is None:
+            return None
+        self._make_room_for_one()
+        room = LiveRoom.from_record(record)
+        self._rooms[room_id] = room
+        return room
+
+    def _make_room_for_one(self) -> None:
+        """Unload the least recently active idle room if the process is at its limit.
+
+        An idle room has no members and nothing waiting to be written, so unloading it loses
+        nothing: it is loaded again from the database on its next use.
+        """
+        if len(self._rooms) < self._max_rooms:
+            return
+        idle = [
+            room
+            for room in self._rooms.values()
+            if not room.members
+            and not room.lock.locked()
+            and room.members_flush is None
+            and not self._writer.is_dirty(room.id)
+        ]
+        if not idle:
+            raise RegistryFull
+        del self._rooms[min(idle, key=lambda room: room.last_active).id]
 
     def issue_ticket(self, room: LiveRoom) -> str:
         """A member token: lets a socket be removed later by ``leave_by_ticket``."""
@@ -145,22 +234,29 @@ class RoomRegistry:
         room.tickets[token] = _Ticket(issued_at=now)
         return token
 
-    async def join(self, room: LiveRoom, sid: str, name: str, ticket: str | None) -> Member:
+    async def join(self, room_id: str, sid: str, name: str, ticket: str | None) -> Member:
         """Admit a connected socket: enter the room, send it the snapshot, tell the others."""
-        async with room.lock:
-            if len(room.members) >= self._max_members:
-                raise JoinRefused("room_full", "this room has as many members as it can take")
-            if ticket is not None and ticket not in room.tickets:
-                raise JoinRefused("invalid_member_token", "unknown or expired member token")
-            member = Member(id=secrets.token_urlsafe(6), name=name, sid=sid, ticket=ticket)
-            if ticket is not None:
-                room.tickets[ticket].sid = sid
-            room.members[sid] = member
-            self._by_sid[sid] = (room, member)
-            await self._transport.enter(sid, room.id)
-            await self._transport.send("ROOM_STATE", room.snapshot(self._clock()), sid)
-            await self._members_changed(room)
-            return member
+        while True:
+            room = await self.find(room_id)
+            if room is None:
+                raise JoinRefused("room_not_found", "room not found")
+            async with room.lock:
+                if self._rooms.get(room_id) is not room:
+                    continue  # unloaded while we waited for the lock: look it up again
+                if len(room.members) >= self._max_members:
+                    raise JoinRefused("room_full", "this room has as many members as it can take")
+                if ticket is not None and ticket not in room.tickets:
+                    raise JoinRefused("invalid_member_token", "unknown or expired member token")
+                member = Member(id=secrets.token_urlsafe(6), name=name, sid=sid, ticket=ticket)
+                if ticket is not None:
+                    room.tickets[ticket].sid = sid
+                room.members[sid] = member
+                room.last_active = asyncio.get_running_loop().time()
+                self._by_sid[sid] = (room, member)
+                await self._transport.enter(sid, room.id)
+                await self._transport.send("ROOM_STATE", room.snapshot(self._clock()), sid)
+                await self._members_changed(room)
+                return member
 
     async def leave(self, sid: str) -> None:
         """Forget a disconnected socket and tell the room who is left."""
@@ -226,6 +322,8 @@ class RoomRegistry:
             result = apply(room.state, command, now)
             if isinstance(result, Accepted):
                 room.state = result.state
+                room.last_active = asyncio.get_running_loop().time()
                 payload = {"state": result.state.to_wire(), "by": member.name, "server_time": now}
                 await self._transport.broadcast(event, payload, room.id, skip_sid=member.sid)
+                self._writer.mark(room.id, room.record)
             return result

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from watchparty.http import ApiError, read_body
 from watchparty.keys import REGISTRY
 from watchparty.realtime.namespace import NAMESPACE
-from watchparty.realtime.registry import LiveRoom, RegistryFull
+from watchparty.realtime.registry import LiveRoom
 from watchparty.sync.commands import CleanText, DisplayName
 
 
@@ -29,8 +29,8 @@ class LeaveRoom(BaseModel):
     member_token: Annotated[str, Field(min_length=1, max_length=64)]
 
 
-def _room(request: web.Request) -> LiveRoom:
-    room = request.app[REGISTRY].get(request.match_info["room_id"])
+async def _room(request: web.Request) -> LiveRoom:
+    room = await request.app[REGISTRY].find(request.match_info["room_id"])
     if room is None:
         raise ApiError(404, "room_not_found", "room not found")
     return room
@@ -38,23 +38,20 @@ def _room(request: web.Request) -> LiveRoom:
 
 async def create_room(request: web.Request) -> web.Response:
     body = await read_body(request, CreateRoom)
-    try:
-        room = request.app[REGISTRY].create(body.name)
-    except RegistryFull:
-        raise ApiError(503, "capacity_reached", "this server cannot hold more rooms") from None
+    room = await request.app[REGISTRY].create(body.name)
     path = f"/r/{room.id}"
     url = str(request.url.origin().join(request.app.router["room_page"].url_for(room_id=room.id)))
     return web.json_response({"id": room.id, "url": url, "path": path}, status=201)
 
 
 async def get_room(request: web.Request) -> web.Response:
-    room = _room(request)
+    room = await _room(request)
     snapshot = room.snapshot(request.app[REGISTRY].now())
     return web.json_response({"id": room.id, "name": room.name, **snapshot})
 
 
 async def join_room(request: web.Request) -> web.Response:
-    room = _room(request)
+    room = await _room(request)
     body = await read_body(request, JoinRoom)
     registry = request.app[REGISTRY]
     auth: dict[str, str] = {"room": room.id, "member_token": registry.issue_ticket(room)}
@@ -72,7 +69,7 @@ async def join_room(request: web.Request) -> web.Response:
 
 
 async def leave_room(request: web.Request) -> web.Response:
-    room = _room(request)
+    room = await _room(request)
     body = await read_body(request, LeaveRoom)
     left = await request.app[REGISTRY].leave_by_ticket(room, body.member_token)
     return web.json_response({"left": left})

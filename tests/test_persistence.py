@@ -1,0 +1,262 @@
+"""Rooms survive restarts and database outages: the app, the database and clients all real."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+from pymongo import AsyncMongoClient
+
+from tests.mongo import MongoProcess, fresh_database_uri
+from tests.peers import Peer
+from tests.test_main import free_port, wait_healthy
+from watchparty.app import create_app
+from watchparty.keys import WRITE_BEHIND
+from watchparty.settings import Settings
+
+
+async def start(settings: Settings) -> TestServer:
+    server = TestServer(create_app(settings), host="127.0.0.1")
+    await server.start_server()
+    return server
+
+
+def url(server: TestServer) -> str:
+    return str(server.make_url("")).rstrip("/")
+
+
+async def new_room(http: aiohttp.ClientSession, base: str) -> str:
+    async with http.post(f"{base}/api/rooms", json={"name": "Movie night"}) as response:
+        assert response.status == 201, await response.text()
+        return str((await response.json())["id"])
+
+
+async def get_room(http: aiohttp.ClientSession, base: str, room: str) -> tuple[int, Any]:
+    async with http.get(f"{base}/api/rooms/{room}") as response:
+        return response.status, await response.json()
+
+
+def position_now(state: dict[str, Any], server_time: float) -> float:
+    elapsed = server_time - state["updated_at"] if state["playing"] else 0.0
+    return float(state["position"] + elapsed * state["rate"])
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def test_room_comes_back_after_a_restart_at_the_right_position(
+    settings: Settings, http: aiohttp.ClientSession
+) -> None:
+    first = await start(settings)
+    peer = Peer("ann")
+    try:
+        room = await new_room(http, url(first))
+        await peer.connect(url(first), {"room": room, "name": "ann"})
+        queue = [{"video_id": "a", "title": "First"}, {"video_id": "b", "duration": 120.0}]
+        assert (await peer.call("UPDATE_QUEUE", {"queue": queue}))["ok"]
+        assert (await peer.call("CHANGE_VIDEO", {"video_id": "dQw4w9WgXcQ"}))["ok"]
+        assert (await peer.call("PLAY", {}))["ok"]
+        last = await peer.call("SEEK", {"timestamp": 30.0})
+        assert last["ok"]
+    finally:
+        await peer.close()
+        await first.close()  # shutdown flushes the write-behind
+
+    await asyncio.sleep(0.5)  # the room keeps playing while the server is down
+    second = await start(settings)
+    try:
+        status, body = await get_room(http, url(second), room)
+        assert status == 200
+        state = body["state"]
+        assert state == last["state"]  # same version, queue, video, anchor
+        assert body["name"] == "Movie night"
+        now = position_now(state, body["server_time"])
+        assert now >= 30.5
+        assert now == pytest.approx(30.0 + (body["server_time"] - state["updated_at"]))
+        # A client joining the restarted server gets the same state, and commands go on.
+        peer = Peer("bob")
+        await peer.connect(url(second), {"room": room, "name": "bob"})
+        assert (await peer.next("ROOM_STATE"))["state"] == state
+        ack = await peer.call("PAUSE", {"version": state["version"]})
+        assert ack["ok"]
+        assert ack["state"]["version"] == state["version"] + 1
+        await peer.close()
+    finally:
+        await second.close()
+
+
+async def test_a_database_outage_loses_no_accepted_change(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    database = MongoProcess(tmp_path / "mongodb")
+    database.start()
+    uri = fresh_database_uri(database.uri)
+    settings = Settings(
+        host="127.0.0.1", port=0, data_dir=tmp_path, mongodb_uri=uri, db_timeout_ms=300
+    )
+    server = await start(settings)
+    ann, bob = Peer("ann"), Peer("bob")
+    try:
+        room = await new_room(http, url(server))
+        await ann.connect(url(server), {"room": room, "name": "ann"})
+        await bob.connect(url(server), {"room": room, "name": "bob"})
+
+        database.stop()
+        # The live room keeps working: commands are accepted and broadcast.
+        acks = [
+            await ann.call("UPDATE_QUEUE", {"queue": [{"video_id": "x", "title": "During"}]}),
+            await ann.call("CHANGE_VIDEO", {"video_id": "outage"}),
+            await bob.call("PLAY", {}),
+            await bob.call("SEEK", {"timestamp": 12.5}),
+        ]
+        assert all(ack["ok"] for ack in acks), acks
+        assert (await ann.next("SEEK"))["state"] == acks[-1]["state"]
+        status, body = await get_room(http, url(server), room)
+        assert (status, body["state"]) == (200, acks[-1]["state"])
+        # What needs the database says so clearly.
+        async with http.post(f"{url(server)}/api/rooms") as response:
+            assert response.status == 503
+            assert (await response.json())["error"]["code"] == "database_unavailable"
+        assert server.app is not None
+        assert server.app[WRITE_BEHIND].pending == 1
+
+        database.start()
+        assert await server.app[WRITE_BEHIND].flush(30)
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri)
+        try:
+            doc = await client.get_default_database().rooms.find_one({"_id": room})
+        finally:
+            await client.close()
+        assert doc is not None
+        final = acks[-1]["state"]
+        assert doc["version"] == final["version"] == 4
+        assert doc["playback"] == {
+            "video_id": "outage",
+            "playing": True,
+            "position": 12.5,
+            "rate": 1.0,
+            "updated_at": final["updated_at"],
+        }
+        assert [(i["video_id"], i["title"]) for i in doc["queue"]] == [("x", "During")]
+    finally:
+        await ann.close()
+        await bob.close()
+        await server.close()
+        database.stop()
+
+
+async def test_racing_writers_lose_nothing(settings: Settings, http: aiohttp.ClientSession) -> None:
+    """Clients appending to the queue at once, each retrying on stale_version: all land."""
+    server = await start(settings)
+    peers = [Peer(f"p{i}") for i in range(3)]
+    try:
+        room = await new_room(http, url(server))
+        for peer in peers:
+            await peer.connect(url(server), {"room": room, "name": peer.name})
+
+        async def append(peer: Peer, video: str) -> None:
+            state = (await get_room(http, url(server), room))[1]["state"]
+            while True:
+                queue = [*state["queue"], {"video_id": video}]
+                ack = await peer.call("UPDATE_QUEUE", {"queue": queue, "version": state["version"]})
+                if ack["ok"]:
+                    return
+                assert ack["error"]["code"] == "stale_version"
+                state = ack["state"]
+
+        wanted = {f"{peer.name}-{k}" for peer in peers for k in range(4)}
+        await asyncio.gather(*(append(p, f"{p.name}-{k}") for p in peers for k in range(4)))
+        status, body = await get_room(http, url(server), room)
+        assert status == 200
+        assert {item["video_id"] for item in body["state"]["queue"]} == wanted
+        assert server.app is not None
+        assert await server.app[WRITE_BEHIND].flush(10)
+    finally:
+        for peer in peers:
+            await peer.close()
+        await server.close()
+    # What was stored is what the room had: start again and compare.
+    again = await start(replace(settings))
+    try:
+        _, stored = await get_room(http, url(again), room)
+        assert stored["state"] == body["state"]
+    finally:
+        await again.close()
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+async def test_embedded_default_survives_a_restart_and_leaves_nothing_behind(
+    tmp_path: Path, http: aiohttp.ClientSession, stop_signal: signal.Signals
+) -> None:
+    """`python -m watchparty` with no MONGODB_URI: its own database, stopped with it."""
+    data_dir = tmp_path / "wp-data"
+    env = {**os.environ, "HOST": "127.0.0.1", "WATCHPARTY_DATA_DIR": str(data_dir)}
+    env.pop("MONGODB_URI", None)
+
+    async def run_once(check: Any) -> Any:
+        port = free_port()
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "watchparty",
+            env={**env, "PORT": str(port)},
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            await wait_healthy(base)
+            database_pid = int((data_dir / "nx-27017.pid").read_text().split()[0])
+            assert alive(database_pid)
+            result = await check(base)
+            process.send_signal(stop_signal)
+            output, _ = await asyncio.wait_for(process.communicate(), 30)
+            assert process.returncode == 0, output.decode()
+            assert "embedded database" in output.decode()
+            assert not alive(database_pid), "the embedded database server was left running"
+            return result
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+
+    async def fill(base: str) -> tuple[str, dict[str, Any]]:
+        room = await new_room(http, base)
+        peer = Peer("ann")
+        await peer.connect(base, {"room": room, "name": "ann"})
+        await peer.call("UPDATE_QUEUE", {"queue": [{"video_id": "kept"}]})
+        ack = await peer.call("CHANGE_VIDEO", {"video_id": "restart"})
+        await peer.close()
+        return room, ack["state"]
+
+    room, state = await run_once(fill)
+
+    async def read(base: str) -> Any:
+        return await get_room(http, base, room)
+
+    status, body = await run_once(read)
+    assert status == 200
+    assert body["state"] == state
+    assert time.time() - body["state"]["updated_at"] < 60

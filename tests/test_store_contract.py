@@ -1,0 +1,167 @@
+"""Every operation ``watchparty.store`` uses, against the session's MongoDB-wire server.
+
+Run with ``MONGODB_URI`` set, the same test checks a real MongoDB, so a difference between the
+embedded server and production shows up here first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from pymongo.errors import DuplicateKeyError
+
+from watchparty.realtime.persistence import WriteBehind
+from watchparty.store.database import Store
+from watchparty.store.embedded import free_port
+from watchparty.store.errors import StoreUnavailable
+from watchparty.store.rooms import RoomRecord
+from watchparty.sync import QueueItem, new_room
+
+
+@pytest.fixture
+async def store(mongo_uri: str) -> AsyncIterator[Store]:
+    store = Store(mongo_uri, timeout_ms=3000)
+    await store.prepare()
+    yield store
+    await store.close()
+
+
+def record(room_id: str = "room-1", version: int = 0, **changes: Any) -> RoomRecord:
+    state = replace(new_room(room_id, 1_795_540_000.25), version=version, **changes)
+    created = dt.datetime(2026, 11, 24, tzinfo=dt.UTC)
+    return RoomRecord(state=state, name="Film club", created_at=created)
+
+
+FULL: dict[str, Any] = {
+    "video_id": "dQw4w9WgXcQ",
+    "playing": True,
+    "position": 42.125,
+    "queue": (QueueItem("q1.0", "a", "Title A", 61.5), QueueItem("q1.1", "b", None, None)),
+}
+
+
+async def test_insert_and_load_round_trip_with_types(store: Store) -> None:
+    original = record(version=3, **FULL)
+    assert await store.rooms.insert(original) is True
+    loaded = await store.rooms.load("room-1")
+    assert loaded is not None
+    assert loaded.state == original.state
+    assert (loaded.name, loaded.owner_id, loaded.settings) == ("Film club", None, {})
+    assert loaded.created_at == original.created_at
+    raw = await store.db["rooms"].find_one({"_id": "room-1"})
+    assert raw is not None
+    assert raw["playback"]["playing"] is True  # a real boolean, not 1
+    assert isinstance(raw["playback"]["updated_at"], float)
+    assert isinstance(raw["created_at"], dt.datetime)
+    assert raw["queue"][0] == {"id": "q1.0", "video_id": "a", "title": "Title A", "duration": 61.5}
+    assert raw["version"] == 3
+
+
+async def test_load_of_a_missing_room_is_none(store: Store) -> None:
+    assert await store.rooms.load("nobody-here") is None
+
+
+async def test_insert_refuses_a_taken_id(store: Store) -> None:
+    assert await store.rooms.insert(record()) is True
+    assert await store.rooms.insert(record(video_id="other")) is False
+    loaded = await store.rooms.load("room-1")
+    assert loaded is not None
+    assert loaded.state.video_id is None
+
+
+async def test_save_only_moves_forward(store: Store) -> None:
+    await store.rooms.insert(record())
+    assert await store.rooms.save(record(version=5, **FULL)) is True
+    assert await store.rooms.save(record(version=4, video_id="stale")) is False
+    assert await store.rooms.save(record(version=5, video_id="same-version")) is False
+    loaded = await store.rooms.load("room-1")
+    assert loaded is not None
+    assert (loaded.state.version, loaded.state.video_id) == (5, "dQw4w9WgXcQ")
+    assert loaded.state.playing is True
+    assert await store.rooms.save(record(version=6, playing=False)) is True
+    loaded = await store.rooms.load("room-1")
+    assert loaded is not None
+    assert (loaded.state.version, loaded.state.playing) == (6, False)
+
+
+async def test_save_of_a_missing_room_writes_it(store: Store) -> None:
+    assert await store.rooms.save(record("fresh", version=2)) is True
+    loaded = await store.rooms.load("fresh")
+    assert loaded is not None
+    assert loaded.state.version == 2
+
+
+async def test_racing_saves_keep_the_newest(store: Store) -> None:
+    await store.rooms.insert(record())
+    versions = list(range(1, 21))
+    await asyncio.gather(
+        *(store.rooms.save(record(version=v, position=float(v))) for v in versions)
+    )
+    loaded = await store.rooms.load("room-1")
+    assert loaded is not None
+    assert (loaded.state.version, loaded.state.position) == (20, 20.0)
+
+
+async def test_user_indexes_are_unique_and_prepare_is_idempotent(store: Store) -> None:
+    await store.prepare()
+    users = store.db["users"]
+    keys = [
+        info["key"] for info in (await users.index_information()).values() if info.get("unique")
+    ]
+    assert [("email_normalized", 1)] in keys
+    assert [("username_normalized", 1)] in keys
+    await users.insert_one(
+        {"_id": "u1", "email_normalized": "a@x.org", "username_normalized": "ann"}
+    )
+    with pytest.raises(DuplicateKeyError) as caught:
+        await users.insert_one(
+            {"_id": "u2", "email_normalized": "a@x.org", "username_normalized": "bo"}
+        )
+    assert caught.value.code == 11000
+
+
+async def test_unreachable_server_is_store_unavailable() -> None:
+    store = Store(f"mongodb://127.0.0.1:{free_port()}/nothing", timeout_ms=200)
+    started = time.monotonic()
+    try:
+        with pytest.raises(StoreUnavailable):
+            await store.rooms.load("room-1")
+        with pytest.raises(StoreUnavailable):
+            await store.rooms.save(record(version=1))
+    finally:
+        await store.close()
+    assert time.monotonic() - started < 5
+
+
+class CountingSaver:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.saves = 0
+
+    async def save(self, record: RoomRecord) -> bool:
+        self.saves += 1
+        return await self.store.rooms.save(record)
+
+
+async def test_write_behind_coalesces_a_burst_into_few_writes(store: Store) -> None:
+    saver = CountingSaver(store)
+    writer = WriteBehind(saver)
+    writer.start()
+    latest = [record()]  # stands in for a live room: the writer reads its newest record
+    try:
+        for version in range(1, 101):
+            latest[0] = record(version=version, position=float(version))
+            writer.mark("room-1", lambda: latest[0])
+        assert await writer.flush(10)
+    finally:
+        await writer.close()
+    loaded = await store.rooms.load("room-1")
+    assert loaded is not None
+    assert loaded.state.version == 100
+    assert saver.saves < 10

@@ -1,0 +1,111 @@
+"""Write-behind: rooms are saved after their changes are broadcast, never before.
+
+A room that changes is marked dirty; one background task writes each dirty room's *latest*
+state (so a burst of commands costs one write), under the store's version filter. When the
+database is unreachable the task keeps the rooms dirty and retries with backoff: nothing that
+was accepted is lost while the process lives, and shutdown flushes what is pending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Protocol
+
+from watchparty.store.errors import StoreUnavailable
+from watchparty.store.rooms import RoomRecord
+
+log = logging.getLogger(__name__)
+
+RETRY_FIRST_SECONDS = 0.5
+RETRY_MAX_SECONDS = 30.0
+
+
+class RoomSaver(Protocol):
+    async def save(self, record: RoomRecord) -> bool: ...
+
+
+class WriteBehind:
+    def __init__(
+        self,
+        store: RoomSaver,
+        *,
+        retry_first: float = RETRY_FIRST_SECONDS,
+        retry_max: float = RETRY_MAX_SECONDS,
+    ) -> None:
+        self._store = store
+        self._retry_first = retry_first
+        self._retry_max = retry_max
+        self._dirty: dict[str, Callable[[], RoomRecord]] = {}
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._task: asyncio.Task[None] | None = None
+        self.retries = 0  # failed attempts so far (for logs and, later, metrics)
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def mark(self, room_id: str, snapshot: Callable[[], RoomRecord]) -> None:
+        """Schedule ``room_id`` for saving; ``snapshot`` returns its latest record."""
+        self._dirty[room_id] = snapshot
+        self._idle.clear()
+        self._wake.set()
+
+    def is_dirty(self, room_id: str) -> bool:
+        return room_id in self._dirty
+
+    @property
+    def pending(self) -> int:
+        return len(self._dirty)
+
+    async def flush(self, within: float) -> bool:
+        """Wait until every accepted change is written; False if ``within`` seconds ran out."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), within)
+        except TimeoutError:
+            return False
+        return True
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        delay = self._retry_first
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._dirty:
+                room_id, snapshot = next(iter(self._dirty.items()))
+                record = snapshot()
+                try:
+                    await self._store.save(record)
+                except StoreUnavailable as error:
+                    self.retries += 1
+                    log.warning(
+                        "database unavailable (%s): %d room(s) to save; retrying in %.1f s",
+                        error,
+                        len(self._dirty),
+                        delay,
+                    )
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, self._retry_max)
+                    continue
+                except Exception:
+                    # A bug, not an outage: keep the room dirty, but do not spin on it.
+                    log.exception("saving room %s failed", room_id)
+                    await asyncio.sleep(self._retry_max)
+                    continue
+                if delay != self._retry_first:
+                    log.info("database reachable again; saving resumed")
+                delay = self._retry_first
+                # Done unless the room changed again while we were writing.
+                if snapshot().state.version == record.state.version:
+                    self._dirty.pop(room_id, None)
+                else:
+                    self._dirty[room_id] = self._dirty.pop(room_id)  # to the back of the line
+            self._idle.set()

@@ -1,0 +1,1 @@
+"""MongoDB access: every database call of the project lives in this package."""

@@ -1,0 +1,43 @@
+"""The database handle: the client, the collections, their indexes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import AsyncMongoClient
+
+from watchparty.store.errors import unavailable_on_failure
+from watchparty.store.rooms import RoomStore
+from watchparty.store.users import UserStore
+
+DEFAULT_DATABASE = "watchparty"
+Document = dict[str, Any]
+
+
+class Store:
+    """All collections of one database. Creating it does no I/O; ``prepare`` does."""
+
+    def __init__(self, uri: str, *, timeout_ms: int) -> None:
+        # timeout_ms bounds how long one operation waits for an unreachable server, so an
+        # HTTP request that needs the database fails with a 503 instead of hanging.
+        self.client: AsyncMongoClient[Document] = AsyncMongoClient(
+            uri,
+            serverSelectionTimeoutMS=timeout_ms,
+            connectTimeoutMS=timeout_ms,
+            socketTimeoutMS=max(timeout_ms, 10_000),
+            tz_aware=True,
+            connect=False,
+        )
+        self.db = self.client.get_default_database(DEFAULT_DATABASE)
+        self.rooms = RoomStore(self.db["rooms"])
+        self.users = UserStore(self.db["users"])
+
+    async def prepare(self) -> None:
+        """Check the server answers and create the indexes (idempotent)."""
+        async with unavailable_on_failure():
+            await self.client.admin.command("ping")
+            await self.rooms.ensure_indexes()
+            await self.users.ensure_indexes()
+
+    async def close(self) -> None:
+        await self.client.close()

@@ -1,0 +1,127 @@
+"""The embedded default: a local MongoDB-wire server (nx-27017) as a child process.
+
+It lets ``python -m watchparty`` run with no database to install. The same driver code talks
+to it and to real MongoDB; only the start-up differs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import sys
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+from pymongo import AsyncMongoClient
+
+log = logging.getLogger(__name__)
+
+START_TIMEOUT_SECONDS = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# nx-27017 logs every command at INFO, to stderr and to its log file; WARNING keeps both small.
+LAUNCHER = (
+    "import logging, sys; logging.getLogger('nx_27017').setLevel(logging.WARNING); "
+    "from nx_27017.nx_27017 import main; sys.argv[0] = 'nx-27017'; sys.exit(main())"
+)
+
+
+def server_command(port: int, data: str, stem: Path) -> list[str]:
+    """The command line of an nx-27017 server on loopback ``port``.
+
+    ``data`` is a folder for its SQLite files (one per database) or ``"memory"``; its log and
+    pid files are ``stem`` + ``.log`` / ``.pid`` (its defaults are shared paths under /tmp).
+    """
+    return [
+        sys.executable,
+        "-c",
+        LAUNCHER,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--data-dir",
+        data,
+        "--log-file",
+        f"{stem}.log",
+        "--pid-file",
+        f"{stem}.pid",
+    ]
+
+
+class EmbeddedMongo:
+    """Start, reach and stop one nx-27017 server bound to loopback.
+
+    ``data_dir`` holds one SQLite file per database, its log and its pid file; ``"memory"``
+    keeps everything in memory (for throw-away test servers).
+    """
+
+    def __init__(self, data_dir: Path | str, port: int | None = None) -> None:
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self._process: asyncio.subprocess.Process | None = None
+        self._stderr_path = Path(tempfile.gettempdir()) / "nx-27017.stderr"
+        self._stderr: BinaryIO | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://127.0.0.1:{self.port}/"
+
+    async def start(self) -> None:
+        if self.data_dir == "memory":
+            data, stem = "memory", Path(tempfile.gettempdir()) / f"nx-27017-{self.port}"
+        else:
+            (Path(self.data_dir) / "mongodb").mkdir(parents=True, exist_ok=True)
+            data, stem = str(Path(self.data_dir) / "mongodb"), Path(self.data_dir) / "nx-27017"
+        self._stderr_path = stem.with_suffix(".stderr")
+        self._stderr = self._stderr_path.open("ab")
+        self._process = await asyncio.create_subprocess_exec(
+            *server_command(self.port, data, stem),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=self._stderr,
+            # Its own session: a Ctrl-C in the terminal reaches watchparty, which flushes its
+            # writes first and then stops this server.
+            start_new_session=True,
+        )
+        await self._wait_until_answering()
+
+    async def _wait_until_answering(self) -> None:
+        assert self._process is not None
+        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+            self.uri, serverSelectionTimeoutMS=250
+        )
+        try:
+            async with asyncio.timeout(START_TIMEOUT_SECONDS):
+                while True:
+                    if self._process.returncode is not None:
+                        tail = self._stderr_path.read_text(errors="replace")[-500:]
+                        raise RuntimeError(f"the embedded database server exited at start: {tail}")
+                    try:
+                        await client.admin.command("ping")
+                        return
+                    except Exception:
+                        await asyncio.sleep(0.1)
+        finally:
+            await client.close()
+
+    async def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), timeout=10)
+            except TimeoutError:
+                log.warning("the embedded database server did not stop; killing it")
+                process.kill()
+                await process.wait()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
