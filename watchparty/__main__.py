@@ -21,7 +21,7 @@ def main() -> None:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     log = logging.getLogger("watchparty")
-    log.info("listening on http://%s:%d", settings.host, settings.port)
+    log.info("starting on http://%s:%d", settings.host, settings.port)
     # run_app turns SIGINT and SIGTERM into a graceful shutdown and returns, so we exit 0.
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
 
