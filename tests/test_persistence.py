@@ -260,3 +260,37 @@ async def test_embedded_default_survives_a_restart_and_leaves_nothing_behind(
     assert status == 200
     assert body["state"] == state
     assert time.time() - body["state"]["updated_at"] < 60
+
+
+async def test_a_server_left_by_a_killed_run_is_stopped_at_the_next_start(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    env = {**os.environ, "HOST": "127.0.0.1", "WATCHPARTY_DATA_DIR": str(tmp_path / "data")}
+    env.pop("MONGODB_URI", None)
+    processes = []
+    try:
+        ports = [free_port(), free_port()]
+        first = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "watchparty", env={**env, "PORT": str(ports[0])}, cwd=tmp_path
+        )
+        processes.append(first)
+        await wait_healthy(f"http://127.0.0.1:{ports[0]}")
+        room = await new_room(http, f"http://127.0.0.1:{ports[0]}")
+        orphan = int((tmp_path / "data" / "nx-27017.pid").read_text().split()[0])
+        first.kill()  # no chance to clean up
+        await first.wait()
+        assert alive(orphan)
+
+        second = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "watchparty", env={**env, "PORT": str(ports[1])}, cwd=tmp_path
+        )
+        processes.append(second)
+        await wait_healthy(f"http://127.0.0.1:{ports[1]}")
+        assert not alive(orphan)
+        status, _ = await get_room(http, f"http://127.0.0.1:{ports[1]}", room)
+        assert status == 200
+    finally:
+        for process in processes:
+            if process.returncode is None:
+                process.terminate()
+                await asyncio.wait_for(process.wait(), 30)

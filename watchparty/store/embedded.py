@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 import socket
 import sys
 import tempfile
@@ -57,6 +59,35 @@ def server_command(port: int, data: str, stem: Path) -> list[str]:
     ]
 
 
+def leftover_pid(pid_file: Path, data: str) -> int | None:
+    """The pid of a server an earlier run left on this data, if one still runs.
+
+    The pid file alone is not trusted: that process's command line must be an nx-27017
+    server of this very data folder.
+    """
+    try:
+        pid = int(pid_file.read_text().split()[0])
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError, IndexError):
+        return None
+    if any(b"nx_27017" in part for part in command) and data.encode() in command:
+        return pid
+    return None
+
+
+async def stop_leftover(pid: int) -> None:
+    """Stop it: two servers must not share the SQLite files."""
+    log.warning("stopping the database server an earlier run left behind (pid %d)", pid)
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(100):
+        await asyncio.sleep(0.05)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+    os.kill(pid, signal.SIGKILL)
+
+
 class EmbeddedMongo:
     """Start, reach and stop one nx-27017 server bound to loopback.
 
@@ -82,6 +113,9 @@ class EmbeddedMongo:
             (Path(self.data_dir) / "mongodb").mkdir(parents=True, exist_ok=True)
             data, stem = str(Path(self.data_dir) / "mongodb"), Path(self.data_dir) / "nx-27017"
         self._stderr_path = stem.with_suffix(".stderr")
+        if data != "memory" and (pid := leftover_pid(stem.with_suffix(".pid"), data)):
+            # watchparty was killed hard last time (its server runs in a session of its own)
+            await stop_leftover(pid)
         self._stderr = self._stderr_path.open("ab")
         self._process = await asyncio.create_subprocess_exec(
             *server_command(self.port, data, stem),
