@@ -119,6 +119,13 @@ class LiveRoom:
             settings=self.settings,
         )
 
+    def awaits_tickets(self, now: float) -> bool:
+        """Whether a member token issued here may still be used to connect."""
+        return any(
+            ticket.sid is None and now - ticket.issued_at <= TICKET_TTL_SECONDS
+            for ticket in self.tickets.values()
+        )
+
     def members_wire(self) -> list[dict[str, str]]:
         return [member.to_wire() for member in self.members.values()]
 
@@ -166,7 +173,8 @@ class RoomRegistry:
             room = LiveRoom(id=room_id, name=name, state=new_room(room_id, self._clock()))
             if await self._store.insert(room.record()):
                 break
-        self._make_room_for_one()  # others may have been loaded while we waited
+        # Rooms loaded while we waited may overshoot the limit by a few; that is harmless,
+        # and refusing now would hide a room that already exists.
         self._rooms[room_id] = room
         return room
 
@@ -199,15 +207,17 @@ class RoomRegistry:
     def _make_room_for_one(self) -> None:
         """Unload the least recently active idle room if the process is at its limit.
 
-        An idle room has no members and nothing waiting to be written, so unloading it loses
-        nothing: it is loaded again from the database on its next use.
+        An idle room has no members, no unused member tokens and nothing waiting to be
+        written, so unloading it loses nothing: it is loaded again on its next use.
         """
         if len(self._rooms) < self._max_rooms:
             return
+        now = self._clock()
         idle = [
             room
             for room in self._rooms.values()
             if not room.members
+            and not room.awaits_tickets(now)
             and not room.lock.locked()
             and room.members_flush is None
             and not self._writer.is_dirty(room.id)
