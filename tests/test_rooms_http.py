@@ -198,3 +198,25 @@ async def test_static_socketio_client_is_served(http: aiohttp.ClientSession, bas
     async with http.get(f"{base_url}/static/vendor/socket.io.min.js") as response:
         assert response.status == 200
         assert "Socket.IO v4" in (await response.text())[:200]
+
+
+@pytest.mark.parametrize(
+    ("origins", "origin", "allowed"),
+    [
+        ((), "http://evil.example", False),
+        (("https://app.example",), "https://app.example", True),
+        (("https://app.example",), "https://other.example", False),
+        (("*",), "https://anything.example", True),
+    ],
+)
+async def test_cors_origins_apply_to_rest_and_socketio(
+    start_server: ServerFactory, origins: tuple[str, ...], origin: str, allowed: bool
+) -> None:
+    server = await start_server(cors_origins=origins)
+    async with aiohttp.ClientSession() as http:
+        async with http.post(server.make_url("/api/rooms"), headers={"Origin": origin}) as r:
+            assert r.status == 201
+            assert (r.headers.get("Access-Control-Allow-Origin") in (origin, "*")) is allowed
+        polling = server.make_url("/socket.io/").with_query(EIO="4", transport="polling")
+        async with http.get(polling, headers={"Origin": origin}) as r:
+            assert (r.status == 200) is allowed

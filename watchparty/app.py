@@ -35,12 +35,10 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     app = web.Application(middlewares=[json_errors], client_max_size=API_MAX_BODY)
     app[SETTINGS] = settings
 
-    embedded = None
     uri = settings.mongodb_uri
     if uri is None:
-        embedded = EmbeddedMongo(settings.data_dir)
-        app[EMBEDDED_DB] = embedded
-        uri = embedded.uri + DEFAULT_DATABASE
+        app[EMBEDDED_DB] = EmbeddedMongo(settings.data_dir)
+        uri = app[EMBEDDED_DB].uri + DEFAULT_DATABASE
     store = Store(uri, timeout_ms=settings.db_timeout_ms)
     writer = WriteBehind(store.rooms)
     app[STORE] = store
@@ -48,8 +46,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
 
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
-        # None: same origin only (clients that send no Origin, like Node's, are let in).
-        cors_allowed_origins=list(settings.cors_origins) or None,
+        cors_allowed_origins=_socketio_origins(settings.cors_origins),
         max_http_buffer_size=settings.socketio_max_payload,
     )
     registry = RoomRegistry(
@@ -81,6 +78,16 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     app.cleanup_ctx.append(_database_lifecycle)
     app.cleanup_ctx.append(_socketio_lifecycle)
     return app
+
+
+def _socketio_origins(origins: tuple[str, ...]) -> str | list[str] | None:
+    """python-engineio's form of CORS_ORIGINS: ``"*"``, a list, or None for same-origin only.
+
+    Same-origin still lets in clients that send no Origin header (Node's, Python's).
+    """
+    if "*" in origins:
+        return "*"
+    return list(origins) or None
 
 
 def _setup_cors(app: web.Application, origins: tuple[str, ...]) -> None:
