@@ -46,8 +46,24 @@ def test_blank_values_mean_default() -> None:
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL must be one of"),
         ({"WATCHPARTY_MAX_ROOMS": "0"}, "WATCHPARTY_MAX_ROOMS must be at least 1"),
         ({"CORS_ORIGINS": "example.com"}, "CORS_ORIGINS entries must be"),
+        ({"MONGODB_URI": "localhost:27017"}, "MONGODB_URI must start with mongodb://"),
+        ({"YOUTUBE_API_URL": "ftp://x"}, "YOUTUBE_API_URL must start with http"),
+        ({"WATCHPARTY_SEARCH_RATE_LIMIT": "lots"}, "WATCHPARTY_SEARCH_RATE_LIMIT must look like"),
+        (
+            {"WATCHPARTY_SEARCH_CACHE_SECONDS": "5"},
+            "WATCHPARTY_SEARCH_CACHE_SECONDS must be at least",
+        ),
     ],
 )
 def test_malformed_values_fail_naming_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings.from_env(env)
+
+
+def test_secrets_stay_out_of_repr_and_errors() -> None:
+    settings = Settings.from_env({"YOUTUBE_API_KEY": "AIza-secret-key", "PORT": "81"})
+    assert settings.youtube_api_key == "AIza-secret-key"
+    assert "AIza-secret-key" not in repr(settings)
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"MONGODB_URI": "user:hunter2@db"})
+    assert "hunter2" not in str(caught.value)

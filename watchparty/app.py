@@ -13,14 +13,28 @@ import socketio
 from aiohttp import web
 
 from watchparty.http import json_errors
-from watchparty.keys import EMBEDDED_DB, REGISTRY, SETTINGS, SOCKETIO, STORE, WRITE_BEHIND
+from watchparty.keys import (
+    EMBEDDED_DB,
+    REGISTRY,
+    SEARCH,
+    SEARCH_LIMIT,
+    SETTINGS,
+    SOCKETIO,
+    STORE,
+    WRITE_BEHIND,
+    YOUTUBE,
+)
 from watchparty.pages.routes import setup_routes as setup_pages
 from watchparty.paths import web_root
+from watchparty.ratelimit import RateLimit
 from watchparty.realtime.namespace import NAMESPACE, RoomNamespace
 from watchparty.realtime.persistence import WriteBehind
 from watchparty.realtime.registry import Clock, RoomRegistry
 from watchparty.realtime.transport import SocketIOTransport, release_polls_on_close
 from watchparty.rooms.routes import setup_routes as setup_rooms
+from watchparty.search.routes import setup_routes as setup_search
+from watchparty.search.service import SearchService
+from watchparty.search.youtube import YouTube
 from watchparty.settings import Settings
 from watchparty.store.database import DEFAULT_DATABASE, Store
 from watchparty.store.embedded import EmbeddedMongo
@@ -63,6 +77,17 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     app[SOCKETIO] = sio
     app[REGISTRY] = registry
 
+    youtube = None
+    if settings.youtube_api_key:
+        youtube = YouTube(
+            settings.youtube_api_key, settings.youtube_api_url, settings.youtube_timeout_seconds
+        )
+        app[YOUTUBE] = youtube
+    app[SEARCH] = SearchService(
+        youtube, store.search_cache, lifetime_seconds=settings.search_cache_seconds
+    )
+    app[SEARCH_LIMIT] = RateLimit(settings.search_rate_limit, "search")
+
     root = web_root()
     aiohttp_jinja2.setup(
         app,
@@ -71,11 +96,13 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     )
     setup_pages(app)
     setup_rooms(app)
+    setup_search(app)
     app.router.add_static("/static", root / "static", name="static")
     _setup_cors(app, settings.cors_origins)
     # Started in this order, stopped in the reverse: connections close before the last writes
     # are flushed, and the database stops last.
     app.cleanup_ctx.append(_database_lifecycle)
+    app.cleanup_ctx.append(_youtube_lifecycle)
     app.cleanup_ctx.append(_socketio_lifecycle)
     return app
 
@@ -126,6 +153,16 @@ async def _database_lifecycle(app: web.Application) -> AsyncIterator[None]:
         await store.close()
         if embedded is not None:
             await embedded.stop()
+
+
+async def _youtube_lifecycle(app: web.Application) -> AsyncIterator[None]:
+    youtube = app.get(YOUTUBE)
+    if youtube is None:
+        yield
+        return
+    await youtube.start()
+    yield
+    await youtube.close()
 
 
 async def _socketio_lifecycle(app: web.Application) -> AsyncIterator[None]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import socketio
 from aiohttp import web
 
+from watchparty.ratelimit import RateLimit
 from watchparty.realtime.persistence import WriteBehind
 from watchparty.realtime.registry import RoomRegistry
+from watchparty.search.service import SearchService
+from watchparty.search.youtube import YouTube
 from watchparty.settings import Settings
 from watchparty.store.database import Store
 from watchparty.store.embedded import EmbeddedMongo
@@ -17,3 +20,6 @@ SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
 STORE = web.AppKey("store", Store)
 WRITE_BEHIND = web.AppKey("write_behind", WriteBehind)
 EMBEDDED_DB = web.AppKey("embedded_db", EmbeddedMongo)
+SEARCH = web.AppKey("search", SearchService)
+SEARCH_LIMIT = web.AppKey("search_limit", RateLimit)
+YOUTUBE = web.AppKey("youtube", YouTube)

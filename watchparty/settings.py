@@ -9,8 +9,10 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import limits
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -33,6 +35,12 @@ class Settings:
     mongodb_uri: str | None = None
     db_timeout_ms: int = 3000
     shutdown_flush_seconds: float = 10.0
+    # YouTube search: no key, no search (503 search_disabled). The key is never shown.
+    youtube_api_key: str | None = field(default=None, repr=False)
+    youtube_api_url: str = "https://www.googleapis.com/youtube/v3"
+    youtube_timeout_seconds: float = 5.0
+    search_cache_seconds: int = 6 * 3600
+    search_rate_limit: str = "30/minute"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -56,6 +64,17 @@ class Settings:
             mongodb_uri=reader.mongodb_uri("MONGODB_URI"),
             db_timeout_ms=reader.integer(
                 "WATCHPARTY_DB_TIMEOUT_MS", defaults.db_timeout_ms, low=100, high=60_000
+            ),
+            youtube_api_key=reader.optional("YOUTUBE_API_KEY"),
+            youtube_api_url=reader.url("YOUTUBE_API_URL", defaults.youtube_api_url),
+            youtube_timeout_seconds=reader.integer(
+                "WATCHPARTY_YOUTUBE_TIMEOUT_SECONDS", 5, low=1, high=60
+            ),
+            search_cache_seconds=reader.integer(
+                "WATCHPARTY_SEARCH_CACHE_SECONDS", defaults.search_cache_seconds, low=60
+            ),
+            search_rate_limit=reader.rate(
+                "WATCHPARTY_SEARCH_RATE_LIMIT", defaults.search_rate_limit
             ),
         )
 
@@ -95,6 +114,23 @@ class _Reader:
         if raw.upper() not in choices:
             raise SettingsError(f"{name} must be one of {', '.join(choices)}")
         return raw.upper()
+
+    def optional(self, name: str) -> str | None:
+        return self._raw(name)
+
+    def url(self, name: str, default: str) -> str:
+        raw = self._raw(name) or default
+        if not raw.startswith(("http://", "https://")):
+            raise SettingsError(f"{name} must start with http:// or https://")
+        return raw.rstrip("/")
+
+    def rate(self, name: str, default: str) -> str:
+        raw = self._raw(name) or default
+        try:
+            limits.parse(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must look like '30/minute' or '5/second'") from None
+        return raw
 
     def mongodb_uri(self, name: str) -> str | None:
         raw = self._raw(name)

@@ -8,6 +8,7 @@ from pymongo import AsyncMongoClient
 
 from watchparty.store.errors import unavailable_on_failure
 from watchparty.store.rooms import RoomStore
+from watchparty.store.search_cache import SearchCache
 from watchparty.store.users import UserStore
 
 DEFAULT_DATABASE = "watchparty"
@@ -31,6 +32,7 @@ class Store:
         self.db = self.client.get_default_database(DEFAULT_DATABASE)
         self.rooms = RoomStore(self.db["rooms"])
         self.users = UserStore(self.db["users"])
+        self.search_cache = SearchCache(self.db["search_cache"])
 
     async def prepare(self) -> None:
         """Check the server answers and create the indexes (idempotent)."""
@@ -38,6 +40,7 @@ class Store:
             await self.client.admin.command("ping")
             await self.rooms.ensure_indexes()
             await self.users.ensure_indexes()
+            await self.search_cache.ensure_indexes()
 
     async def close(self) -> None:
         await self.client.close()

@@ -1,0 +1,32 @@
+"""Per-client rate limits with the ``limits`` library (memory storage in one process)."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import limits
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    retry_after: int  # whole seconds until the client may try again (0 when allowed)
+
+
+class RateLimit:
+    """One limit (e.g. ``"30/minute"``) applied separately to each key (a client address)."""
+
+    def __init__(self, rate: str, name: str) -> None:
+        self._item = limits.parse(rate)
+        self._name = name
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    async def hit(self, key: str) -> Verdict:
+        if await self._limiter.hit(self._item, self._name, key):
+            return Verdict(True, 0)
+        stats = await self._limiter.get_window_stats(self._item, self._name, key)
+        return Verdict(False, max(1, math.ceil(stats.reset_time - time.time())))

@@ -1,0 +1,71 @@
+"""``/api/search/youtube`` and ``/api/videos/youtube/<id>``."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from watchparty.http import ApiError
+from watchparty.keys import SEARCH, SEARCH_LIMIT
+from watchparty.search.youtube import YouTubeError
+from watchparty.sync.commands import describe_error
+
+VIDEO_ID = r"^[A-Za-z0-9_-]{11}$"
+
+
+class SearchQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # cache-busting parameters are harmless
+    q: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    page_token: Annotated[str, Field(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")] | None = None
+
+
+async def _limit(request: web.Request) -> None:
+    verdict = await request.app[SEARCH_LIMIT].hit(request.remote or "unknown")
+    if not verdict.allowed:
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"too many searches; try again in {verdict.retry_after} s",
+            headers={"Retry-After": str(verdict.retry_after)},
+        )
+
+
+async def _answer(call: Any) -> Any:
+    try:
+        return await call
+    except YouTubeError as error:
+        raise ApiError(error.status, error.code, error.message) from None
+
+
+async def search_youtube(request: web.Request) -> web.Response:
+    service = request.app[SEARCH]
+    if not service.enabled:
+        raise ApiError(503, "search_disabled", "YouTube search is not configured on this server")
+    try:
+        query = SearchQuery.model_validate(dict(request.query))
+    except ValidationError as error:
+        raise ApiError(400, "invalid_query", describe_error(error)) from None
+    await _limit(request)
+    return web.json_response(await _answer(service.search(query.q, query.page_token)))
+
+
+async def youtube_video(request: web.Request) -> web.Response:
+    service = request.app[SEARCH]
+    video_id = request.match_info["video_id"]
+    if not service.enabled:
+        raise ApiError(503, "search_disabled", "YouTube search is not configured on this server")
+    if not re.fullmatch(VIDEO_ID, video_id):
+        raise ApiError(400, "invalid_video_id", "a YouTube video id is 11 letters, digits, - or _")
+    await _limit(request)
+    video = await _answer(service.video(video_id))
+    if video is None:
+        raise ApiError(404, "video_not_found", "no such YouTube video")
+    return web.json_response(video)
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/api/search/youtube", search_youtube)
+    app.router.add_get("/api/videos/youtube/{video_id}", youtube_video)

@@ -1,0 +1,107 @@
+"""Search with a cache in front: the same question within the cache lifetime costs no quota.
+
+A search costs 100 of YouTube's default 10,000 daily quota units, so answers are cached in
+MongoDB, identical questions asked at the same moment share one upstream call, and once
+YouTube says the quota is used up we stop asking for a while (cached answers keep coming).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from watchparty.search.youtube import YouTube, YouTubeError
+from watchparty.store.errors import StoreUnavailable
+from watchparty.store.search_cache import SearchCache
+
+log = logging.getLogger(__name__)
+
+QUOTA_PAUSE_SECONDS = 300.0
+
+
+def cache_key(kind: str, *parts: str) -> str:
+    # Case and spacing do not change YouTube's answer; they should not cost quota either.
+    normalized = "\0".join(" ".join(part.split()).casefold() for part in parts)
+    return f"{kind}:{hashlib.sha256(normalized.encode()).hexdigest()}"
+
+
+class SearchService:
+    def __init__(
+        self,
+        youtube: YouTube | None,
+        cache: SearchCache,
+        *,
+        lifetime_seconds: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._youtube = youtube
+        self._cache = cache
+        self._lifetime = dt.timedelta(seconds=lifetime_seconds)
+        self._clock = clock
+        self._inflight: dict[str, asyncio.Future[Any]] = {}
+        self._quota_paused_until = 0.0
+
+    @property
+    def enabled(self) -> bool:
+        return self._youtube is not None
+
+    async def search(self, query: str, page_token: str | None) -> Any:
+        youtube = self._require()
+        key = cache_key("search", query, page_token or "")
+
+        async def fetch() -> Any:
+            return (await youtube.search(query, page_token)).to_wire()
+
+        return await self._cached(key, fetch)
+
+    async def video(self, video_id: str) -> Any | None:
+        youtube = self._require()
+
+        async def fetch() -> Any:
+            found = await youtube.videos([video_id])
+            return found[video_id].to_wire() if video_id in found else None
+
+        # video ids are case-sensitive: key on the id as given
+        return await self._cached(f"video:{video_id}", fetch)
+
+    def _require(self) -> YouTube:
+        if self._youtube is None:
+            raise YouTubeError(503, "search_disabled", "YouTube search is not configured")
+        return self._youtube
+
+    async def _cached(self, key: str, fetch: Callable[[], Awaitable[Any]]) -> Any:
+        now = dt.datetime.fromtimestamp(self._clock(), dt.UTC)
+        try:
+            cached = await self._cache.get(key, now)
+        except StoreUnavailable:
+            log.warning("search cache unavailable; asking YouTube directly")
+            cached = None
+        if cached is not None:
+            return cached
+        inflight = self._inflight.get(key)
+        if inflight is None:  # the first asker fetches; the others wait for its answer
+            inflight = asyncio.ensure_future(self._fetch(key, fetch, now))
+            self._inflight[key] = inflight
+            inflight.add_done_callback(lambda _: self._inflight.pop(key, None))
+        return await asyncio.shield(inflight)
+
+    async def _fetch(self, key: str, fetch: Callable[[], Awaitable[Any]], now: dt.datetime) -> Any:
+        if self._clock() < self._quota_paused_until:
+            raise YouTubeError(503, "quota_exceeded", "the daily YouTube search quota is used up")
+        try:
+            value = await fetch()
+        except YouTubeError as error:
+            if error.code == "quota_exceeded":
+                self._quota_paused_until = self._clock() + QUOTA_PAUSE_SECONDS
+            raise
+        if value is not None:
+            try:
+                await self._cache.put(key, value, now + self._lifetime)
+            except StoreUnavailable:
+                log.warning("search cache unavailable; answer not cached")
+        return value
