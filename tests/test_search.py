@@ -182,6 +182,24 @@ async def test_per_client_rate_limit(
         assert (await response.json())["error"]["code"] == "rate_limited"
 
 
+async def test_rate_limit_behind_a_proxy_counts_each_client(
+    start_server: ServerFactory, http: aiohttp.ClientSession, youtube: tuple[FakeYouTube, str]
+) -> None:
+    server = await start_server(
+        youtube_api_key=KEY, youtube_api_url=youtube[1], search_rate_limit="2/minute", proxy_hops=1
+    )
+    url = f"{str(server.make_url('')).rstrip('/')}/api/search/youtube?q=a"
+
+    async def status(forwarded_for: str) -> int:
+        async with http.get(url, headers={"X-Forwarded-For": forwarded_for}) as response:
+            return response.status
+
+    assert [await status("203.0.113.7") for _ in range(3)] == [200, 200, 429]
+    assert await status("198.51.100.2") == 200  # another client has its own allowance
+    # What the client wrote to the left of the proxy's entry does not change who it is.
+    assert await status("1.2.3.4, 203.0.113.7") == 429
+
+
 async def test_video_lookup(
     http: aiohttp.ClientSession, search_url: str, youtube: tuple[FakeYouTube, str]
 ) -> None:

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 
 import limits
+from aiohttp import web
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
@@ -30,3 +31,17 @@ class RateLimit:
             return Verdict(True, 0)
         stats = await self._limiter.get_window_stats(self._item, self._name, key)
         return Verdict(False, max(1, math.ceil(stats.reset_time - time.time())))
+
+
+def client_address(request: web.Request, proxy_hops: int) -> str:
+    """The client's address, as the last ``proxy_hops`` proxies in front of us saw it.
+
+    Each trusted proxy appends the address it received from to X-Forwarded-For, so the
+    ``proxy_hops``-th entry from the right is the client; entries further left came from the
+    client itself and could be anything.
+    """
+    if proxy_hops > 0:
+        hops = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",")]
+        if len(hops) >= proxy_hops and hops[-proxy_hops]:
+            return hops[-proxy_hops]
+    return request.remote or "unknown"

@@ -41,6 +41,8 @@ class Settings:
     youtube_timeout_seconds: float = 5.0
     search_cache_seconds: int = 6 * 3600
     search_rate_limit: str = "30/minute"
+    # Proxies in front of the server that append to X-Forwarded-For (Heroku's router: 1).
+    proxy_hops: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -9,7 +9,8 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from watchparty.http import ApiError
-from watchparty.keys import SEARCH, SEARCH_LIMIT
+from watchparty.keys import SEARCH, SEARCH_LIMIT, SETTINGS
+from watchparty.ratelimit import client_address
 from watchparty.search.youtube import YouTubeError
 from watchparty.sync.commands import describe_error
 
@@ -23,7 +24,8 @@ class SearchQuery(BaseModel):
 
 
 async def _limit(request: web.Request) -> None:
-    verdict = await request.app[SEARCH_LIMIT].hit(request.remote or "unknown")
+    client = client_address(request, request.app[SETTINGS].proxy_hops)
+    verdict = await request.app[SEARCH_LIMIT].hit(client)
     if not verdict.allowed:
         raise ApiError(
             429,
