@@ -73,7 +73,10 @@ async def test_room_comes_back_after_a_restart_at_the_right_position(
     try:
         room = await new_room(http, url(first))
         await peer.connect(url(first), {"room": room, "name": "ann"})
-        queue = [{"video_id": "a", "title": "First"}, {"video_id": "b", "duration": 120.0}]
+        queue = [
+            {"video_id": "a----------", "title": "First"},
+            {"video_id": "b----------", "duration": 120.0},
+        ]
         assert (await peer.call("UPDATE_QUEUE", {"queue": queue}))["ok"]
         assert (await peer.call("CHANGE_VIDEO", {"video_id": "dQw4w9WgXcQ"}))["ok"]
         assert (await peer.call("PLAY", {}))["ok"]
@@ -125,8 +128,10 @@ async def test_a_database_outage_loses_no_accepted_change(
         database.stop()
         # The live room keeps working: commands are accepted and broadcast.
         acks = [
-            await ann.call("UPDATE_QUEUE", {"queue": [{"video_id": "x", "title": "During"}]}),
-            await ann.call("CHANGE_VIDEO", {"video_id": "outage"}),
+            await ann.call(
+                "UPDATE_QUEUE", {"queue": [{"video_id": "x----------", "title": "During"}]}
+            ),
+            await ann.call("CHANGE_VIDEO", {"video_id": "outage-----"}),
             await bob.call("PLAY", {}),
             await bob.call("SEEK", {"timestamp": 12.5}),
         ]
@@ -152,13 +157,13 @@ async def test_a_database_outage_loses_no_accepted_change(
         final = acks[-1]["state"]
         assert doc["version"] == final["version"] == 4
         assert doc["playback"] == {
-            "video_id": "outage",
+            "video_id": "outage-----",
             "playing": True,
             "position": 12.5,
             "rate": 1.0,
             "updated_at": final["updated_at"],
         }
-        assert [(i["video_id"], i["title"]) for i in doc["queue"]] == [("x", "During")]
+        assert [(i["video_id"], i["title"]) for i in doc["queue"]] == [("x----------", "During")]
     finally:
         await ann.close()
         await bob.close()
@@ -185,8 +190,11 @@ async def test_racing_writers_lose_nothing(settings: Settings, http: aiohttp.Cli
                 assert ack["error"]["code"] == "stale_version"
                 state = ack["state"]
 
-        wanted = {f"{peer.name}-{k}" for peer in peers for k in range(4)}
-        await asyncio.gather(*(append(p, f"{p.name}-{k}") for p in peers for k in range(4)))
+        def video(peer: Peer, k: int) -> str:
+            return f"{peer.name}-{k}".ljust(11, "-")  # an 11-character YouTube-shaped id
+
+        wanted = {video(peer, k) for peer in peers for k in range(4)}
+        await asyncio.gather(*(append(p, video(p, k)) for p in peers for k in range(4)))
         status, body = await get_room(http, url(server), room)
         assert status == 200
         assert {item["video_id"] for item in body["state"]["queue"]} == wanted
@@ -246,8 +254,8 @@ async def test_embedded_default_survives_a_restart_and_leaves_nothing_behind(
         room = await new_room(http, base)
         peer = Peer("ann")
         await peer.connect(base, {"room": room, "name": "ann"})
-        await peer.call("UPDATE_QUEUE", {"queue": [{"video_id": "kept"}]})
-        ack = await peer.call("CHANGE_VIDEO", {"video_id": "restart"})
+        await peer.call("UPDATE_QUEUE", {"queue": [{"video_id": "kept-------"}]})
+        ack = await peer.call("CHANGE_VIDEO", {"video_id": "restart----"})
         await peer.close()
         return room, ack["state"]
 

@@ -42,7 +42,10 @@ FULL: dict[str, Any] = {
     "video_id": "dQw4w9WgXcQ",
     "playing": True,
     "position": 42.125,
-    "queue": (QueueItem("q1.0", "a", "Title A", 61.5), QueueItem("q1.1", "b", None, None)),
+    "queue": (
+        QueueItem("q1.0", "a----------", "Title A", 61.5),
+        QueueItem("q1.1", "b----------", None, None),
+    ),
 }
 
 
@@ -59,7 +62,12 @@ async def test_insert_and_load_round_trip_with_types(store: Store) -> None:
     assert raw["playback"]["playing"] is True  # a real boolean, not 1
     assert isinstance(raw["playback"]["updated_at"], float)
     assert isinstance(raw["created_at"], dt.datetime)
-    assert raw["queue"][0] == {"id": "q1.0", "video_id": "a", "title": "Title A", "duration": 61.5}
+    assert raw["queue"][0] == {
+        "id": "q1.0",
+        "video_id": "a----------",
+        "title": "Title A",
+        "duration": 61.5,
+    }
     assert raw["version"] == 3
 
 

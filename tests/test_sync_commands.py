@@ -15,6 +15,7 @@ from watchparty.sync import (
     UpdateQueue,
     parse_command,
 )
+from watchparty.sync.commands import media_kind
 from watchparty.sync.limits import MAX_POSITION_SECONDS, MAX_QUEUE_ITEMS, MAX_TITLE_LENGTH
 
 
@@ -38,15 +39,15 @@ def test_update_queue_parses_items() -> None:
         "UPDATE_QUEUE",
         {
             "queue": [
-                {"video_id": "a", "title": "A", "duration": 61.5},
-                {"id": "x", "video_id": "b"},
+                {"video_id": "a----------", "title": "A", "duration": 61.5},
+                {"id": "x----------", "video_id": "b----------"},
             ]
         },
     )
     assert isinstance(command, UpdateQueue)
     assert [(i.id, i.video_id, i.title, i.duration) for i in command.queue] == [
-        (None, "a", "A", 61.5),
-        ("x", "b", None, None),
+        (None, "a----------", "A", 61.5),
+        ("x----------", "b----------", None, None),
     ]
 
 
@@ -67,18 +68,26 @@ def test_update_queue_parses_items() -> None:
         ("CHANGE_VIDEO", {"video_id": ""}, "video_id"),
         ("CHANGE_VIDEO", {"video_id": "   "}, "video_id"),
         ("CHANGE_VIDEO", {"video_id": "a\u0000b"}, "video_id"),
-        ("CHANGE_VIDEO", {"video_id": "x" * 2049}, "video_id"),
+        ("CHANGE_VIDEO", {"video_id": "x----------" * 2049}, "video_id"),
         ("CHANGE_VIDEO", {"video_id": 7}, "video_id"),
-        ("UPDATE_QUEUE", {"queue": "abc"}, "queue"),
-        ("UPDATE_QUEUE", {"queue": [{"video_id": "a"}] * (MAX_QUEUE_ITEMS + 1)}, "queue"),
+        ("UPDATE_QUEUE", {"queue": "abc--------"}, "queue"),
+        ("UPDATE_QUEUE", {"queue": [{"video_id": "a----------"}] * (MAX_QUEUE_ITEMS + 1)}, "queue"),
         ("UPDATE_QUEUE", {"queue": [{"title": "no video"}]}, "queue.0.video_id"),
         (
             "UPDATE_QUEUE",
-            {"queue": [{"video_id": "a", "title": "t" * (MAX_TITLE_LENGTH + 1)}]},
+            {"queue": [{"video_id": "a----------", "title": "t" * (MAX_TITLE_LENGTH + 1)}]},
             "queue.0.title",
         ),
-        ("UPDATE_QUEUE", {"queue": [{"video_id": "a", "title": "line\nbreak"}]}, "queue.0.title"),
-        ("UPDATE_QUEUE", {"queue": [{"video_id": "a", "duration": -3}]}, "queue.0.duration"),
+        (
+            "UPDATE_QUEUE",
+            {"queue": [{"video_id": "a----------", "title": "line\nbreak"}]},
+            "queue.0.title",
+        ),
+        (
+            "UPDATE_QUEUE",
+            {"queue": [{"video_id": "a----------", "duration": -3}]},
+            "queue.0.duration",
+        ),
     ],
 )
 def test_invalid_payloads_name_the_field(event: str, payload: Any, field: str) -> None:
@@ -86,6 +95,28 @@ def test_invalid_payloads_name_the_field(event: str, payload: Any, field: str) -
     assert isinstance(result, Rejection)
     assert result.code == "invalid_payload"
     assert result.message.startswith(f"{field}:")
+
+
+@pytest.mark.parametrize(
+    ("video_id", "kind"),
+    [
+        ("dQw4w9WgXcQ", "youtube"),
+        ("https://cdn.example/film.mp4", "video"),
+        ("http://cdn.example/live/index.M3U8?token=1", "hls"),
+        ("/media/clip.webm", "video"),
+        ("/media/stream.m3u8", "hls"),
+        ("javascript:alert(1)", None),
+        ("file:///etc/passwd", None),
+        ("//evil.example/x.mp4", None),
+        ("https:///no-host.mp4", None),
+        ("dQw4w9WgXc", None),
+        ("not a video", None),
+    ],
+)
+def test_media_kinds(video_id: str, kind: str | None) -> None:
+    assert media_kind(video_id) == kind
+    result = parse_command("CHANGE_VIDEO", {"video_id": video_id})
+    assert isinstance(result, Rejection) is (kind is None)
 
 
 @pytest.mark.parametrize("payload", [[], "PLAY", 3, [{"timestamp": 1}]])

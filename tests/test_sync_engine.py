@@ -35,7 +35,7 @@ def accepted(result: Accepted | Rejection) -> RoomState:
 
 
 def with_video(now: float = T0) -> RoomState:
-    return accepted(apply(new_room("r", now), ChangeVideo(video_id="v1"), now))
+    return accepted(apply(new_room("r", now), ChangeVideo(video_id="v1---------"), now))
 
 
 def test_new_room_is_empty_and_paused() -> None:
@@ -82,14 +82,14 @@ def test_seek_keeps_play_state() -> None:
 
 def test_change_video_starts_from_zero() -> None:
     state = accepted(apply(with_video(), Seek(timestamp=50), T0))
-    changed = accepted(apply(state, ChangeVideo(video_id="v2"), T0 + 1))
-    assert (changed.video_id, changed.position) == ("v2", 0.0)
+    changed = accepted(apply(state, ChangeVideo(video_id="v2---------"), T0 + 1))
+    assert (changed.video_id, changed.position) == ("v2---------", 0.0)
 
 
 def test_every_accepted_command_bumps_the_version_by_one() -> None:
     state = new_room("r", T0)
     commands: list[Command] = [
-        ChangeVideo(video_id="a"),
+        ChangeVideo(video_id="a----------"),
         Play(),
         Seek(timestamp=3),
         Pause(),
@@ -111,7 +111,13 @@ def test_stale_version_is_rejected_and_current_one_accepted() -> None:
 def test_queue_keeps_known_ids_and_assigns_new_ones() -> None:
     state = new_room("r", T0)
     first = accepted(
-        apply(state, UpdateQueue(queue=[QueueItemIn(video_id="a"), QueueItemIn(video_id="b")]), T0)
+        apply(
+            state,
+            UpdateQueue(
+                queue=[QueueItemIn(video_id="a----------"), QueueItemIn(video_id="b----------")]
+            ),
+            T0,
+        )
     )
     a, b = first.queue
     assert a.id != b.id
@@ -120,9 +126,9 @@ def test_queue_keeps_known_ids_and_assigns_new_ones() -> None:
             first,
             UpdateQueue(
                 queue=[
-                    QueueItemIn(id=b.id, video_id="b"),
-                    QueueItemIn(id="forged", video_id="c"),
-                    QueueItemIn(id=a.id, video_id="a"),
+                    QueueItemIn(id=b.id, video_id="b----------"),
+                    QueueItemIn(id="forged", video_id="c----------"),
+                    QueueItemIn(id=a.id, video_id="a----------"),
                 ]
             ),
             T0,
@@ -135,12 +141,17 @@ def test_queue_keeps_known_ids_and_assigns_new_ones() -> None:
 
 
 def test_duplicate_queue_ids_are_rejected() -> None:
-    state = accepted(apply(new_room("r", T0), UpdateQueue(queue=[QueueItemIn(video_id="a")]), T0))
+    state = accepted(
+        apply(new_room("r", T0), UpdateQueue(queue=[QueueItemIn(video_id="a----------")]), T0)
+    )
     item_id = state.queue[0].id
     result = apply(
         state,
         UpdateQueue(
-            queue=[QueueItemIn(id=item_id, video_id="a"), QueueItemIn(id=item_id, video_id="a")]
+            queue=[
+                QueueItemIn(id=item_id, video_id="a----------"),
+                QueueItemIn(id=item_id, video_id="a----------"),
+            ]
         ),
         T0,
     )
@@ -166,9 +177,9 @@ json_scalars = st.one_of(
 )
 item_payloads = st.one_of(
     st.fixed_dictionaries(
-        {"video_id": st.sampled_from(["a", "b", "c", " ", ""])},
+        {"video_id": st.sampled_from(["a----------", "b----------", "c----------", " ", ""])},
         optional={
-            "id": st.one_of(st.sampled_from(["q1.0", "q2.0", "q3.1", "x"]), json_scalars),
+            "id": st.one_of(st.sampled_from(["q1.0", "q2.0", "q3.1", "x----------"]), json_scalars),
             "title": st.one_of(st.text(max_size=20), json_scalars),
             "duration": st.one_of(st.floats(min_value=0, max_value=10_000), json_scalars),
         },
@@ -182,7 +193,9 @@ payloads: st.SearchStrategy[Any] = st.one_of(
         {},
         optional={
             "timestamp": st.one_of(st.floats(min_value=-10, max_value=2e6), json_scalars),
-            "video_id": st.one_of(st.sampled_from(["v1", "v2", ""]), json_scalars),
+            "video_id": st.one_of(
+                st.sampled_from(["v1---------", "v2---------", ""]), json_scalars
+            ),
             "queue": st.one_of(st.lists(item_payloads, max_size=6), json_scalars),
             "version": st.one_of(st.integers(min_value=-1, max_value=12), json_scalars),
             "junk": json_scalars,

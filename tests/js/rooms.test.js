@@ -56,7 +56,7 @@ test("two clients share a room: snapshot, members, every command", async () => {
     ["PLAY", {}],
     ["SEEK", { timestamp: 30 }],
     ["PAUSE", {}],
-    ["UPDATE_QUEUE", { queue: [{ video_id: "next", title: "Next" }] }],
+    ["UPDATE_QUEUE", { queue: [{ video_id: "next-------", title: "Next" }] }],
   ];
   let version = 0;
   for (const [event, payload] of script) {
@@ -83,7 +83,7 @@ test("a stale version loses and both clients end in one state", async () => {
   const room = await createRoom();
   const { socket: ann } = await join(room, "ann");
   const { socket: bob } = await join(room, "bob");
-  const base = (await call(ann, "CHANGE_VIDEO", { video_id: "v" })).state.version;
+  const base = (await call(ann, "CHANGE_VIDEO", { video_id: "v----------" })).state.version;
   const [a, b] = await Promise.all([call(ann, "PLAY", { version: base }), call(bob, "PAUSE", { version: base })]);
   const winner = a.ok ? a : b, loser = a.ok ? b : a;
   assert.equal(winner.ok, true);

@@ -7,9 +7,11 @@ and never raises: anything a client can send becomes a command or a ``Rejection`
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Annotated, Any, Final, TypeVar
+from typing import Annotated, Any, Final, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
@@ -34,6 +36,31 @@ class Rejection:
         return {"code": self.code, "message": self.message}
 
 
+YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{11}")
+
+
+def media_kind(video_id: str) -> str | None:
+    """Which player a video needs: ``youtube``, ``hls`` (an .m3u8 stream) or ``video`` (a
+    media file); None if ``video_id`` is none of a YouTube id, an http(s) URL or a /path on
+    this server."""
+    if YOUTUBE_ID.fullmatch(video_id):
+        return "youtube"
+    if video_id.startswith("/") and not video_id.startswith("//"):
+        path = video_id
+    else:
+        url = urlsplit(video_id)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            return None
+        path = url.path
+    return "hls" if path.lower().endswith(".m3u8") else "video"
+
+
+def _playable(value: str) -> str:
+    if media_kind(value) is None:
+        raise ValueError("must be a YouTube video id, an http(s) URL or a /path on this server")
+    return value
+
+
 def _no_control_characters(value: str) -> str:
     # Control and format characters (newlines, bidi overrides, NUL) have no place in a title
     # or a name shown to other people.
@@ -54,6 +81,7 @@ VideoId = Annotated[
     Field(min_length=1, max_length=MAX_VIDEO_ID_LENGTH),
     AfterValidator(_no_control_characters),
     AfterValidator(_not_blank),
+    AfterValidator(_playable),
 ]
 Seconds = Annotated[float, Field(ge=0, le=MAX_POSITION_SECONDS, allow_inf_nan=False)]
 DisplayName = Annotated[
@@ -106,6 +134,9 @@ class QueueItemIn(_Payload):
     video_id: VideoId
     title: Annotated[CleanText, Field(max_length=MAX_TITLE_LENGTH)] | None = None
     duration: Seconds | None = None
+    kind: Literal["youtube", "video", "hls"] | None = Field(
+        default=None, description="Ignored: the server derives it from video_id."
+    )
 
 
 class UpdateQueue(_Command):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from watchparty.sync.commands import media_kind
 from watchparty.sync.limits import MAX_POSITION_SECONDS
 
 
@@ -24,6 +25,7 @@ class QueueItem:
         return {
             "id": self.id,
             "video_id": self.video_id,
+            "kind": media_kind(self.video_id),
             "title": self.title,
             "duration": self.duration,
         }
@@ -46,6 +48,7 @@ class RoomState:
             "room": self.room,
             "version": self.version,
             "video_id": self.video_id,
+            "video_kind": None if self.video_id is None else media_kind(self.video_id),
             "playing": self.playing,
             "position": self.position,
             "updated_at": self.updated_at,
