@@ -1,90 +1,307 @@
 "use strict";
-// The room page: follows the server's state (the only authority) and sends commands.
-// The video player itself arrives with the demo-page work; this page already keeps time.
+// The room page. The server is the only authority: this page renders the state it receives,
+// computes where playback should be *now* from it, and steers the player there. Only the
+// page's own controls send commands.
 (() => {
   const root = document.querySelector(".room");
   const roomId = root.dataset.room;
   const $ = (id) => document.getElementById(id);
-  const nameKey = "watchparty:name";  // a display name, not a secret
-  let name = sessionStorage.getItem(nameKey);
-  if (!name) {
-    name = (window.prompt("Your name in this room?", "") || "").trim().slice(0, 40) || `guest-${Math.floor(Math.random() * 1000)}`;
-    sessionStorage.setItem(nameKey, name);
-  }
+
+  // Drift correction, in seconds: beyond seekAbove we seek; beyond nudgeAbove we play up to
+  // maxNudge faster or slower until caught up (a seek costs a visible stall).
+  const SYNC = { seekAbove: 0.5, nudgeAbove: 0.04, maxNudge: 0.08, pausedSeekAbove: 0.05 };
 
   let state = null;
-  let offset = 0;       // server clock minus local clock, in seconds
-  let bestRtt = Infinity;
-  const serverNow = () => Date.now() / 1000 + offset;
+  let player = null;
+  let seekDragging = false;
+  const titles = new Map();  // video_id -> title, from the queue and from searches
+  const clock = { samples: [], offset: 0 };  // server clock minus ours, in seconds
 
-  const socket = io(root.dataset.namespace, { auth: { room: roomId, name }, transports: ["websocket", "polling"] });
+  // A display name is not a secret: it may live in localStorage (tokens never do).
+  const nameKey = "watchparty:name";
+  const nameInput = $("my-name");
+  nameInput.value = localStorage.getItem(nameKey) || `guest-${Math.floor(100 + Math.random() * 900)}`;
+  localStorage.setItem(nameKey, nameInput.value);
 
-  const showError = (message) => { const el = $("error"); el.textContent = message; el.hidden = !message; };
+  const socket = io(root.dataset.namespace, { auth: { room: roomId, name: nameInput.value } });
+
+  // --- small helpers -------------------------------------------------------------------
+  let errorTimer = null;
+  function showError(message) {
+    const el = $("error");
+    el.textContent = message;
+    el.hidden = false;
+    clearTimeout(errorTimer);
+    errorTimer = setTimeout(() => { el.hidden = true; }, 6000);
+  }
   const setStatus = (text, cls) => { const el = $("status"); el.textContent = text; el.className = `status ${cls}`; };
-  const fmt = (s) => { s = Math.max(0, Math.floor(s)); const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
-    return (h ? `${h}:${String(m).padStart(2, "0")}` : `${m}`) + `:${String(r).padStart(2, "0")}`; };
-  const position = () => !state ? 0 : state.playing ? state.position + (serverNow() - state.updated_at) * state.rate : state.position;
+  const fmt = (s) => {
+    s = Math.max(0, Math.floor(s || 0));
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = String(s % 60).padStart(2, "0");
+    return h ? `${h}:${String(m).padStart(2, "0")}:${r}` : `${m}:${r}`;
+  };
+  const serverNow = () => Date.now() / 1000 + clock.offset;
+  const target = () => (!state ? 0 : state.playing
+    ? state.position + Math.max(0, serverNow() - state.updated_at) * state.rate : state.position);
+  function button(text, label, onClick, cls = "small") {
+    const b = document.createElement("button");
+    b.type = "button"; b.className = cls; b.textContent = text; b.setAttribute("aria-label", label);
+    b.addEventListener("click", onClick);
+    return b;
+  }
+  const titleOf = (item) => item.title || titles.get(item.video_id) || item.video_id;
 
-  function apply(next) {
-    if (state && next.version <= state.version) return;  // late or duplicate: ignore
+  // --- commands -------------------------------------------------------------------------
+  function send(event, payload) {
+    return new Promise((resolve) => {
+      socket.timeout(8000).emit(event, payload, (err, ack) => {
+        if (err) { showError("The server did not answer; is the connection down?"); return resolve(null); }
+        if (ack.state) apply(ack.state);
+        if (!ack.ok) {
+          showError(ack.error.code === "stale_version"
+            ? "Someone changed the room at the same moment; look again and retry."
+            : `Refused: ${ack.error.message}`);
+        }
+        resolve(ack.ok ? ack : null);
+      });
+    });
+  }
+  const sendQueue = (queue) => send("UPDATE_QUEUE", { queue, version: state.version });
+
+  // --- state ----------------------------------------------------------------------------
+  function apply(next, fresh = false) {
+    if (!fresh && state && next.version <= state.version) return;  // late or duplicate
     state = next;
-    $("video-id").textContent = state.video_id || "nothing yet";
-    $("playing-label").textContent = state.playing ? "playing" : "paused";
-    const queue = $("queue");
-    queue.replaceChildren(...state.queue.map((item, index) => {
+    for (const item of state.queue) if (item.title) titles.set(item.video_id, item.title);
+    renderQueue();
+    renderNow();
+    tick();
+  }
+  function renderNow() {
+    const toggle = $("toggle");
+    toggle.textContent = state && state.playing ? "❚❚" : "▶";
+    toggle.setAttribute("aria-label", state && state.playing ? "Pause" : "Play");
+    $("now-title").textContent = state && state.video_id ? titleOf({ video_id: state.video_id }) : "";
+  }
+  function renderMembers(members) {
+    $("member-count").textContent = `(${members.length})`;
+    $("members").replaceChildren(...members.map((m) => {
       const li = document.createElement("li");
-      const label = document.createElement("span");
-      label.textContent = item.title || item.video_id;  // text, never HTML
-      const play = button("Play", () => send("CHANGE_VIDEO", { video_id: item.video_id }));
-      const remove = button("Remove", () => send("UPDATE_QUEUE", { queue: state.queue.filter((_, i) => i !== index) }));
-      li.append(label, play, remove);
+      li.textContent = m.name;  // text, never HTML
       return li;
     }));
   }
-  function button(text, onClick) { const b = document.createElement("button"); b.type = "button"; b.className = "secondary"; b.textContent = text; b.addEventListener("click", onClick); return b; }
-  function members(list) { $("members").replaceChildren(...list.map((m) => { const li = document.createElement("li"); li.textContent = m.name; return li; })); }
 
-  function send(event, payload) {
-    socket.timeout(5000).emit(event, payload, (err, ack) => {
-      if (err) return showError(`${event}: no answer from the server`);
-      if (ack.state) apply(ack.state);
-      showError(ack.ok ? "" : `${event} refused: ${ack.error.message}`);
-    });
+  // --- the player -----------------------------------------------------------------------
+  function ensurePlayer() {
+    const want = state && state.video_id ? `${state.video_kind}:${state.video_id}` : null;
+    const have = player ? `${player.kind}:${player.source}` : null;
+    if (want === have) return;
+    if (player) player.destroy();
+    player = null;
+    const container = $("player");
+    if (!want) {
+      container.innerHTML = '<p class="empty">Nothing is playing. Add a video to the queue, or paste one below.</p>';
+      return;
+    }
+    player = window.WatchPlayers.create(container, state.video_kind, state.video_id, showError);
   }
+
+  function tick() {
+    ensurePlayer();
+    const now = target();
+    if (!seekDragging) {
+      const duration = player ? player.duration() : 0;
+      $("seek").max = String(Math.max(duration, now));
+      $("seek").value = String(now);
+      $("clock").textContent = `${fmt(now)} / ${fmt(duration)}`;
+    }
+    if (!player || !player.ready() || player.busy()) return;
+    const duration = player.duration();
+    const goal = duration ? Math.min(now, duration) : now;
+    const drift = player.time() - goal;
+    if (state.playing && !(duration && goal >= duration - 0.05)) {
+      if (Math.abs(drift) > SYNC.seekAbove) player.seek(goal);
+      if (player.paused()) {
+        player.play().then(() => { $("unmute").hidden = true; }).catch(() => { $("unmute").hidden = false; });
+      }
+      const nudge = Math.abs(drift) > SYNC.nudgeAbove ? Math.max(-SYNC.maxNudge, Math.min(SYNC.maxNudge, drift / 2)) : 0;
+      player.setRate(state.rate * (1 - nudge));  // behind (drift < 0): a little faster
+    } else {
+      if (!player.paused()) player.pause();
+      player.setRate(state.rate);
+      if (Math.abs(drift) > SYNC.pausedSeekAbove) player.seek(goal);
+    }
+  }
+  setInterval(tick, 200);
+
+  // --- clock sync: keep the offset from the round trip with the smallest delay ------------
   function ping() {
     const t0 = Date.now() / 1000;
     socket.emit("TIME", { client_time: t0 }, (ack) => {
-      const t1 = Date.now() / 1000, rtt = t1 - t0;
-      if (ack.ok && rtt < bestRtt) { bestRtt = rtt; offset = ack.server_time - (t0 + rtt / 2); }
+      const t1 = Date.now() / 1000;
+      if (!ack || !ack.ok) return;
+      clock.samples.push({ rtt: t1 - t0, offset: ack.server_time - (t0 + (t1 - t0) / 2) });
+      clock.samples = clock.samples.slice(-12);
+      clock.offset = clock.samples.reduce((a, b) => (b.rtt < a.rtt ? b : a)).offset;
     });
   }
+  setInterval(() => socket.connected && ping(), 10000);
 
-  socket.on("connect", () => { setStatus("connected", "ok"); bestRtt = Infinity; for (let i = 0; i < 5; i++) setTimeout(ping, i * 200); });
-  socket.on("disconnect", () => setStatus("disconnected, reconnecting…", "bad"));
-  socket.on("connect_error", (err) => {
-    setStatus("cannot connect", "bad");
-    showError(err.data && err.data.code === "room_not_found" ? "This room does not exist." : `Connection failed: ${err.message}`);
+  // --- socket ---------------------------------------------------------------------------
+  socket.on("connect", () => {
+    setStatus("connected", "ok");
+    clock.samples = [];
+    for (let i = 0; i < 6; i++) setTimeout(ping, i * 150);
   });
-  socket.on("ROOM_STATE", (snap) => { state = null; apply(snap.state); members(snap.members); });
-  socket.on("MEMBERS", (msg) => members(msg.members));
-  for (const event of ["PLAY", "PAUSE", "SEEK", "CHANGE_VIDEO", "UPDATE_QUEUE"]) socket.on(event, (msg) => apply(msg.state));
+  socket.on("disconnect", () => setStatus("reconnecting…", "bad"));
+  socket.io.on("reconnect_attempt", () => setStatus("reconnecting…", "bad"));
+  socket.on("connect_error", (err) => {
+    setStatus(err.data && err.data.code ? "cannot join" : "reconnecting…", "bad");
+    if (err.data && err.data.code === "room_not_found") showError("This room does not exist.");
+    else if (err.data && err.data.code) showError(`Cannot join: ${err.message}`);
+  });
+  socket.on("ROOM_STATE", (snapshot) => { apply(snapshot.state, true); renderMembers(snapshot.members); });
+  socket.on("MEMBERS", (message) => renderMembers(message.members));
+  for (const event of ["PLAY", "PAUSE", "SEEK", "CHANGE_VIDEO", "UPDATE_QUEUE"]) {
+    socket.on(event, (message) => apply(message.state));
+  }
 
-  $("play").addEventListener("click", () => send("PLAY", {}));
-  $("pause").addEventListener("click", () => send("PAUSE", {}));
-  $("seek-form").addEventListener("submit", (e) => { e.preventDefault(); send("SEEK", { timestamp: Number($("seek-to").value) }); });
-  $("video-form").addEventListener("submit", (e) => { e.preventDefault(); send("CHANGE_VIDEO", { video_id: $("video-input").value.trim() }); });
-  $("queue-form").addEventListener("submit", (e) => {
-    e.preventDefault();
-    const item = { video_id: $("queue-video").value.trim() };
-    const title = $("queue-title-input").value.trim();
-    if (title) item.title = title;
-    send("UPDATE_QUEUE", { queue: [...(state ? state.queue : []), item] });
-    e.target.reset();
+  // --- controls -------------------------------------------------------------------------
+  const toggle = () => state && send(state.playing ? "PAUSE" : "PLAY", {});
+  $("toggle").addEventListener("click", toggle);
+  document.addEventListener("keydown", (e) => {
+    if (e.code === "Space" && !["INPUT", "BUTTON", "TEXTAREA"].includes(document.activeElement.tagName)) {
+      e.preventDefault();
+      toggle();
+    }
+  });
+  const seek = $("seek");
+  seek.addEventListener("input", () => { seekDragging = true; $("clock").textContent = fmt(Number(seek.value)); });
+  seek.addEventListener("change", () => { seekDragging = false; send("SEEK", { timestamp: Number(seek.value) }); });
+  $("unmute").addEventListener("click", () => { if (player) player.play().then(() => { $("unmute").hidden = true; }); });
+  nameInput.addEventListener("change", () => {
+    const name = nameInput.value.trim().slice(0, 40);
+    if (!name) return;
+    localStorage.setItem(nameKey, name);
+    socket.auth.name = name;
+    socket.disconnect().connect();
   });
   $("copy-link").addEventListener("click", async () => {
-    try { await navigator.clipboard.writeText(window.location.href); $("copy-link").textContent = "Copied"; }
-    catch { window.prompt("Copy this link", window.location.href); }
+    try {
+      await navigator.clipboard.writeText(window.location.href);
+      $("copy-link").textContent = "Copied!";
+      setTimeout(() => { $("copy-link").textContent = "Copy link"; }, 1500);
+    } catch {
+      window.prompt("Copy this link", window.location.href);
+    }
   });
-  setInterval(() => { $("position").textContent = fmt(position()); }, 250);
-  setInterval(ping, 30000);
+
+  // --- the queue ------------------------------------------------------------------------
+  function moveItem(from, to) {
+    const queue = [...state.queue];
+    const [item] = queue.splice(from, 1);
+    queue.splice(to, 0, item);
+    return sendQueue(queue);
+  }
+  async function playNow(index) {
+    const item = state.queue[index];
+    if (await send("CHANGE_VIDEO", { video_id: item.video_id })) {
+      await sendQueue(state.queue.filter((q) => q.id !== item.id));
+    }
+  }
+  let dragFrom = null;
+  function renderQueue() {
+    const list = $("queue");
+    list.replaceChildren(...state.queue.map((item, index) => {
+      const li = document.createElement("li");
+      li.draggable = true;
+      li.dataset.id = item.id;
+      const kind = document.createElement("span");
+      kind.className = "kind";
+      kind.textContent = item.kind;
+      const title = document.createElement("span");
+      title.className = "item-title";
+      title.textContent = titleOf(item);  // text, never HTML
+      title.title = item.video_id;
+      li.append(
+        kind, title,
+        button("▶", `Play ${titleOf(item)} now`, () => playNow(index)),
+        button("⤒", `Play ${titleOf(item)} next`, () => index > 0 && moveItem(index, 0)),
+        button("↑", "Move up", () => index > 0 && moveItem(index, index - 1)),
+        button("↓", "Move down", () => index < state.queue.length - 1 && moveItem(index, index + 1)),
+        button("✕", `Remove ${titleOf(item)}`, () => sendQueue(state.queue.filter((q) => q.id !== item.id))),
+      );
+      li.addEventListener("dragstart", () => { dragFrom = index; li.classList.add("dragging"); });
+      li.addEventListener("dragend", () => li.classList.remove("dragging"));
+      li.addEventListener("dragover", (e) => e.preventDefault());
+      li.addEventListener("drop", (e) => { e.preventDefault(); if (dragFrom !== null && dragFrom !== index) moveItem(dragFrom, index); dragFrom = null; });
+      return li;
+    }));
+    $("queue-empty").hidden = state.queue.length > 0;
+  }
+
+  // What a person pastes: a YouTube link or id, an http(s) media URL, or a /path here.
+  function parseVideo(text) {
+    const value = text.trim();
+    if (/^[A-Za-z0-9_-]{11}$/.test(value)) return { video_id: value, youtube: true };
+    let url;
+    try { url = new URL(value, window.location.href); } catch { return null; }
+    if (!["http:", "https:"].includes(url.protocol)) return null;
+    const host = url.hostname.replace(/^(www\.|m\.|music\.)/, "");
+    let id = null;
+    if (host === "youtu.be") id = url.pathname.slice(1);
+    else if (host === "youtube.com" || host === "youtube-nocookie.com") {
+      id = url.searchParams.get("v") || (url.pathname.match(/^\/(?:embed|shorts|live)\/([^/?#]+)/) || [])[1];
+    }
+    if (id) return /^[A-Za-z0-9_-]{11}$/.test(id) ? { video_id: id, youtube: true } : null;
+    const sameOrigin = url.origin === window.location.origin && value.startsWith("/");
+    return { video_id: sameOrigin ? url.pathname : url.href, title: decodeURIComponent(url.pathname.split("/").pop() || url.hostname) };
+  }
+  async function youtubeTitle(id) {
+    try {
+      const res = await fetch(`/api/videos/youtube/${encodeURIComponent(id)}`);
+      if (res.ok) return (await res.json()).title;
+    } catch { /* search may be disabled; the id will do */ }
+    return undefined;
+  }
+  async function addToQueue(item) {
+    if (!state) return;
+    const entry = { video_id: item.video_id };
+    const title = item.title || (item.youtube ? await youtubeTitle(item.video_id) : undefined);
+    if (title) { entry.title = title.slice(0, 200); titles.set(item.video_id, entry.title); }
+    if (item.duration) entry.duration = item.duration;
+    await sendQueue([...state.queue, entry]);
+  }
+  $("add-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const parsed = parseVideo($("add-input").value);
+    if (!parsed) return showError("Paste a YouTube link or id, or an http(s) link to a video.");
+    await addToQueue(parsed);
+    $("add-input").value = "";
+  });
+
+  // Search shows only when the server has a YouTube key (it answers 503 search_disabled otherwise).
+  fetch("/api/search/youtube").then((res) => { $("search-form").hidden = res.status === 503; }).catch(() => {});
+  $("search-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const q = $("search-input").value.trim();
+    const res = await fetch(`/api/search/youtube?q=${encodeURIComponent(q)}`);
+    const body = await res.json();
+    if (!res.ok) return showError(`Search failed: ${body.error.message}`);
+    $("search-results").replaceChildren(...body.items.map((video) => {
+      const li = document.createElement("li");
+      const img = document.createElement("img");
+      img.alt = ""; img.loading = "lazy";
+      if (video.thumbnail) img.src = video.thumbnail;
+      const title = document.createElement("span");
+      title.className = "item-title";
+      title.textContent = `${video.title} · ${video.channel}${video.duration_seconds ? ` · ${fmt(video.duration_seconds)}` : ""}`;
+      li.append(img, title, button("Add", `Add ${video.title}`, async () => {
+        await addToQueue({ video_id: video.video_id, title: video.title, duration: video.duration_seconds });
+        li.remove();
+      }));
+      return li;
+    }));
+  });
 })();

@@ -30,7 +30,11 @@ from watchparty.ratelimit import RateLimit
 from watchparty.realtime.namespace import NAMESPACE, RoomNamespace
 from watchparty.realtime.persistence import WriteBehind
 from watchparty.realtime.registry import Clock, RoomRegistry
-from watchparty.realtime.transport import SocketIOTransport, release_polls_on_close
+from watchparty.realtime.transport import (
+    SocketIOTransport,
+    close_all_connections,
+    release_polls_on_close,
+)
 from watchparty.rooms.routes import setup_routes as setup_rooms
 from watchparty.search.routes import setup_routes as setup_search
 from watchparty.search.service import SearchService
@@ -98,12 +102,14 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     setup_rooms(app)
     setup_search(app)
     app.router.add_static("/static", root / "static", name="static")
+    if settings.media_dir is not None:
+        app.router.add_static("/media", settings.media_dir, name="media")
     _setup_cors(app, settings.cors_origins)
-    # Started in this order, stopped in the reverse: connections close before the last writes
-    # are flushed, and the database stops last.
+    # Connections close first (on shutdown), then the last writes are flushed and the
+    # database stops (clean-up, in the reverse order of start-up).
+    app.on_shutdown.append(_close_connections)
     app.cleanup_ctx.append(_database_lifecycle)
     app.cleanup_ctx.append(_youtube_lifecycle)
-    app.cleanup_ctx.append(_socketio_lifecycle)
     return app
 
 
@@ -165,8 +171,13 @@ async def _youtube_lifecycle(app: web.Application) -> AsyncIterator[None]:
     await youtube.close()
 
 
-async def _socketio_lifecycle(app: web.Application) -> AsyncIterator[None]:
-    yield
-    # Close every Socket.IO connection so aiohttp's shutdown does not wait on open websockets.
-    await app[SOCKETIO].shutdown()
+async def _close_connections(app: web.Application) -> None:
+    """Close every Socket.IO connection as shutdown begins.
+
+    aiohttp waits for open handlers (a websocket is one) before it runs the clean-up steps, so
+    leaving this to clean-up would hold a restart for its whole shutdown timeout. Clients
+    reconnect by themselves, to this process's successor.
+    """
+    await close_all_connections(app[SOCKETIO])
+    await app[SOCKETIO].shutdown()  # its background tasks
     await app[REGISTRY].close()

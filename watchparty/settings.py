@@ -43,6 +43,8 @@ class Settings:
     search_rate_limit: str = "30/minute"
     # Proxies in front of the server that append to X-Forwarded-For (Heroku's router: 1).
     proxy_hops: int = 0
+    # A folder of video files served at /media/ (rooms can play them as /media/<name>).
+    media_dir: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -116,6 +118,14 @@ class _Reader:
         if raw.upper() not in choices:
             raise SettingsError(f"{name} must be one of {', '.join(choices)}")
         return raw.upper()
+
+    def folder(self, name: str) -> Path | None:
+        raw = self._raw(name)
+        if raw is None:
+            return None
+        if not Path(raw).is_dir():
+            raise SettingsError(f"{name} must name an existing folder")
+        return Path(raw)
 
     def optional(self, name: str) -> str | None:
         return self._raw(name)

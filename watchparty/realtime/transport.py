@@ -66,7 +66,25 @@ def release_polls_on_close(server: socketio.AsyncServer) -> None:
     async def on_disconnect(eio_sid: str, reason: Any) -> None:
         await handle_disconnect(eio_sid, reason)
         socket = engine.sockets.get(eio_sid)
-        if socket is not None:
+        # Only a polling client's own CLOSE leaves a GET hanging: when the server closes, its
+        # CLOSE packet answers the poll, and a websocket's writer must still send that packet.
+        if socket is not None and not socket.upgraded and reason == engine.reason.CLIENT_DISCONNECT:
             socket.queue.put_nowait(None)
 
     engine.on("disconnect", on_disconnect)
+
+
+async def close_all_connections(server: socketio.AsyncServer) -> None:
+    """Close every client connection now, as a restart begins; clients reconnect on their own.
+
+    python-engineio's ``disconnect()`` queues a CLOSE packet but leaves each websocket's
+    writer waiting for more until the ping timeout (45 s), and aiohttp's shutdown waits for
+    those handlers: a restart would stall that long (Heroku allows 30 s). So each socket gets
+    CLOSE and then ``None``, the library's own signal that ends its writer, which sends the
+    CLOSE and closes the websocket. Guarded by
+    tests/test_main.py::test_sigterm_with_clients_connected_exits_promptly.
+    """
+    engine = server.eio
+    for socket in list(engine.sockets.values()):
+        await socket.close(wait=False, reason=engine.reason.SERVER_DISCONNECT)
+        socket.queue.put_nowait(None)

@@ -1,0 +1,88 @@
+"use strict";
+// One small interface over the three players, so the sync code does not care which one plays:
+//   play() -> Promise, pause(), seek(seconds), time(), duration(), paused(), ready(),
+//   busy() (seeking or loading), setRate(rate), destroy()
+// Player events are never turned into room commands: only the page's own controls send those,
+// so a player reacting to the room can never echo back into it.
+window.WatchPlayers = (() => {
+  function htmlVideo(container, kind, source) {
+    const video = document.createElement("video");
+    video.playsInline = true;
+    video.preload = "auto";
+    video.setAttribute("aria-label", "Video");
+    container.replaceChildren(video);
+    let hls = null;
+    const nativeHls = video.canPlayType("application/vnd.apple.mpegurl");
+    if (kind === "hls" && !nativeHls && window.Hls && window.Hls.isSupported()) {
+      hls = new window.Hls();
+      hls.loadSource(source);
+      hls.attachMedia(video);
+    } else {
+      video.src = source;
+    }
+    return {
+      kind, source, element: video,
+      play: () => video.play(),
+      pause: () => video.pause(),
+      seek: (t) => { video.currentTime = t; },
+      time: () => video.currentTime,
+      duration: () => (Number.isFinite(video.duration) ? video.duration : 0),
+      paused: () => video.paused,
+      ready: () => video.readyState >= 1,
+      busy: () => video.seeking,
+      setRate: (rate) => { if (Math.abs(video.playbackRate - rate) > 1e-3) video.playbackRate = rate; },
+      destroy: () => { if (hls) hls.destroy(); video.removeAttribute("src"); video.load(); },
+    };
+  }
+
+  // YouTube's IFrame Player API: the one script the page loads from outside, on first use.
+  let youtubeApi = null;
+  function loadYouTubeApi() {
+    if (!youtubeApi) {
+      youtubeApi = new Promise((resolve, reject) => {
+        window.onYouTubeIframeAPIReady = () => resolve(window.YT);
+        const script = document.createElement("script");
+        script.src = "https://www.youtube.com/iframe_api";
+        script.onerror = () => { youtubeApi = null; reject(new Error("YouTube's player could not be loaded")); };
+        document.head.append(script);
+      });
+    }
+    return youtubeApi;
+  }
+
+  function youtube(container, source, onError) {
+    const mount = document.createElement("div");
+    container.replaceChildren(mount);
+    let player = null;
+    let isReady = false;
+    loadYouTubeApi().then((YT) => {
+      player = new YT.Player(mount, {
+        videoId: source,
+        playerVars: { controls: 0, disablekb: 1, rel: 0, playsinline: 1, modestbranding: 1 },
+        events: { onReady: () => { isReady = true; }, onError: () => onError("YouTube cannot play this video") },
+      });
+    }).catch((e) => onError(e.message));
+    const call = (fn) => (player && isReady ? fn(player) : undefined);
+    return {
+      kind: "youtube", source,
+      play: async () => call((p) => p.playVideo()),
+      pause: () => call((p) => p.pauseVideo()),
+      seek: (t) => call((p) => p.seekTo(t, true)),
+      time: () => call((p) => p.getCurrentTime()) || 0,
+      duration: () => call((p) => p.getDuration()) || 0,
+      // 1 playing, 3 buffering: both mean "meant to be playing"
+      paused: () => ![1, 3].includes(call((p) => p.getPlayerState())),
+      ready: () => isReady,
+      busy: () => call((p) => p.getPlayerState()) === 3,
+      // YouTube only offers a few rates, so small drift is corrected by seeking instead
+      setRate: () => {},
+      destroy: () => call((p) => p.destroy()),
+    };
+  }
+
+  return {
+    create(container, kind, source, onError) {
+      return kind === "youtube" ? youtube(container, source, onError) : htmlVideo(container, kind, source);
+    },
+  };
+})();

@@ -1,0 +1,226 @@
+"""The demo page in real headless Chromium (Debian's), two pages in one room.
+
+Playwright drives the `chromium` package's binary; it downloads no browser of its own.
+Screenshots go to test-artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+from playwright.async_api import Browser, Page, async_playwright
+
+from tests.test_main import free_port
+from watchparty.app import create_app
+from watchparty.settings import Settings
+
+MEDIA = Path(__file__).parent / "media"
+ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
+CHROMIUM = next(
+    (p for p in ("/usr/lib/chromium/chromium", shutil.which("chromium")) if p and Path(p).exists()),
+    None,
+)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if CHROMIUM is None:
+        pytest.fail("Debian's chromium is needed: apt-get install chromium (.ci/run does)")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--autoplay-policy=no-user-gesture-required",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
+        yield browser
+        await browser.close()
+
+
+class LiveServer:
+    """The app on a fixed port, so that it can be stopped and started again under pages."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.port = free_port()
+        self.server: TestServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        self.server = TestServer(create_app(self.settings), host="127.0.0.1", port=self.port)
+        await self.server.start_server()
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+            self.server = None
+
+
+@pytest.fixture
+async def live(settings: Settings) -> AsyncIterator[LiveServer]:
+    server = LiveServer(replace(settings, media_dir=MEDIA))
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def open_room(browser: Browser, url: str, name: str) -> Page:
+    context = await browser.new_context(viewport={"width": 1200, "height": 760})
+    await context.add_init_script(f"localStorage.setItem('watchparty:name', {name!r})")
+    page = await context.new_page()
+    await page.goto(url)
+    await page.locator("#status.ok").wait_for(timeout=10_000)
+    return page
+
+
+async def video_state(page: Page) -> dict[str, Any]:
+    result: dict[str, Any] = await page.evaluate(
+        """() => {
+            const v = document.querySelector('#player video');
+            return v ? {time: v.currentTime, paused: v.paused, src: v.currentSrc} : null;
+        }"""
+    )
+    return result
+
+
+async def eventually(check: Any, within: float = 8.0) -> None:
+    """Poll an async predicate until it holds (pages converge over a few ticks)."""
+    async with asyncio.timeout(within):
+        while True:
+            if await check():
+                return
+            await asyncio.sleep(0.1)
+
+
+async def spread(a: Page, b: Page) -> float:
+    first, second = await asyncio.gather(video_state(a), video_state(b))
+    return float(abs(first["time"] - second["time"]))
+
+
+async def test_two_pages_play_pause_seek_queue_reload_and_restart_in_sync(
+    browser: Browser, live: LiveServer
+) -> None:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{live.url}/api/rooms", json={"name": "Film club"}) as r,
+    ):
+        room = await r.json()
+    ann = await open_room(browser, room["url"].replace("localhost", "127.0.0.1"), "Ann")
+    bob = await open_room(browser, room["url"].replace("localhost", "127.0.0.1"), "Bob")
+    await eventually(lambda: _members(ann, ["Ann", "Bob"]))
+
+    # Add a local video in one page: it appears in the other page's queue.
+    await ann.fill("#add-input", "/media/clip.webm")
+    await ann.click("#add-form button[type=submit]")
+    await bob.locator("#queue li", has_text="clip.webm").wait_for(timeout=5000)
+
+    # Play it now (from the other page), then play: both pages play.
+    await bob.get_by_role("button", name="Play clip.webm now").click()
+    await eventually(lambda: _src(ann, "/media/clip.webm"))
+    await eventually(lambda: _src(bob, "/media/clip.webm"))
+    assert await ann.locator("#queue li").count() == 0
+    await ann.click("#toggle")
+    await eventually(lambda: _playing(bob, True))
+    await eventually(lambda: _playing(ann, True))
+    await asyncio.sleep(1.5)
+    assert (await video_state(bob))["time"] > 0.5
+
+    # Pause in the other page: both pause at (nearly) the same frame.
+    await bob.click("#toggle")
+    await eventually(lambda: _playing(ann, False))
+    await eventually(lambda: _close(ann, bob, 0.1))
+
+    # Seek: the other page lands within half a second.
+    await ann.eval_on_selector(
+        "#seek", "el => { el.value = '5'; el.dispatchEvent(new Event('change')); }"
+    )
+    await eventually(lambda: _near(bob, 5.0, 0.5))
+    await ann.click("#toggle")
+    await eventually(lambda: _playing(bob, True))
+    await asyncio.sleep(2)
+    assert await spread(ann, bob) < 0.5
+
+    # Reload a page: it comes back in sync by itself.
+    await bob.reload()
+    await bob.locator("#status.ok").wait_for(timeout=10_000)
+    await eventually(lambda: _playing(bob, True))
+    await eventually(lambda: _close(ann, bob, 0.5))
+
+    # The server restarts: both pages reconnect by themselves and stay together.
+    await live.stop()
+    await ann.locator("#status.bad").wait_for(timeout=10_000)
+    await live.start()
+    await ann.locator("#status.ok").wait_for(timeout=20_000)
+    await bob.locator("#status.ok").wait_for(timeout=20_000)
+    await asyncio.sleep(1.5)
+    assert (await video_state(ann))["paused"] is False
+    assert await spread(ann, bob) < 0.5
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    await ann.screenshot(path=str(ARTIFACTS / "room-ann.png"))
+    await bob.screenshot(path=str(ARTIFACTS / "room-bob.png"))
+
+
+async def test_errors_are_shown_clearly(browser: Browser, live: LiveServer) -> None:
+    async with aiohttp.ClientSession() as http, http.post(f"{live.url}/api/rooms") as r:
+        room = await r.json()
+    page = await open_room(browser, f"{live.url}{room['path']}", "Cleo")
+    assert not await page.locator("#search-form").is_visible()  # no YouTube key here
+    await page.click("#toggle")  # nothing to play yet: the server refuses
+    await page.locator("#error", has_text="choose a video").wait_for(timeout=5000)
+    await page.fill("#add-input", "javascript:alert(1)")
+    await page.click("#add-form button[type=submit]")
+    await page.locator("#error", has_text="Paste a YouTube link").wait_for(timeout=5000)
+    assert await page.locator("#queue li").count() == 0
+
+    missing = await page.context.new_page()
+    response = await missing.goto(f"{live.url}/r/no-such-room")
+    assert response is not None
+    assert response.status == 404
+    assert "Room not found" in await missing.inner_text("h1")
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "room-errors.png"))
+    home = await page.context.new_page()
+    await home.goto(live.url)
+    await home.fill("#room-name", "Friday films")
+    await home.click("#create-form button[type=submit]")
+    await home.wait_for_url("**/r/*")
+    await home.locator("#status.ok").wait_for(timeout=10_000)
+    assert "Friday films" in await home.inner_text(".room-title")
+    await home.screenshot(path=str(ARTIFACTS / "room-new.png"))
+
+
+async def _members(page: Page, names: list[str]) -> bool:
+    return await page.locator("#members li").all_inner_texts() == names
+
+
+async def _src(page: Page, suffix: str) -> bool:
+    state = await video_state(page)
+    return bool(state and state["src"].endswith(suffix))
+
+
+async def _playing(page: Page, playing: bool) -> bool:
+    state = await video_state(page)
+    return bool(state and state["paused"] is (not playing))
+
+
+async def _near(page: Page, seconds: float, within: float) -> bool:
+    state = await video_state(page)
+    return bool(state and abs(state["time"] - seconds) <= within)
+
+
+async def _close(a: Page, b: Page, within: float) -> bool:
+    return await spread(a, b) <= within
