@@ -18,6 +18,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, Page, async_playwright
 
+from tests.fake_youtube import KEY, FakeYouTube
 from tests.test_main import free_port
 from watchparty.app import create_app
 from watchparty.settings import Settings
@@ -224,3 +225,54 @@ async def _near(page: Page, seconds: float, within: float) -> bool:
 
 async def _close(a: Page, b: Page, within: float) -> bool:
     return await spread(a, b) <= within
+
+
+async def test_search_add_drag_and_play_next(
+    browser: Browser,
+    settings: Settings,
+    aiohttp_server: Any,
+) -> None:
+    fake = FakeYouTube()
+    upstream = await aiohttp_server(fake.app())
+    live = LiveServer(
+        replace(
+            settings,
+            media_dir=MEDIA,
+            youtube_api_key=KEY,
+            youtube_api_url=str(upstream.make_url("/youtube/v3")),
+        )
+    )
+    await live.start()
+    try:
+        async with aiohttp.ClientSession() as http, http.post(f"{live.url}/api/rooms") as r:
+            room = await r.json()
+        ann = await open_room(browser, f"{live.url}{room['path']}", "Ann")
+        bob = await open_room(browser, f"{live.url}{room['path']}", "Bob")
+        await ann.locator("#search-form").wait_for(state="visible", timeout=5000)
+        await ann.fill("#search-input", "a")
+        await ann.click("#search-form button[type=submit]")
+        await ann.get_by_role("button", name="Add Rick Astley - Never Gonna Give You Up").click()
+        await ann.get_by_role("button", name="Add PSY - GANGNAM STYLE").click()
+        await ann.fill("#add-input", "https://www.youtube.com/watch?v=kJQP7kiw5Fk&t=10")
+        await ann.click("#add-form button[type=submit]")  # its title comes from the proxy
+        expected = ["Rick Astley", "PSY", "Luis Fonsi"]
+        await eventually(lambda: _queue_starts(bob, expected))
+
+        # Drag the last item to the top in one page; the other page sees the new order.
+        await ann.locator("#queue li").nth(2).drag_to(ann.locator("#queue li").nth(0))
+        await eventually(lambda: _queue_starts(bob, ["Luis Fonsi", "Rick Astley", "PSY"]))
+        # "Play next" moves an item to the top.
+        await bob.get_by_role("button", name="Play PSY - GANGNAM STYLE next").click()
+        await eventually(lambda: _queue_starts(ann, ["PSY", "Luis Fonsi", "Rick Astley"]))
+        assert fake.calls["search"] == 1
+        ARTIFACTS.mkdir(exist_ok=True)
+        await ann.screenshot(path=str(ARTIFACTS / "room-queue.png"))
+    finally:
+        await live.stop()
+
+
+async def _queue_starts(page: Page, prefixes: list[str]) -> bool:
+    titles = await page.locator("#queue .item-title").all_inner_texts()
+    return len(titles) == len(prefixes) and all(
+        t.startswith(p) for t, p in zip(titles, prefixes, strict=True)
+    )

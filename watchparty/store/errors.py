@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+from pymongo.errors import ConnectionFailure
 
 
 class StoreUnavailable(Exception):
@@ -16,14 +16,11 @@ class StoreUnavailable(Exception):
 async def unavailable_on_failure() -> AsyncIterator[None]:
     """Turn connection-level driver errors into ``StoreUnavailable``.
 
-    Operation errors other than write conflicts (a malformed query, say) are bugs and pass
-    through unchanged.
+    ``ConnectionFailure`` covers network errors, timeouts, server selection and a primary
+    stepping down. Every other driver error (a duplicate key, an invalid document) is an
+    answer or a bug, not an outage, and passes through: retrying it would never succeed.
     """
     try:
         yield
-    except ConnectionFailure as error:  # includes timeouts and server selection
-        raise StoreUnavailable(type(error).__name__) from error
-    except OperationFailure:
-        raise
-    except PyMongoError as error:
+    except ConnectionFailure as error:
         raise StoreUnavailable(type(error).__name__) from error
