@@ -1,7 +1,9 @@
 """Write-behind: rooms are saved after their changes are broadcast, never before.
 
-A room that changes is marked dirty; one background task writes each dirty room's *latest*
-state (so a burst of commands costs one write), under the store's version filter. When the
+A room that changes is marked dirty; one background task waits a moment for more changes
+(``GATHER_SECONDS``), then writes each dirty room's *latest* state, under the store's version
+filter: a burst of commands costs one write, and at 50 commands a second a room is written
+about four times a second rather than fifty. When the
 database is unreachable the task keeps the rooms dirty and retries with backoff: nothing that
 was accepted is lost while the process lives, and shutdown flushes what is pending.
 """
@@ -18,6 +20,7 @@ from watchparty.store.rooms import RoomRecord
 
 log = logging.getLogger(__name__)
 
+GATHER_SECONDS = 0.25  # what a crash (not a shutdown, which flushes) can lose at most
 RETRY_FIRST_SECONDS = 0.5
 RETRY_MAX_SECONDS = 30.0
 
@@ -31,10 +34,12 @@ class WriteBehind:
         self,
         store: RoomSaver,
         *,
+        gather: float = GATHER_SECONDS,
         retry_first: float = RETRY_FIRST_SECONDS,
         retry_max: float = RETRY_MAX_SECONDS,
     ) -> None:
         self._store = store
+        self._gather = gather
         self._retry_first = retry_first
         self._retry_max = retry_max
         self._dirty: dict[str, Callable[[], RoomRecord]] = {}
@@ -78,6 +83,7 @@ class WriteBehind:
         delay = self._retry_first
         while True:
             await self._wake.wait()
+            await asyncio.sleep(self._gather)
             self._wake.clear()
             while self._dirty:
                 room_id, snapshot = next(iter(self._dirty.items()))
