@@ -12,8 +12,9 @@ window.WatchPlayers = (() => {
     video.setAttribute("aria-label", "Video");
     container.replaceChildren(video);
     let hls = null;
-    const nativeHls = video.canPlayType("application/vnd.apple.mpegurl");
-    if (kind === "hls" && !nativeHls && window.Hls && window.Hls.isSupported()) {
+    // hls.js wherever Media Source Extensions exist (the same player everywhere); the
+    // browser's own HLS only where they don't (iOS Safari). hls.js documents this order.
+    if (kind === "hls" && window.Hls && window.Hls.isSupported()) {
       hls = new window.Hls();
       hls.loadSource(source);
       hls.attachMedia(video);

@@ -276,3 +276,25 @@ async def _queue_starts(page: Page, prefixes: list[str]) -> bool:
     return len(titles) == len(prefixes) and all(
         t.startswith(p) for t, p in zip(titles, prefixes, strict=True)
     )
+
+
+async def test_an_hls_stream_plays_through_hls_js_in_sync(
+    browser: Browser, live: LiveServer
+) -> None:
+    async with aiohttp.ClientSession() as http, http.post(f"{live.url}/api/rooms") as r:
+        room = await r.json()
+    ann = await open_room(browser, f"{live.url}{room['path']}", "Ann")
+    bob = await open_room(browser, f"{live.url}{room['path']}", "Bob")
+    await ann.fill("#add-input", "/media/hls/stream.m3u8")
+    await ann.click("#add-form button[type=submit]")
+    await ann.get_by_role("button", name="Play stream.m3u8 now").click()
+    await ann.click("#toggle")
+    await eventually(lambda: _playing(bob, True), within=15)
+    await eventually(lambda: _playing(ann, True), within=15)
+    # hls.js feeds the <video> through Media Source Extensions: its source is a blob: URL.
+    assert (await video_state(bob))["src"].startswith("blob:")
+    assert await bob.locator("#queue-empty").is_visible()
+    await asyncio.sleep(2.5)
+    state = await video_state(bob)
+    assert state["time"] > 1.0
+    assert await spread(ann, bob) < 0.5
