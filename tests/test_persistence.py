@@ -20,9 +20,11 @@ from pymongo import AsyncMongoClient
 from tests.mongo import MongoProcess, fresh_database_uri
 from tests.peers import Peer
 from tests.test_main import free_port, wait_healthy
+from tests.waiting import until
 from watchparty.app import create_app
 from watchparty.keys import WRITE_BEHIND
 from watchparty.settings import Settings
+from watchparty.store.embedded import server_command
 
 
 async def start(settings: Settings) -> TestServer:
@@ -270,35 +272,54 @@ async def test_embedded_default_survives_a_restart_and_leaves_nothing_behind(
     assert time.time() - body["state"]["updated_at"] < 60
 
 
-async def test_a_server_left_by_a_killed_run_is_stopped_at_the_next_start(
+async def test_the_database_server_never_outlives_a_killed_watchparty(
     tmp_path: Path, http: aiohttp.ClientSession
 ) -> None:
     env = {**os.environ, "HOST": "127.0.0.1", "WATCHPARTY_DATA_DIR": str(tmp_path / "data")}
     env.pop("MONGODB_URI", None)
-    processes = []
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "watchparty", env={**env, "PORT": str(port)}, cwd=tmp_path
+    )
     try:
-        ports = [free_port(), free_port()]
-        first = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "watchparty", env={**env, "PORT": str(ports[0])}, cwd=tmp_path
-        )
-        processes.append(first)
-        await wait_healthy(f"http://127.0.0.1:{ports[0]}")
-        room = await new_room(http, f"http://127.0.0.1:{ports[0]}")
-        orphan = int((tmp_path / "data" / "nx-27017.pid").read_text().split()[0])
-        first.kill()  # no chance to clean up
-        await first.wait()
-        assert alive(orphan)
-
-        second = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "watchparty", env={**env, "PORT": str(ports[1])}, cwd=tmp_path
-        )
-        processes.append(second)
-        await wait_healthy(f"http://127.0.0.1:{ports[1]}")
-        assert not alive(orphan)
-        status, _ = await get_room(http, f"http://127.0.0.1:{ports[1]}", room)
-        assert status == 200
+        await wait_healthy(f"http://127.0.0.1:{port}")
+        database = int((tmp_path / "data" / "nx-27017.pid").read_text().split()[0])
+        process.kill()  # no chance to clean up
+        await process.wait()
+        await until(lambda: not alive(database))
     finally:
-        for process in processes:
-            if process.returncode is None:
-                process.terminate()
-                await asyncio.wait_for(process.wait(), 30)
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def test_a_leftover_database_server_is_stopped_at_the_next_start(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    """Where the kernel cannot stop it (not Linux), the next start does."""
+    data = tmp_path / "data"
+    (data / "mongodb").mkdir(parents=True)
+    leftover = await asyncio.create_subprocess_exec(
+        *server_command(free_port(), str(data / "mongodb"), data / "nx-27017"),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    await until((data / "nx-27017.pid").exists)  # it runs and says so, as a leftover would
+    env = {**os.environ, "HOST": "127.0.0.1", "WATCHPARTY_DATA_DIR": str(data)}
+    env.pop("MONGODB_URI", None)
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "watchparty", env={**env, "PORT": str(port)}, cwd=tmp_path
+    )
+    try:
+        await wait_healthy(f"http://127.0.0.1:{port}")
+        await until(lambda: leftover.returncode is not None, within=5)
+        assert (await get_room(http, f"http://127.0.0.1:{port}", "no-such-room"))[0] == 404
+    finally:
+        if leftover.returncode is None:
+            leftover.kill()
+        await leftover.wait()
+        if process.returncode is None:
+            process.terminate()
+            await asyncio.wait_for(process.wait(), 30)

@@ -7,12 +7,14 @@ to it and to real MongoDB; only the start-up differs.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import os
 import signal
 import socket
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -57,6 +59,24 @@ def server_command(port: int, data: str, stem: Path) -> list[str]:
         "--pid-file",
         f"{stem}.pid",
     ]
+
+
+def _stop_with_parent() -> Callable[[], None] | None:
+    """On Linux, have the kernel send the server SIGTERM when watchparty dies, however it dies.
+
+    Its own session keeps a terminal's Ctrl-C away from it (watchparty flushes first and
+    stops it itself), but a SIGKILL, a crash or a second signal cutting the clean-up short
+    would otherwise leave it running. ``leftover_pid`` covers other systems at the next start.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)  # loaded before the fork: nothing to import after
+    pr_set_pdeathsig = 1
+
+    def set_death_signal() -> None:
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+    return set_death_signal
 
 
 def leftover_pid(pid_file: Path, data: str) -> int | None:
@@ -121,6 +141,7 @@ class EmbeddedMongo:
             *server_command(self.port, data, stem),
             stdout=asyncio.subprocess.DEVNULL,
             stderr=self._stderr,
+            preexec_fn=_stop_with_parent(),
             # Its own session: a Ctrl-C in the terminal reaches watchparty, which flushes its
             # writes first and then stops this server.
             start_new_session=True,
