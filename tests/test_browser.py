@@ -19,9 +19,9 @@ from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, Page, async_playwright
 
 from tests.fake_youtube import KEY, FakeYouTube
-from tests.test_main import free_port
 from watchparty.app import create_app
 from watchparty.settings import Settings
+from watchparty.store.embedded import free_port
 
 MEDIA = Path(__file__).parent / "media"
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"

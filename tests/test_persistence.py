@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -19,12 +18,12 @@ from pymongo import AsyncMongoClient
 
 from tests.mongo import MongoProcess, fresh_database_uri
 from tests.peers import Peer
-from tests.test_main import free_port, wait_healthy
+from tests.processes import spawn, wait_healthy
 from tests.waiting import until
 from watchparty.app import create_app
 from watchparty.keys import WRITE_BEHIND
 from watchparty.settings import Settings
-from watchparty.store.embedded import server_command
+from watchparty.store.embedded import free_port, server_command
 
 
 async def start(settings: Settings) -> TestServer:
@@ -51,6 +50,10 @@ async def get_room(http: aiohttp.ClientSession, base: str, room: str) -> tuple[i
 def position_now(state: dict[str, Any], server_time: float) -> float:
     elapsed = server_time - state["updated_at"] if state["playing"] else 0.0
     return float(state["position"] + elapsed * state["rate"])
+
+
+def embedded_database_pid(data_dir: Path) -> int:
+    return int((data_dir / "nx-27017.pid").read_text().split()[0])
 
 
 def alive(pid: int) -> bool:
@@ -221,36 +224,22 @@ async def test_embedded_default_survives_a_restart_and_leaves_nothing_behind(
 ) -> None:
     """`python -m watchparty` with no MONGODB_URI: its own database, stopped with it."""
     data_dir = tmp_path / "wp-data"
-    env = {**os.environ, "HOST": "127.0.0.1", "WATCHPARTY_DATA_DIR": str(data_dir)}
-    env.pop("MONGODB_URI", None)
 
     async def run_once(check: Any) -> Any:
-        port = free_port()
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "watchparty",
-            env={**env, "PORT": str(port)},
-            cwd=tmp_path,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
+        server = await spawn(tmp_path, embedded_data=data_dir, capture=True)
         try:
-            base = f"http://127.0.0.1:{port}"
-            await wait_healthy(base)
-            database_pid = int((data_dir / "nx-27017.pid").read_text().split()[0])
+            await wait_healthy(server.url)
+            database_pid = embedded_database_pid(data_dir)
             assert alive(database_pid)
-            result = await check(base)
-            process.send_signal(stop_signal)
-            output, _ = await asyncio.wait_for(process.communicate(), 30)
-            assert process.returncode == 0, output.decode()
+            result = await check(server.url)
+            server.process.send_signal(stop_signal)
+            output, _ = await asyncio.wait_for(server.process.communicate(), 30)
+            assert server.process.returncode == 0, output.decode()
             assert "embedded database" in output.decode()
             assert not alive(database_pid), "the embedded database server was left running"
             return result
         finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+            await server.stop()
 
     async def fill(base: str) -> tuple[str, dict[str, Any]]:
         room = await new_room(http, base)
@@ -272,25 +261,16 @@ async def test_embedded_default_survives_a_restart_and_leaves_nothing_behind(
     assert time.time() - body["state"]["updated_at"] < 60
 
 
-async def test_the_database_server_never_outlives_a_killed_watchparty(
-    tmp_path: Path, http: aiohttp.ClientSession
-) -> None:
-    env = {**os.environ, "HOST": "127.0.0.1", "WATCHPARTY_DATA_DIR": str(tmp_path / "data")}
-    env.pop("MONGODB_URI", None)
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "watchparty", env={**env, "PORT": str(port)}, cwd=tmp_path
-    )
+async def test_the_database_server_never_outlives_a_killed_watchparty(tmp_path: Path) -> None:
+    server = await spawn(tmp_path, embedded_data=tmp_path / "data")
     try:
-        await wait_healthy(f"http://127.0.0.1:{port}")
-        database = int((tmp_path / "data" / "nx-27017.pid").read_text().split()[0])
-        process.kill()  # no chance to clean up
-        await process.wait()
+        await wait_healthy(server.url)
+        database = embedded_database_pid(tmp_path / "data")
+        server.process.kill()  # no chance to clean up
+        await server.process.wait()
         await until(lambda: not alive(database))
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await server.stop()
 
 
 async def test_a_leftover_database_server_is_stopped_at_the_next_start(
@@ -306,20 +286,14 @@ async def test_a_leftover_database_server_is_stopped_at_the_next_start(
         start_new_session=True,
     )
     await until((data / "nx-27017.pid").exists)  # it runs and says so, as a leftover would
-    env = {**os.environ, "HOST": "127.0.0.1", "WATCHPARTY_DATA_DIR": str(data)}
-    env.pop("MONGODB_URI", None)
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "watchparty", env={**env, "PORT": str(port)}, cwd=tmp_path
-    )
+    server = await spawn(tmp_path, embedded_data=data)
     try:
-        await wait_healthy(f"http://127.0.0.1:{port}")
+        await wait_healthy(server.url)
         await until(lambda: leftover.returncode is not None, within=5)
-        assert (await get_room(http, f"http://127.0.0.1:{port}", "no-such-room"))[0] == 404
+        assert (await get_room(http, server.url, "no-such-room"))[0] == 404
     finally:
         if leftover.returncode is None:
             leftover.kill()
         await leftover.wait()
-        if process.returncode is None:
-            process.terminate()
-            await asyncio.wait_for(process.wait(), 30)
+        server.process.terminate()
+        await asyncio.wait_for(server.process.wait(), 30)
