@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from watchparty.http import ApiError
 from watchparty.keys import SEARCH, SEARCH_LIMIT, SETTINGS
 from watchparty.ratelimit import client_address
+from watchparty.search.service import SearchService
 from watchparty.search.youtube import YouTubeError
 from watchparty.sync.commands import describe_error
 
@@ -42,10 +43,16 @@ async def _answer(call: Any) -> Any:
         raise ApiError(error.status, error.code, error.message) from None
 
 
-async def search_youtube(request: web.Request) -> web.Response:
+def _service(request: web.Request) -> SearchService:
+    """The search service, or 503 before anything else (the page probes for it this way)."""
     service = request.app[SEARCH]
     if not service.enabled:
         raise ApiError(503, "search_disabled", "YouTube search is not configured on this server")
+    return service
+
+
+async def search_youtube(request: web.Request) -> web.Response:
+    service = _service(request)
     try:
         query = SearchQuery.model_validate(dict(request.query))
     except ValidationError as error:
@@ -55,10 +62,8 @@ async def search_youtube(request: web.Request) -> web.Response:
 
 
 async def youtube_video(request: web.Request) -> web.Response:
-    service = request.app[SEARCH]
+    service = _service(request)
     video_id = request.match_info["video_id"]
-    if not service.enabled:
-        raise ApiError(503, "search_disabled", "YouTube search is not configured on this server")
     if not re.fullmatch(VIDEO_ID, video_id):
         raise ApiError(400, "invalid_video_id", "a YouTube video id is 11 letters, digits, - or _")
     await _limit(request)
