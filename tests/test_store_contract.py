@@ -20,7 +20,7 @@ from watchparty.realtime.persistence import WriteBehind
 from watchparty.store.database import Store
 from watchparty.store.embedded import free_port
 from watchparty.store.errors import StoreUnavailable
-from watchparty.store.rooms import RoomRecord
+from watchparty.store.rooms import RoomInfo, RoomRecord
 from watchparty.sync import QueueItem, new_room
 
 
@@ -35,7 +35,7 @@ async def store(mongo_uri: str) -> AsyncIterator[Store]:
 def record(room_id: str = "room-1", version: int = 0, **changes: Any) -> RoomRecord:
     state = replace(new_room(room_id, 1_795_540_000.25), version=version, **changes)
     created = dt.datetime(2026, 11, 24, tzinfo=dt.UTC)
-    return RoomRecord(state=state, name="Film club", created_at=created)
+    return RoomRecord(state=state, info=RoomInfo(name="Film club", created_at=created))
 
 
 FULL: dict[str, Any] = {
@@ -55,8 +55,8 @@ async def test_insert_and_load_round_trip_with_types(store: Store) -> None:
     loaded = await store.rooms.load("room-1")
     assert loaded is not None
     assert loaded.state == original.state
-    assert (loaded.name, loaded.owner_id, loaded.settings) == ("Film club", None, {})
-    assert loaded.created_at == original.created_at
+    assert loaded.info == original.info
+    assert (loaded.info.name, loaded.info.owner_id, loaded.info.settings) == ("Film club", None, {})
     raw = await store.db["rooms"].find_one({"_id": "room-1"})
     assert raw is not None
     assert raw["playback"]["playing"] is True  # a real boolean, not 1

@@ -20,7 +20,7 @@ async def index(request: web.Request) -> dict[str, Any]:
 async def room_page(request: web.Request) -> web.Response:
     room_id = request.match_info["room_id"]
     room = await request.app[REGISTRY].find(room_id)
-    context = {"room_id": room_id, "room_name": room.name if room else None, "ns": NAMESPACE}
+    context = {"room_id": room_id, "room_name": room.info.name if room else None, "ns": NAMESPACE}
     template = "room.html" if room is not None else "room_missing.html"
     response = aiohttp_jinja2.render_template(template, request, context)
     if room is None:

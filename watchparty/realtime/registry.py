@@ -13,7 +13,6 @@ write-behind: the broadcast never waits on the database.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import math
 import re
@@ -25,7 +24,7 @@ from typing import Any
 
 from watchparty.realtime.persistence import WriteBehind
 from watchparty.realtime.transport import Transport
-from watchparty.store.rooms import RoomRecord, RoomStore
+from watchparty.store.rooms import RoomInfo, RoomRecord, RoomStore
 from watchparty.sync import Accepted, Command, Rejection, RoomState, apply, new_room
 
 Clock = Callable[[], float]
@@ -87,37 +86,21 @@ class _Ticket:
 @dataclass(slots=True)
 class LiveRoom:
     id: str
-    name: str | None
     state: RoomState
-    owner_id: str | None = None
-    created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
-    settings: dict[str, Any] = field(default_factory=dict)
-    last_active: float = 0.0  # event-loop time of the last join or command
+    info: RoomInfo = field(default_factory=RoomInfo)
     members: dict[str, Member] = field(default_factory=dict)  # by sid
     tickets: dict[str, _Ticket] = field(default_factory=dict)  # by member token
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    last_active: float = 0.0  # event-loop time of the last join or command
     members_flush: asyncio.Task[None] | None = None
     members_sent_at: float = -math.inf  # event-loop time of the last MEMBERS broadcast
 
     @classmethod
     def from_record(cls, record: RoomRecord) -> LiveRoom:
-        return cls(
-            id=record.id,
-            name=record.name,
-            state=record.state,
-            owner_id=record.owner_id,
-            created_at=record.created_at,
-            settings=dict(record.settings),
-        )
+        return cls(id=record.id, state=record.state, info=record.info)
 
     def record(self) -> RoomRecord:
-        return RoomRecord(
-            state=self.state,
-            name=self.name,
-            owner_id=self.owner_id,
-            created_at=self.created_at,
-            settings=self.settings,
-        )
+        return RoomRecord(state=self.state, info=self.info)
 
     def awaits_tickets(self, now: float) -> bool:
         """Whether a member token issued here may still be used to connect."""
@@ -170,7 +153,9 @@ class RoomRegistry:
         self._make_room_for_one()
         while True:
             room_id = secrets.token_urlsafe(9)  # 12 characters, 72 random bits
-            room = LiveRoom(id=room_id, name=name, state=new_room(room_id, self._clock()))
+            room = LiveRoom(
+                id=room_id, state=new_room(room_id, self._clock()), info=RoomInfo(name=name)
+            )
             if await self._store.insert(room.record()):
                 break
         # Rooms loaded while we waited may overshoot the limit by a few; that is harmless,

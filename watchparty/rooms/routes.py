@@ -47,7 +47,7 @@ async def create_room(request: web.Request) -> web.Response:
 async def get_room(request: web.Request) -> web.Response:
     room = await _room(request)
     snapshot = room.snapshot(request.app[REGISTRY].now())
-    return web.json_response({"id": room.id, "name": room.name, **snapshot})
+    return web.json_response({"id": room.id, "name": room.info.name, **snapshot})
 
 
 async def join_room(request: web.Request) -> web.Response:

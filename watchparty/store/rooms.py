@@ -21,14 +21,21 @@ Document = dict[str, Any]
 
 
 @dataclass(frozen=True)
-class RoomRecord:
-    """What is stored about a room (the live members are not)."""
+class RoomInfo:
+    """What a room is, apart from its playback: changed rarely, and never by a command."""
 
-    state: RoomState
     name: str | None = None
     owner_id: str | None = None
     created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RoomRecord:
+    """What is stored about a room (the live members are not)."""
+
+    state: RoomState
+    info: RoomInfo = field(default_factory=RoomInfo)
 
     @property
     def id(self) -> str:
@@ -36,12 +43,12 @@ class RoomRecord:
 
 
 def to_document(record: RoomRecord) -> Document:
-    state = record.state
+    state, info = record.state, record.info
     return {
         "_id": state.room,
-        "name": record.name,
-        "owner_id": record.owner_id,
-        "created_at": record.created_at,
+        "name": info.name,
+        "owner_id": info.owner_id,
+        "created_at": info.created_at,
         "version": state.version,
         "playback": {
             "video_id": state.video_id,
@@ -54,7 +61,7 @@ def to_document(record: RoomRecord) -> Document:
             {"id": i.id, "video_id": i.video_id, "title": i.title, "duration": i.duration}
             for i in state.queue
         ],
-        "settings": record.settings,
+        "settings": info.settings,
     }
 
 
@@ -81,13 +88,13 @@ def from_document(doc: Document) -> RoomRecord:
             for item in doc.get("queue", [])
         ),
     )
-    return RoomRecord(
-        state=state,
+    info = RoomInfo(
         name=doc.get("name"),
         owner_id=doc.get("owner_id"),
         created_at=created_at,
         settings=dict(doc.get("settings") or {}),
     )
+    return RoomRecord(state=state, info=info)
 
 
 class RoomStore:
