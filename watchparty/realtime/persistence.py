@@ -47,7 +47,6 @@ class WriteBehind:
         self._idle = asyncio.Event()
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
-        self.retries = 0  # failed attempts so far (for logs and, later, metrics)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -91,7 +90,6 @@ class WriteBehind:
                 try:
                     await self._store.save(record)
                 except StoreUnavailable as error:
-                    self.retries += 1
                     log.warning(
                         "database unavailable (%s): %d room(s) to save; retrying in %.1f s",
                         error,
