@@ -30,7 +30,7 @@ async def youtube(
 @pytest.fixture
 async def search_url(start_server: ServerFactory, youtube: tuple[FakeYouTube, str]) -> str:
     server = await start_server(
-        youtube_api_key=KEY, youtube_api_url=youtube[1], youtube_timeout_seconds=1.0
+        youtube_api_key=KEY, youtube_api_url=youtube[1], youtube_timeout_seconds=1
     )
     return str(server.make_url("")).rstrip("/")
 

@@ -38,7 +38,7 @@ class Settings:
     # YouTube search: no key, no search (503 search_disabled). The key is never shown.
     youtube_api_key: str | None = field(default=None, repr=False)
     youtube_api_url: str = "https://www.googleapis.com/youtube/v3"
-    youtube_timeout_seconds: float = 5.0
+    youtube_timeout_seconds: int = 5
     search_cache_seconds: int = 6 * 3600
     search_rate_limit: str = "30/minute"
     # Proxies in front of the server that append to X-Forwarded-For (Heroku's router: 1).
@@ -72,7 +72,10 @@ class Settings:
             youtube_api_key=reader.optional("YOUTUBE_API_KEY"),
             youtube_api_url=reader.url("YOUTUBE_API_URL", defaults.youtube_api_url),
             youtube_timeout_seconds=reader.integer(
-                "WATCHPARTY_YOUTUBE_TIMEOUT_SECONDS", 5, low=1, high=60
+                "WATCHPARTY_YOUTUBE_TIMEOUT_SECONDS",
+                defaults.youtube_timeout_seconds,
+                low=1,
+                high=60,
             ),
             search_cache_seconds=reader.integer(
                 "WATCHPARTY_SEARCH_CACHE_SECONDS", defaults.search_cache_seconds, low=60
