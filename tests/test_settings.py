@@ -34,6 +34,30 @@ def test_values_are_read() -> None:
     assert settings.data_dir == Path("/tmp/wp")
 
 
+def test_every_setting_is_read_from_the_environment(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "MONGODB_URI": "mongodb://db.example:27017/wp",
+            "WATCHPARTY_DB_TIMEOUT_MS": "1500",
+            "WATCHPARTY_MAX_MEMBERS": "9",
+            "WATCHPARTY_MAX_PAYLOAD": "2048",
+            "YOUTUBE_API_KEY": "k",
+            "YOUTUBE_API_URL": "http://127.0.0.1:9/yt/",
+            "WATCHPARTY_YOUTUBE_TIMEOUT_SECONDS": "2",
+            "WATCHPARTY_SEARCH_CACHE_SECONDS": "120",
+            "WATCHPARTY_SEARCH_RATE_LIMIT": "5/second",
+            "WATCHPARTY_PROXY_HOPS": "1",
+            "WATCHPARTY_MEDIA_DIR": str(tmp_path),
+        }
+    )
+    assert (settings.mongodb_uri, settings.db_timeout_ms) == ("mongodb://db.example:27017/wp", 1500)
+    assert (settings.max_members_per_room, settings.socketio_max_payload) == (9, 2048)
+    assert (settings.youtube_api_key, settings.youtube_api_url) == ("k", "http://127.0.0.1:9/yt")
+    assert settings.youtube_timeout_seconds == 2
+    assert (settings.search_cache_seconds, settings.search_rate_limit) == (120, "5/second")
+    assert (settings.proxy_hops, settings.media_dir) == (1, tmp_path)
+
+
 def test_blank_values_mean_default() -> None:
     assert Settings.from_env({"PORT": "  "}).port == 8080
 

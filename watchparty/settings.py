@@ -83,6 +83,8 @@ class Settings:
             search_rate_limit=reader.rate(
                 "WATCHPARTY_SEARCH_RATE_LIMIT", defaults.search_rate_limit
             ),
+            proxy_hops=reader.integer("WATCHPARTY_PROXY_HOPS", defaults.proxy_hops, low=0, high=10),
+            media_dir=reader.folder("WATCHPARTY_MEDIA_DIR"),
         )
 
 
