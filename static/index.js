@@ -1,25 +1,76 @@
 "use strict";
-// Home page: create a room (POST /api/rooms) or open one from a pasted link or id.
-document.getElementById("create-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const name = document.getElementById("room-name").value.trim();
-  const error = document.getElementById("create-error");
-  try {
-    const res = await fetch("/api/rooms", {
-      method: "POST", headers: { "content-type": "application/json" },
-      body: JSON.stringify(name ? { name } : {}),
+// Home page: create or open a room; sign in or up; a signed-in user's rooms and playlists.
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const api = window.watchpartyApi;
+  const showError = (id, text) => { $(id).textContent = text; $(id).hidden = false; };
+
+  $("create-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const name = $("room-name").value.trim();
+    const res = await api("POST", "/api/rooms", name ? { name } : {});
+    if (!res.ok) return showError("create-error", `Could not create a room: ${res.message}`);
+    window.location.assign(res.data.path);
+  });
+  $("join-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = $("room-link").value.trim();
+    const match = value.match(/\/r\/([A-Za-z0-9_-]+)/);
+    window.location.assign(`/r/${encodeURIComponent(match ? match[1] : value)}`);
+  });
+
+  if ($("sign-in-form")) {
+    $("sign-in-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const id = $("sign-in-id").value.trim();
+      const body = { password: $("sign-in-password").value, [id.includes("@") ? "email" : "username"]: id };
+      const res = await api("POST", "/api/auth/login", body);
+      if (!res.ok) return showError("account-error", res.message);
+      window.location.reload();
     });
-    const body = await res.json();
-    if (!res.ok) throw new Error(body.error ? body.error.message : `HTTP ${res.status}`);
-    window.location.assign(body.path);
-  } catch (e) {
-    error.textContent = `Could not create a room: ${e.message}`;
-    error.hidden = false;
+    $("register-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const res = await api("POST", "/api/auth/register", {
+        username: $("register-username").value.trim(),
+        email: $("register-email").value.trim(),
+        password: $("register-password").value,
+      });
+      if (!res.ok) return showError("account-error", res.message);
+      window.location.reload();
+    });
   }
-});
-document.getElementById("join-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const value = document.getElementById("room-link").value.trim();
-  const match = value.match(/\/r\/([A-Za-z0-9_-]+)/);
-  window.location.assign(`/r/${encodeURIComponent(match ? match[1] : value)}`);
-});
+
+  function item(text, href, ...buttons) {
+    const li = document.createElement("li");
+    const link = document.createElement(href ? "a" : "span");
+    if (href) link.href = href;
+    link.textContent = text;  // text, never HTML
+    li.append(link, ...buttons);
+    return li;
+  }
+  function small(text, label, onClick) {
+    const b = document.createElement("button");
+    b.type = "button"; b.className = "small"; b.textContent = text; b.setAttribute("aria-label", label);
+    b.addEventListener("click", onClick);
+    return b;
+  }
+  async function listRooms() {
+    const res = await api("GET", "/api/users/me/rooms");
+    if (!res.ok) return;
+    $("my-rooms").replaceChildren(...res.data.rooms.map((room) => item(room.name || `Room ${room.id}`, room.path)));
+    $("my-rooms-empty").hidden = res.data.rooms.length > 0;
+  }
+  async function listPlaylists() {
+    const res = await api("GET", "/api/users/me/playlists");
+    if (!res.ok) return;
+    $("my-playlists").replaceChildren(...res.data.playlists.map((p) => item(
+      `${p.name} (${p.items.length})`, null,
+      small("✕", `Delete playlist ${p.name}`, async () => {
+        const done = await api("DELETE", `/api/playlists/${encodeURIComponent(p.id)}`);
+        if (done.ok) listPlaylists();
+      }),
+    )));
+    $("my-playlists-empty").hidden = res.data.playlists.length > 0;
+  }
+  if ($("my-rooms")) { listRooms(); listPlaylists(); }
+})();

@@ -17,13 +17,23 @@
   const titles = new Map();  // video_id -> title, from the queue and from searches
   const clock = { samples: [], offset: 0 };  // server clock minus ours, in seconds
 
-  // A display name is not a secret: it may live in localStorage (tokens never do).
+  let info = null;  // the room's name, owner and who may control it (ROOM_INFO)
+  let you = null;  // this connection as a member: { id, name, user_id, role }
+  let members = [];
+  const api = window.watchpartyApi;
+
+  // A signed-in page's socket is signed in by the session cookie the handshake carries (the
+  // token itself stays in its HttpOnly cookie); a guest sends a display name. A name is not
+  // a secret: it may live in localStorage (tokens never do).
   const nameKey = "watchparty:name";
   const nameInput = $("my-name");
-  nameInput.value = localStorage.getItem(nameKey) || `guest-${Math.floor(100 + Math.random() * 900)}`;
-  localStorage.setItem(nameKey, nameInput.value);
-
-  const socket = io(root.dataset.namespace, { auth: { room: roomId, name: nameInput.value } });
+  const auth = { room: roomId };
+  if (nameInput) {
+    nameInput.value = localStorage.getItem(nameKey) || `guest-${Math.floor(100 + Math.random() * 900)}`;
+    localStorage.setItem(nameKey, nameInput.value);
+    auth.name = nameInput.value;
+  }
+  const socket = io(root.dataset.namespace, { auth });
 
   // --- small helpers -------------------------------------------------------------------
   let errorTimer = null;
@@ -83,13 +93,65 @@
     toggle.setAttribute("aria-label", state && state.playing ? "Pause" : "Play");
     $("now-title").textContent = state && state.video_id ? titleOf({ video_id: state.video_id }) : "";
   }
-  function renderMembers(members) {
+  // --- who may do what (the server decides; this only greys out what it would refuse) ------
+  function roleOf(userId) {
+    if (!info || !userId) return userId ? "member" : "guest";
+    if (userId === info.owner_id) return "owner";
+    return info.moderators.includes(userId) ? "moderator" : "member";
+  }
+  function canControl() {
+    if (!info || !you) return true;
+    const role = roleOf(you.user_id);
+    return info.control === "everyone" || role === "owner" || role === "moderator"
+      || (info.control === "members" && role === "member");
+  }
+  function renderAccess() {
+    const allowed = canControl();
+    for (const id of ["toggle", "seek", "add-input", "playlist-append", "playlist-replace"]) {
+      if ($(id)) $(id).disabled = !allowed;
+    }
+    for (const b of document.querySelectorAll("#add-form button, #queue button, #search-results button")) b.disabled = !allowed;
+    const note = $("control-note");
+    note.hidden = allowed;
+    note.textContent = info && info.control === "members"
+      ? "Only signed-in members control playback in this room."
+      : "Only the owner and moderators control playback in this room.";
+    const owner = you && info && you.user_id && you.user_id === info.owner_id;
+    $("owner-panel").hidden = !owner;
+    if (info) {
+      const title = info.name || `Room ${roomId}`;
+      $("room-title").textContent = title;
+      document.title = `${title} · watchparty`;
+      $("control-select").value = info.control;
+      if (document.activeElement !== $("rename-input")) $("rename-input").value = info.name || "";
+    }
+  }
+  function renderMembers(list) {
+    members = list;
     $("member-count").textContent = `(${members.length})`;
+    const owner = you && info && you.user_id && you.user_id === info.owner_id;
     $("members").replaceChildren(...members.map((m) => {
       const li = document.createElement("li");
       li.textContent = m.name;  // text, never HTML
+      if (m.role === "owner" || m.role === "moderator") {
+        const role = document.createElement("span");
+        role.className = "role";
+        role.textContent = m.role;
+        li.append(role);
+      }
+      if (owner && m.user_id && m.role !== "owner") {
+        const isMod = m.role === "moderator";
+        li.append(button(isMod ? "Remove moderator" : "Make moderator", `${isMod ? "Remove" : "Make"} ${m.name} moderator`, () => {
+          const moderators = isMod ? info.moderators.filter((id) => id !== m.user_id) : [...info.moderators, m.user_id];
+          updateRoom({ moderators });
+        }));
+      }
       return li;
     }));
+  }
+  async function updateRoom(changes) {
+    const res = await api("PATCH", `/api/rooms/${encodeURIComponent(roomId)}`, changes);
+    if (!res.ok) showError(`Could not change the room: ${res.message}`);
   }
 
   // --- the player -----------------------------------------------------------------------
@@ -161,8 +223,21 @@
     if (err.data && err.data.code === "room_not_found") showError("This room does not exist.");
     else if (err.data && err.data.code) showError(`Cannot join: ${err.message}`);
   });
-  socket.on("ROOM_STATE", (snapshot) => { apply(snapshot.state, true); renderMembers(snapshot.members); });
+  socket.on("ROOM_STATE", (snapshot) => {
+    info = snapshot.info;
+    you = snapshot.you;
+    apply(snapshot.state, true);
+    renderMembers(snapshot.members);
+    renderAccess();
+  });
   socket.on("MEMBERS", (message) => renderMembers(message.members));
+  socket.on("ROOM_INFO", (message) => { info = message; renderAccess(); renderMembers(members); });
+  socket.on("ROOM_DELETED", () => {
+    socket.io.reconnection(false);
+    socket.disconnect();
+    setStatus("room deleted", "bad");
+    showError("The owner deleted this room.");
+  });
   for (const event of ["PLAY", "PAUSE", "SEEK", "CHANGE_VIDEO", "UPDATE_QUEUE"]) {
     socket.on(event, (message) => apply(message.state));
   }
@@ -180,13 +255,61 @@
   seek.addEventListener("input", () => { seekDragging = true; $("clock").textContent = fmt(Number(seek.value)); });
   seek.addEventListener("change", () => { seekDragging = false; send("SEEK", { timestamp: Number(seek.value) }); });
   $("unmute").addEventListener("click", () => { if (player) player.play().then(() => { $("unmute").hidden = true; }); });
-  nameInput.addEventListener("change", () => {
-    const name = nameInput.value.trim().slice(0, 40);
-    if (!name) return;
-    localStorage.setItem(nameKey, name);
-    socket.auth.name = name;
-    socket.disconnect().connect();
+  if (nameInput) {
+    nameInput.addEventListener("change", () => {
+      const name = nameInput.value.trim().slice(0, 40);
+      if (!name) return;
+      localStorage.setItem(nameKey, name);
+      socket.auth.name = name;
+      socket.disconnect().connect();
+    });
+  }
+
+  // --- the owner's settings ---------------------------------------------------------------
+  $("rename-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const name = $("rename-input").value.trim();
+    if (name) updateRoom({ name });
   });
+  $("control-select").addEventListener("change", () => updateRoom({ control: $("control-select").value }));
+  $("delete-room").addEventListener("click", async () => {
+    if (!window.confirm("Delete this room for everyone? This cannot be undone.")) return;
+    const res = await api("DELETE", `/api/rooms/${encodeURIComponent(roomId)}`);
+    if (res.ok) window.location.assign("/");
+    else showError(`Could not delete the room: ${res.message}`);
+  });
+
+  // --- saved playlists (signed in) ----------------------------------------------------------
+  async function listPlaylists() {
+    const res = await api("GET", "/api/users/me/playlists");
+    if (!res.ok) return;
+    $("playlist-select").replaceChildren(...res.data.playlists.map((p) => {
+      const option = document.createElement("option");
+      option.value = p.id;
+      option.textContent = `${p.name} (${p.items.length})`;
+      return option;
+    }));
+  }
+  async function loadPlaylist(mode) {
+    const playlistId = $("playlist-select").value;
+    if (!playlistId) return showError("Save a playlist first.");
+    const res = await api("POST", `/api/rooms/${encodeURIComponent(roomId)}/queue`, { playlist_id: playlistId, mode });
+    if (res.ok) apply(res.data.state);
+    else showError(`Could not load the playlist: ${res.message}`);
+  }
+  if ($("playlists-panel")) {
+    listPlaylists();
+    $("save-playlist-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const res = await api("POST", "/api/users/me/playlists", { name: $("playlist-name").value.trim(), room_id: roomId });
+      if (!res.ok) return showError(`Could not save the playlist: ${res.message}`);
+      $("playlist-name").value = "";
+      await listPlaylists();
+      $("playlist-select").value = res.data.id;
+    });
+    $("playlist-append").addEventListener("click", () => loadPlaylist("append"));
+    $("playlist-replace").addEventListener("click", () => loadPlaylist("replace"));
+  }
   $("copy-link").addEventListener("click", async () => {
     try {
       await navigator.clipboard.writeText(window.location.href);
@@ -239,6 +362,7 @@
       return li;
     }));
     $("queue-empty").hidden = state.queue.length > 0;
+    renderAccess();
   }
 
   // What a person pastes: a YouTube link or id, an http(s) media URL, or a /path here.

@@ -16,6 +16,7 @@ from watchparty.app import create_app
 from watchparty.settings import Settings
 
 ServerFactory = Callable[..., Awaitable[TestServer]]
+JWT_SECRET = "test-secret-" + "x" * 60  # 64+ bytes, so an HS512 forgery can be made
 PeerFactory = Callable[..., Awaitable[Peer]]
 
 
@@ -32,7 +33,14 @@ def mongo_uri(mongo_server: str) -> str:
 
 @pytest.fixture
 def settings(tmp_path: Any, mongo_uri: str) -> Settings:
-    return Settings(host="127.0.0.1", port=0, data_dir=tmp_path / "data", mongodb_uri=mongo_uri)
+    return Settings(
+        host="127.0.0.1",
+        port=0,
+        data_dir=tmp_path / "data",
+        mongodb_uri=mongo_uri,
+        jwt_secret=JWT_SECRET,
+        bcrypt_rounds=4,  # the cheapest cost: tests check behaviour, not bcrypt's speed
+    )
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import aiohttp
 import socketio
 
 NAMESPACE = "/rooms"
@@ -13,7 +14,10 @@ NAMESPACE = "/rooms"
 class Peer:
     def __init__(self, name: str) -> None:
         self.name = name
-        self.client = socketio.AsyncClient(reconnection=False)
+        # Our own HTTP session, closed by ``close`` even when the handshake failed (the
+        # client's own would be left open then).
+        self.http = aiohttp.ClientSession()
+        self.client = socketio.AsyncClient(reconnection=False, http_session=self.http)
         self.events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self.refusal: dict[str, Any] | None = None
         self.disconnected = asyncio.Event()
@@ -30,12 +34,19 @@ class Peer:
     async def _disconnected(self, reason: Any = None) -> None:
         self.disconnected.set()
 
-    async def connect(self, base_url: str, auth: Any, transport: str = "websocket") -> None:
+    async def connect(
+        self,
+        base_url: str,
+        auth: Any,
+        transport: str = "websocket",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         await self.client.connect(
             base_url,
             namespaces=[NAMESPACE],
             auth=auth,
             transports=[transport],
+            headers=headers or {},
             wait_timeout=5,
         )
 
@@ -66,3 +77,4 @@ class Peer:
     async def close(self) -> None:
         if self.client.connected:
             await self.client.disconnect()
+        await self.http.close()

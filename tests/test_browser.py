@@ -298,3 +298,70 @@ async def test_an_hls_stream_plays_through_hls_js_in_sync(
     state = await video_state(bob)
     assert state["time"] > 1.0
     assert await spread(ann, bob) < 0.5
+
+
+async def test_accounts_owner_settings_and_playlists_in_the_page(
+    browser: Browser, live: LiveServer
+) -> None:
+    owner_context = await browser.new_context(viewport={"width": 1200, "height": 900})
+    owner = await owner_context.new_page()
+    await owner.goto(live.url)
+    await owner.click("#sign-in-link")
+    await owner.fill("#register-username", "olive")
+    await owner.fill("#register-email", "olive@example.org")
+    await owner.fill("#register-password", "short")  # the browser's own check stops this
+    await owner.fill("#register-password", "a long enough password")
+    await owner.click("#register-form button[type=submit]")
+    await owner.locator("#signed-in-as", has_text="olive").wait_for(timeout=5000)
+    # The session is an HttpOnly cookie: page scripts see neither it nor a stored token.
+    storage = await owner.evaluate("() => JSON.stringify(localStorage) + document.cookie")
+    assert "watchparty_session" not in storage
+    assert "eyJ" not in storage  # no JWT anywhere a script can read
+    await owner.fill("#room-name", "Olive's room")
+    await owner.click("#create-form button[type=submit]")
+    await owner.wait_for_url("**/r/*")
+    await owner.locator("#status.ok").wait_for(timeout=10_000)
+    await owner.locator("#owner-panel").wait_for(state="visible", timeout=5000)
+    await owner.locator("#members li", has_text="owner").wait_for(timeout=5000)
+    room_url = owner.url
+
+    guest = await open_room(browser, room_url, "Gus")
+    assert not await guest.locator("#owner-panel").is_visible()
+    assert await guest.locator("#toggle").is_enabled()
+
+    # The owner keeps control to themself: the guest's controls go grey, with a reason.
+    await owner.select_option("#control-select", "owner")
+    await guest.locator("#control-note", has_text="owner and moderators").wait_for(timeout=5000)
+    assert await guest.locator("#toggle").is_disabled()
+    assert await guest.locator("#add-input").is_disabled()
+    # ... and the owner still controls: add a video, save the queue, load it again.
+    await owner.fill("#add-input", "/media/clip.webm")
+    await owner.click("#add-form button[type=submit]")
+    await guest.locator("#queue li").first.wait_for(timeout=5000)
+    await owner.fill("#playlist-name", "Olive's picks")
+    await owner.click("#save-playlist-form button[type=submit]")
+    await owner.locator("#playlist-select option", has_text="Olive's picks (1)").wait_for(
+        state="attached", timeout=5000
+    )
+    await owner.click("#playlist-append")
+    await eventually(lambda: _queue_length(guest, 2))
+    await owner.fill("#rename-input", "Olive's cinema")
+    await owner.click("#rename-form button[type=submit]")
+    await guest.locator("#room-title", has_text="Olive's cinema").wait_for(timeout=5000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    await owner.screenshot(path=str(ARTIFACTS / "room-owner.png"))
+    await guest.screenshot(path=str(ARTIFACTS / "room-guest-watching.png"))
+
+    # Deleting the room tells everyone in it.
+    owner.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    await owner.click("#delete-room")
+    await owner.wait_for_url(f"{live.url}/")
+    await guest.locator("#error", has_text="deleted this room").wait_for(timeout=5000)
+    await owner.locator("#my-playlists li", has_text="Olive's picks").wait_for(timeout=5000)
+    assert await owner.locator("#my-rooms li").count() == 0
+    await owner.click("#sign-out")
+    await owner.locator("#sign-in-link").wait_for(timeout=5000)
+
+
+async def _queue_length(page: Page, length: int) -> bool:
+    return await page.locator("#queue li").count() == length

@@ -237,8 +237,11 @@ async def test_bad_auth_is_refused_with_a_clear_reason(
     if isinstance(auth, dict) and auth.get("room") == "ROOM":
         auth = {**auth, "room": room_id}
     peer = Peer("x----------")
-    with pytest.raises(Exception, match="failed to connect"):
-        await peer.connect(base_url, auth)
+    try:
+        with pytest.raises(Exception, match="failed to connect"):
+            await peer.connect(base_url, auth)
+    finally:
+        await peer.close()
     assert peer.refusal is not None
     assert peer.refusal["data"]["code"] == code
     assert peer.refusal["message"]

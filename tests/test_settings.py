@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,13 @@ def test_every_setting_is_read_from_the_environment(tmp_path: Path) -> None:
             "WATCHPARTY_SEARCH_RATE_LIMIT": "5/second",
             "WATCHPARTY_PROXY_HOPS": "1",
             "WATCHPARTY_MEDIA_DIR": str(tmp_path),
+            "WATCHPARTY_ENV": "production",
+            "JWT_SECRET": "j" * 32,
+            "WATCHPARTY_SESSION_SECONDS": "3600",
+            "WATCHPARTY_BCRYPT_ROUNDS": "10",
+            "WATCHPARTY_LOGIN_ACCOUNT_LIMIT": "3/minute",
+            "WATCHPARTY_LOGIN_ADDRESS_LIMIT": "9/hour",
+            "WATCHPARTY_REGISTER_RATE_LIMIT": "2/day",
         }
     )
     assert (settings.mongodb_uri, settings.db_timeout_ms) == ("mongodb://db.example:27017/wp", 1500)
@@ -56,6 +64,10 @@ def test_every_setting_is_read_from_the_environment(tmp_path: Path) -> None:
     assert settings.youtube_timeout_seconds == 2
     assert (settings.search_cache_seconds, settings.search_rate_limit) == (120, "5/second")
     assert (settings.proxy_hops, settings.media_dir) == (1, tmp_path)
+    assert (settings.environment, settings.jwt_secret) == ("PRODUCTION", "j" * 32)
+    assert (settings.session_seconds, settings.bcrypt_rounds) == (3600, 10)
+    assert (settings.login_account_limit, settings.login_address_limit) == ("3/minute", "9/hour")
+    assert settings.register_rate_limit == "2/day"
 
 
 def test_blank_values_mean_default() -> None:
@@ -73,6 +85,10 @@ def test_blank_values_mean_default() -> None:
         ({"MONGODB_URI": "localhost:27017"}, "MONGODB_URI must start with mongodb://"),
         ({"YOUTUBE_API_URL": "ftp://x"}, "YOUTUBE_API_URL must start with http"),
         ({"WATCHPARTY_SEARCH_RATE_LIMIT": "lots"}, "WATCHPARTY_SEARCH_RATE_LIMIT must look like"),
+        ({"WATCHPARTY_ENV": "staging"}, "WATCHPARTY_ENV must be one of"),
+        ({"WATCHPARTY_BCRYPT_ROUNDS": "3"}, "WATCHPARTY_BCRYPT_ROUNDS must be between 4 and 16"),
+        ({"WATCHPARTY_SESSION_SECONDS": "5"}, "WATCHPARTY_SESSION_SECONDS must be at least 60"),
+        ({"WATCHPARTY_LOGIN_ACCOUNT_LIMIT": "x"}, "WATCHPARTY_LOGIN_ACCOUNT_LIMIT must look like"),
         (
             {"WATCHPARTY_SEARCH_CACHE_SECONDS": "5"},
             "WATCHPARTY_SEARCH_CACHE_SECONDS must be at least",
@@ -91,3 +107,13 @@ def test_secrets_stay_out_of_repr_and_errors() -> None:
     with pytest.raises(SettingsError) as caught:
         Settings.from_env({"MONGODB_URI": "user:hunter2@db"})
     assert "hunter2" not in str(caught.value)
+
+
+def test_the_readme_documents_exactly_the_variables_that_are_read() -> None:
+    root = Path(__file__).parent.parent
+    readme = (root / "README.md").read_text()
+    table = readme[readme.index("## Configuration") :]
+    documented = set(re.findall(r"^\| `([A-Z_]+)` \|", table, flags=re.MULTILINE))
+    code = (root / "watchparty" / "settings.py").read_text()
+    read = set(re.findall(r'reader\.\w+\(\s*"([A-Z_]+)"', code)) | {"WATCHPARTY_ENV"}
+    assert documented == read

@@ -35,7 +35,10 @@ async def store(mongo_uri: str) -> AsyncIterator[Store]:
 def record(room_id: str = "room-1", version: int = 0, **changes: Any) -> RoomRecord:
     state = replace(new_room(room_id, 1_795_540_000.25), version=version, **changes)
     created = dt.datetime(2026, 11, 24, tzinfo=dt.UTC)
-    return RoomRecord(state=state, info=RoomInfo(name="Film club", created_at=created))
+    # Commands are the only changes here, so the revision follows the version.
+    return RoomRecord(
+        state=state, info=RoomInfo(name="Film club", created_at=created), revision=version
+    )
 
 
 FULL: dict[str, Any] = {
@@ -56,7 +59,8 @@ async def test_insert_and_load_round_trip_with_types(store: Store) -> None:
     assert loaded is not None
     assert loaded.state == original.state
     assert loaded.info == original.info
-    assert (loaded.info.name, loaded.info.owner_id, loaded.info.settings) == ("Film club", None, {})
+    assert (loaded.info.name, loaded.info.owner_id) == ("Film club", None)
+    assert (loaded.info.control, loaded.info.moderators) == ("everyone", ())
     raw = await store.db["rooms"].find_one({"_id": "room-1"})
     assert raw is not None
     assert raw["playback"]["playing"] is True  # a real boolean, not 1
@@ -98,11 +102,35 @@ async def test_save_only_moves_forward(store: Store) -> None:
     assert (loaded.state.version, loaded.state.playing) == (6, False)
 
 
-async def test_save_of_a_missing_room_writes_it(store: Store) -> None:
-    assert await store.rooms.save(record("fresh", version=2)) is True
-    loaded = await store.rooms.load("fresh")
+async def test_save_never_creates_a_room_so_a_deleted_one_stays_deleted(store: Store) -> None:
+    assert await store.rooms.save(record("never-made", version=2)) is False
+    assert await store.rooms.load("never-made") is None
+    await store.rooms.insert(record())
+    assert await store.rooms.delete("room-1") is True
+    assert await store.rooms.save(record(version=3)) is False  # a save that was on its way
+    assert await store.rooms.load("room-1") is None
+    assert await store.rooms.delete("room-1") is False
+
+
+async def test_info_changes_save_by_revision_and_old_rooms_still_save(store: Store) -> None:
+    original = record(version=4)
+    assert await store.rooms.insert(original)
+    # A room written before revisions existed has none: it must still take a newer write.
+    await store.db["rooms"].update_one({"_id": "room-1"}, {"$unset": {"revision": ""}})
+    legacy = await store.rooms.load("room-1")
+    assert legacy is not None
+    assert legacy.revision == 4
+    renamed = replace(
+        original,
+        info=replace(original.info, name="Renamed", control="owner", moderators=("u1", "u2")),
+        revision=5,
+    )
+    assert await store.rooms.save(renamed) is True
+    assert await store.rooms.save(replace(original, revision=5)) is False  # same revision
+    loaded = await store.rooms.load("room-1")
     assert loaded is not None
-    assert loaded.state.version == 2
+    assert (loaded.info.name, loaded.info.control) == ("Renamed", "owner")
+    assert (loaded.info.moderators, loaded.state.version, loaded.revision) == (("u1", "u2"), 4, 5)
 
 
 async def test_racing_saves_keep_the_newest(store: Store) -> None:
@@ -162,6 +190,7 @@ async def test_write_behind_coalesces_a_burst_into_few_writes(store: Store) -> N
     writer = WriteBehind(saver)
     writer.start()
     latest = [record()]  # stands in for a live room: the writer reads its newest record
+    await store.rooms.insert(latest[0])
     try:
         for version in range(1, 101):
             latest[0] = record(version=version, position=float(version))

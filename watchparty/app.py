@@ -12,12 +12,22 @@ import jinja2
 import socketio
 from aiohttp import web
 
+from watchparty.accounts.passwords import PasswordHasher
+from watchparty.accounts.routes import setup_routes as setup_accounts
+from watchparty.accounts.secret import jwt_secret
+from watchparty.accounts.session import Sessions
+from watchparty.accounts.throttle import LoginThrottle
+from watchparty.accounts.tokens import Tokens
 from watchparty.http import json_errors
 from watchparty.keys import (
     EMBEDDED_DB,
+    LOGIN_THROTTLE,
+    PASSWORDS,
+    REGISTER_LIMIT,
     REGISTRY,
     SEARCH,
     SEARCH_LIMIT,
+    SESSIONS,
     SETTINGS,
     SOCKETIO,
     STORE,
@@ -26,6 +36,7 @@ from watchparty.keys import (
 )
 from watchparty.pages.routes import setup_routes as setup_pages
 from watchparty.paths import web_root
+from watchparty.playlists.routes import setup_routes as setup_playlists
 from watchparty.ratelimit import RateLimit
 from watchparty.realtime.namespace import NAMESPACE, RoomNamespace
 from watchparty.realtime.persistence import WriteBehind
@@ -49,7 +60,14 @@ log = logging.getLogger(__name__)
 API_MAX_BODY = 256 * 1024
 
 
+# PyMongo logs whole commands at DEBUG: documents with password hashes in them. Whatever
+# LOG_LEVEL says, its loggers stay at INFO, so no hash (or token) ever reaches a log.
+QUIET_LOGGERS = ("pymongo",)
+
+
 def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Application:
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)
     app = web.Application(middlewares=[json_errors], client_max_size=API_MAX_BODY)
     app[SETTINGS] = settings
 
@@ -61,6 +79,16 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     writer = WriteBehind(store.rooms)
     app[STORE] = store
     app[WRITE_BEHIND] = writer
+
+    sessions = Sessions(
+        Tokens(jwt_secret(settings), settings.session_seconds),
+        store.users,
+        always_secure=settings.production,
+    )
+    app[SESSIONS] = sessions
+    app[PASSWORDS] = PasswordHasher(settings.bcrypt_rounds)
+    app[LOGIN_THROTTLE] = LoginThrottle(settings.login_account_limit, settings.login_address_limit)
+    app[REGISTER_LIMIT] = RateLimit(settings.register_rate_limit, "register")
 
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
@@ -75,7 +103,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
         max_members=settings.max_members_per_room,
         clock=clock,
     )
-    sio.register_namespace(RoomNamespace(registry))
+    sio.register_namespace(RoomNamespace(registry, sessions))
     release_polls_on_close(sio)
     sio.attach(app)
     app[SOCKETIO] = sio
@@ -100,6 +128,8 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     )
     setup_pages(app)
     setup_rooms(app)
+    setup_accounts(app)
+    setup_playlists(app)
     setup_search(app)
     app.router.add_static("/static", root / "static", name="static")
     if settings.media_dir is not None:

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from watchparty.errors import ClientError
 from watchparty.realtime.registry import RegistryFull
 from watchparty.store.errors import StoreUnavailable
 from watchparty.sync.commands import describe_error
@@ -23,14 +24,14 @@ Model = TypeVar("Model", bound=BaseModel)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class ApiError(Exception):
+class ApiError(ClientError):
+    """Answers the request with ``status`` and ``{"error": {"code", "message"}}``."""
+
     def __init__(
         self, status: int, code: str, message: str, headers: dict[str, str] | None = None
     ) -> None:
-        super().__init__(message)
+        super().__init__(code, message)
         self.status = status
-        self.code = code
-        self.message = message
         self.headers = headers or {}
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import socketio
 from aiohttp import web
 
+from watchparty.accounts.passwords import PasswordHasher
+from watchparty.accounts.session import Sessions
+from watchparty.accounts.throttle import LoginThrottle
 from watchparty.ratelimit import RateLimit
 from watchparty.realtime.persistence import WriteBehind
 from watchparty.realtime.registry import RoomRegistry
@@ -23,3 +26,7 @@ EMBEDDED_DB = web.AppKey("embedded_db", EmbeddedMongo)
 SEARCH = web.AppKey("search", SearchService)
 SEARCH_LIMIT = web.AppKey("search_limit", RateLimit)
 YOUTUBE = web.AppKey("youtube", YouTube)
+SESSIONS = web.AppKey("sessions", Sessions)
+PASSWORDS = web.AppKey("passwords", PasswordHasher)
+LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
+REGISTER_LIMIT = web.AppKey("register_limit", RateLimit)

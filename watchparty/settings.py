@@ -15,6 +15,9 @@ from pathlib import Path
 import limits
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+ENVIRONMENTS = ("DEVELOPMENT", "PRODUCTION")
+# HS256 wants a key at least as long as its hash (RFC 7518 3.2).
+MIN_JWT_SECRET_BYTES = 32
 
 
 class SettingsError(ValueError):
@@ -45,6 +48,20 @@ class Settings:
     proxy_hops: int = 0
     # A folder of video files served at /media/ (rooms can play them as /media/<name>).
     media_dir: Path | None = None
+    # Production requires JWT_SECRET and marks the session cookie Secure (HTTPS only).
+    environment: str = "DEVELOPMENT"
+    # Signs session tokens. None in development: one is generated and kept in data_dir.
+    jwt_secret: str | None = field(default=None, repr=False)
+    session_seconds: int = 7 * 24 * 3600
+    bcrypt_rounds: int = 12
+    # Failed logins, counted per account and per client address (limits syntax).
+    login_account_limit: str = "5/15 minutes"
+    login_address_limit: str = "30/15 minutes"
+    register_rate_limit: str = "10/hour"
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "PRODUCTION"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -52,6 +69,7 @@ class Settings:
         env = os.environ if env is None else env
         reader = _Reader(env)
         defaults = cls()
+        environment = reader.choice("WATCHPARTY_ENV", defaults.environment, ENVIRONMENTS)
         return cls(
             host=reader.text("HOST", defaults.host),
             port=reader.integer("PORT", defaults.port, low=0, high=65535),
@@ -85,6 +103,23 @@ class Settings:
             ),
             proxy_hops=reader.integer("WATCHPARTY_PROXY_HOPS", defaults.proxy_hops, low=0, high=10),
             media_dir=reader.folder("WATCHPARTY_MEDIA_DIR"),
+            environment=environment,
+            jwt_secret=reader.jwt_secret("JWT_SECRET", required=environment == "PRODUCTION"),
+            session_seconds=reader.integer(
+                "WATCHPARTY_SESSION_SECONDS", defaults.session_seconds, low=60
+            ),
+            bcrypt_rounds=reader.integer(
+                "WATCHPARTY_BCRYPT_ROUNDS", defaults.bcrypt_rounds, low=4, high=16
+            ),
+            login_account_limit=reader.rate(
+                "WATCHPARTY_LOGIN_ACCOUNT_LIMIT", defaults.login_account_limit
+            ),
+            login_address_limit=reader.rate(
+                "WATCHPARTY_LOGIN_ADDRESS_LIMIT", defaults.login_address_limit
+            ),
+            register_rate_limit=reader.rate(
+                "WATCHPARTY_REGISTER_RATE_LIMIT", defaults.register_rate_limit
+            ),
         )
 
 
@@ -134,6 +169,14 @@ class _Reader:
 
     def optional(self, name: str) -> str | None:
         return self._raw(name)
+
+    def jwt_secret(self, name: str, *, required: bool) -> str | None:
+        raw = self._raw(name)
+        if raw is None and required:
+            raise SettingsError(f"{name} is required when WATCHPARTY_ENV is production")
+        if raw is not None and len(raw.encode()) < MIN_JWT_SECRET_BYTES:
+            raise SettingsError(f"{name} must be at least {MIN_JWT_SECRET_BYTES} bytes long")
+        return raw
 
     def url(self, name: str, default: str) -> str:
         raw = self._raw(name) or default

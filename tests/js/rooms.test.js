@@ -121,3 +121,50 @@ test("an unknown room refuses the connection with a reason", async () => {
     return true;
   });
 });
+
+// Accounts: a token in `auth` signs the socket in; the owner's room refuses a guest's command.
+async function signUp(username) {
+  const res = await fetch(`${URL}/api/auth/register`, {
+    method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username, email: `${username}@example.org`, password: "node client pw" }),
+  });
+  assert.equal(res.status, 201);
+  return res.json();
+}
+function joinWith(auth) {
+  return new Promise((resolve, reject) => {
+    const socket = io(`${URL}/rooms`, { auth, transports: ["websocket"], forceNew: true, reconnection: false });
+    socket.once("ROOM_STATE", (snapshot) => resolve({ socket, snapshot }));
+    socket.once("connect_error", reject);
+  });
+}
+
+test("a signed-in owner controls a room that guests may only watch", async () => {
+  const owner = await signUp(`node${Date.now()}`);
+  const bearer = { authorization: `Bearer ${owner.token}`, "content-type": "application/json" };
+  let res = await fetch(`${URL}/api/rooms`, { method: "POST", headers: bearer, body: "{}" });
+  const room = (await res.json()).id;
+  res = await fetch(`${URL}/api/rooms/${room}`, { method: "PATCH", headers: bearer, body: JSON.stringify({ control: "owner" }) });
+  assert.equal(res.status, 200);
+
+  const { socket: ann, snapshot } = await joinWith({ room, token: owner.token });
+  assert.equal(snapshot.you.user_id, owner.user.id);
+  assert.equal(snapshot.you.role, "owner");
+  assert.equal(snapshot.info.control, "owner");
+  const { socket: guest, snapshot: guestSnap } = await joinWith({ room, name: "guest" });
+  assert.equal(guestSnap.you.role, "guest");
+
+  const refused = await call(guest, "SEEK", { timestamp: 9 });
+  assert.equal(refused.ok, false);
+  assert.equal(refused.error.code, "forbidden");
+  const accepted = await call(ann, "SEEK", { timestamp: 9 });
+  assert.equal(accepted.ok, true);
+  assert.equal(accepted.state.version, 1);
+
+  await assert.rejects(joinWith({ room, token: "not-a-token" }), (err) => {
+    assert.equal(err.data.code, "invalid_token");
+    return true;
+  });
+  ann.close();
+  guest.close();
+});

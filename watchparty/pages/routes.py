@@ -8,19 +8,30 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from watchparty import __version__
-from watchparty.keys import REGISTRY
+from watchparty.keys import REGISTRY, SESSIONS
 from watchparty.realtime.namespace import NAMESPACE
+
+
+async def _user(request: web.Request) -> dict[str, Any] | None:
+    """The signed-in user, for the header (a stale cookie shows a guest)."""
+    session = await request.app[SESSIONS].optional(request)
+    return session.user.to_public() if session is not None else None
 
 
 @aiohttp_jinja2.template("index.html")
 async def index(request: web.Request) -> dict[str, Any]:
-    return {}
+    return {"user": await _user(request)}
 
 
 async def room_page(request: web.Request) -> web.Response:
     room_id = request.match_info["room_id"]
     room = await request.app[REGISTRY].find(room_id)
-    context = {"room_id": room_id, "room_name": room.info.name if room else None, "ns": NAMESPACE}
+    context = {
+        "room_id": room_id,
+        "room_name": room.info.name if room else None,
+        "ns": NAMESPACE,
+        "user": await _user(request),
+    }
     template = "room.html" if room is not None else "room_missing.html"
     response = aiohttp_jinja2.render_template(template, request, context)
     if room is None:

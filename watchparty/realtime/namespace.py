@@ -8,12 +8,17 @@ nothing a client sends can crash a handler or leave a room half-changed.
 from __future__ import annotations
 
 import logging
+from http.cookies import SimpleCookie
 from typing import Any
+from urllib.parse import urlsplit
 
 import socketio
 
+from watchparty.accounts.session import SESSION_COOKIE, Sessions
+from watchparty.accounts.tokens import TokenError
 from watchparty.realtime.registry import JoinRefused, RegistryFull, RoomRegistry
 from watchparty.store.errors import StoreUnavailable
+from watchparty.store.users import User
 from watchparty.sync import COMMANDS, ConnectAuth, Rejection, TimePing, parse_command, validate
 
 NAMESPACE = "/rooms"
@@ -26,10 +31,23 @@ def error_ack(rejection: Rejection, **extra: Any) -> Ack:
     return {"ok": False, "error": rejection.to_wire(), **extra}
 
 
+def _refuse(code: str, message: str) -> socketio.exceptions.ConnectionRefusedError:
+    """A refused connection: the client's ``connect_error`` gets ``message`` and ``data.code``."""
+    return socketio.exceptions.ConnectionRefusedError(message, {"code": code})
+
+
+def _same_site(environ: dict[str, Any]) -> bool:
+    origin = environ.get("HTTP_ORIGIN")
+    return origin is None or urlsplit(origin).netloc.lower() == environ.get("HTTP_HOST", "").lower()
+
+
 class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
-    def __init__(self, registry: RoomRegistry, namespace: str = NAMESPACE) -> None:
+    def __init__(
+        self, registry: RoomRegistry, sessions: Sessions, namespace: str = NAMESPACE
+    ) -> None:
         super().__init__(namespace)
         self._registry = registry
+        self._sessions = sessions
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         """Route every event; unknown ones and failures still get an acknowledgement."""
@@ -51,28 +69,46 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
         if not isinstance(auth, dict):
-            raise socketio.exceptions.ConnectionRefusedError(
-                "auth must be an object with 'room' and 'name'", {"code": "invalid_auth"}
-            )
+            raise _refuse("invalid_auth", "auth must be an object with 'room' and 'name'")
         parsed = validate(ConnectAuth, auth)
         if isinstance(parsed, Rejection):
-            raise socketio.exceptions.ConnectionRefusedError(
-                f"invalid auth: {parsed.message}", {"code": "invalid_auth"}
-            )
+            raise _refuse("invalid_auth", f"invalid auth: {parsed.message}")
         try:
-            await self._registry.join(parsed.room, sid, parsed.name, parsed.member_token)
+            user = await self._identify(parsed.token, environ)
+            name = parsed.name or (user.username if user is not None else None)
+            if name is None:
+                raise _refuse("invalid_auth", "invalid auth: name: a guest needs a display name")
+            user_id = user.id if user is not None else None
+            await self._registry.join(parsed.room, sid, name, parsed.member_token, user_id)
         except JoinRefused as refused:
-            raise socketio.exceptions.ConnectionRefusedError(
-                refused.message, {"code": refused.code}
-            ) from None
+            raise _refuse(refused.code, refused.message) from None
         except StoreUnavailable:
-            raise socketio.exceptions.ConnectionRefusedError(
-                "the database is unavailable; try again shortly", {"code": "database_unavailable"}
+            raise _refuse(
+                "database_unavailable", "the database is unavailable; try again shortly"
             ) from None
         except RegistryFull:
-            raise socketio.exceptions.ConnectionRefusedError(
-                "this server cannot hold more rooms", {"code": "capacity_reached"}
-            ) from None
+            raise _refuse("capacity_reached", "this server cannot hold more rooms") from None
+
+    async def _identify(self, token: str | None, environ: dict[str, Any]) -> User | None:
+        """The signed-in user of this connection, or None for a guest.
+
+        ``auth.token`` is explicit, so a bad one refuses the connection. The session cookie is
+        read only from a same-site handshake (a page elsewhere must not borrow a visitor's
+        session, even where CORS_ORIGINS lets it connect), and a stale one makes a guest, as
+        over HTTP.
+        """
+        if token is not None:
+            try:
+                return await self._sessions.user_for(token)
+            except TokenError as error:
+                raise _refuse(error.code, error.message) from None
+        cookie = SimpleCookie(environ.get("HTTP_COOKIE", "")).get(SESSION_COOKIE)
+        if cookie is None or not _same_site(environ):
+            return None
+        try:
+            return await self._sessions.user_for(cookie.value)
+        except TokenError:
+            return None
 
     async def on_disconnect(self, sid: str, reason: str) -> None:
         await self._registry.leave(sid)
@@ -91,7 +127,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         command = parse_command(event, payload)
         if isinstance(command, Rejection):
             return error_ack(command)
-        result = await self._registry.execute(room, member, event, command)
+        result = await self._registry.execute(room, member.actor, event, command)
         if isinstance(result, Rejection):
             if result.code == "stale_version":
                 return error_ack(result, state=room.state.to_wire())

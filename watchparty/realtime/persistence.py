@@ -57,6 +57,12 @@ class WriteBehind:
         self._idle.clear()
         self._wake.set()
 
+    def forget(self, room_id: str) -> None:
+        """Drop a pending save (the room was deleted)."""
+        self._dirty.pop(room_id, None)
+        if not self._dirty:
+            self._idle.set()
+
     def is_dirty(self, room_id: str) -> bool:
         return room_id in self._dirty
 
@@ -107,8 +113,9 @@ class WriteBehind:
                 if delay != self._retry_first:
                     log.info("database reachable again; saving resumed")
                 delay = self._retry_first
-                # Done unless the room changed again while we were writing.
-                if snapshot().state.version == record.state.version:
+                # Done unless the room changed again while we were writing (and was not
+                # deleted meanwhile).
+                if room_id not in self._dirty or snapshot().revision == record.revision:
                     self._dirty.pop(room_id, None)
                 else:
                     self._dirty[room_id] = self._dirty.pop(room_id)  # to the back of the line

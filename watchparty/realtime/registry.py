@@ -19,13 +19,15 @@ import re
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from watchparty.errors import ClientError
 from watchparty.realtime.persistence import WriteBehind
 from watchparty.realtime.transport import Transport
 from watchparty.store.rooms import RoomInfo, RoomRecord, RoomStore
 from watchparty.sync import Accepted, Command, Rejection, RoomState, apply, new_room
+from watchparty.sync.permissions import may_control, refusal, role_of
 
 Clock = Callable[[], float]
 
@@ -57,13 +59,17 @@ class RegistryFull(Exception):
     """The process holds as many rooms as it is configured for, all of them in use."""
 
 
-class JoinRefused(Exception):
+class JoinRefused(ClientError):
     """A socket may not join; ``code`` and the message go to the client."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who sends a command: a member's socket, or a signed-in user over HTTP (no ``sid``)."""
+
+    name: str
+    user_id: str | None = None
+    sid: str | None = None
 
 
 @dataclass(slots=True)
@@ -72,9 +78,15 @@ class Member:
     name: str
     sid: str
     ticket: str | None = None
+    user_id: str | None = None  # None for a guest
 
-    def to_wire(self) -> dict[str, str]:
-        return {"id": self.id, "name": self.name}
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.name, self.user_id, self.sid)
+
+    def to_wire(self, info: RoomInfo) -> dict[str, Any]:
+        role = role_of(self.user_id, info.owner_id, info.moderators)
+        return {"id": self.id, "name": self.name, "user_id": self.user_id, "role": role}
 
 
 @dataclass(slots=True)
@@ -94,13 +106,15 @@ class LiveRoom:
     last_active: float = 0.0  # event-loop time of the last join or command
     members_flush: asyncio.Task[None] | None = None
     members_sent_at: float = -math.inf  # event-loop time of the last MEMBERS broadcast
+    revision: int = 0  # counts every change, saved with the room (see store.rooms)
+    deleted: bool = False
 
     @classmethod
     def from_record(cls, record: RoomRecord) -> LiveRoom:
-        return cls(id=record.id, state=record.state, info=record.info)
+        return cls(id=record.id, state=record.state, info=record.info, revision=record.revision)
 
     def record(self) -> RoomRecord:
-        return RoomRecord(state=self.state, info=self.info)
+        return RoomRecord(state=self.state, info=self.info, revision=self.revision)
 
     def awaits_tickets(self, now: float) -> bool:
         """Whether a member token issued here may still be used to connect."""
@@ -109,12 +123,17 @@ class LiveRoom:
             for ticket in self.tickets.values()
         )
 
-    def members_wire(self) -> list[dict[str, str]]:
-        return [member.to_wire() for member in self.members.values()]
+    def members_wire(self) -> list[dict[str, Any]]:
+        return [member.to_wire(self.info) for member in self.members.values()]
 
     def snapshot(self, now: float) -> dict[str, Any]:
         """The join snapshot: ROOM_STATE's payload, also served over HTTP."""
-        return {"state": self.state.to_wire(), "members": self.members_wire(), "server_time": now}
+        return {
+            "state": self.state.to_wire(),
+            "info": self.info.to_wire(),
+            "members": self.members_wire(),
+            "server_time": now,
+        }
 
 
 class RoomRegistry:
@@ -144,7 +163,7 @@ class RoomRegistry:
     def __len__(self) -> int:
         return len(self._rooms)
 
-    async def create(self, name: str | None = None) -> LiveRoom:
+    async def create(self, name: str | None = None, owner_id: str | None = None) -> LiveRoom:
         """A new room, written to the database before anyone learns its id.
 
         Raises ``StoreUnavailable`` when the database cannot be reached, ``RegistryFull``
@@ -154,7 +173,9 @@ class RoomRegistry:
         while True:
             room_id = secrets.token_urlsafe(9)  # 12 characters, 72 random bits
             room = LiveRoom(
-                id=room_id, state=new_room(room_id, self._clock()), info=RoomInfo(name=name)
+                id=room_id,
+                state=new_room(room_id, self._clock()),
+                info=RoomInfo(name=name, owner_id=owner_id),
             )
             if await self._store.insert(room.record()):
                 break
@@ -229,7 +250,9 @@ class RoomRegistry:
         room.tickets[token] = _Ticket(issued_at=now)
         return token
 
-    async def join(self, room_id: str, sid: str, name: str, ticket: str | None) -> Member:
+    async def join(
+        self, room_id: str, sid: str, name: str, ticket: str | None, user_id: str | None = None
+    ) -> Member:
         """Admit a connected socket: enter the room, send it the snapshot, tell the others."""
         while True:
             room = await self.find(room_id)
@@ -242,14 +265,18 @@ class RoomRegistry:
                     raise JoinRefused("room_full", "this room has as many members as it can take")
                 if ticket is not None and ticket not in room.tickets:
                     raise JoinRefused("invalid_member_token", "unknown or expired member token")
-                member = Member(id=secrets.token_urlsafe(6), name=name, sid=sid, ticket=ticket)
+                member = Member(
+                    id=secrets.token_urlsafe(6), name=name, sid=sid, ticket=ticket, user_id=user_id
+                )
                 if ticket is not None:
                     room.tickets[ticket].sid = sid
                 room.members[sid] = member
                 room.last_active = asyncio.get_running_loop().time()
                 self._by_sid[sid] = (room, member)
                 await self._transport.enter(sid, room.id)
-                await self._transport.send("ROOM_STATE", room.snapshot(self._clock()), sid)
+                snapshot = room.snapshot(self._clock())
+                snapshot["you"] = member.to_wire(room.info)
+                await self._transport.send("ROOM_STATE", snapshot, sid)
                 await self._members_changed(room)
                 return member
 
@@ -305,20 +332,64 @@ class RoomRegistry:
             await self._transport.disconnect(ticket.sid)
         return True
 
+    def peek(self, room_id: str) -> LiveRoom | None:
+        """The room if this process holds it now (no database read)."""
+        return self._rooms.get(room_id)
+
     def locate(self, sid: str) -> tuple[LiveRoom, Member] | None:
         return self._by_sid.get(sid)
 
     async def execute(
-        self, room: LiveRoom, member: Member, event: str, command: Command
+        self, room: LiveRoom, actor: Actor, event: str, command: Command
     ) -> Accepted | Rejection:
-        """Apply one command and broadcast the result to the room's other members."""
+        """Apply one command and broadcast the result to the room's members (all but the
+        sender's own socket, which gets it in its acknowledgement)."""
         async with room.lock:
+            if room.deleted:
+                return Rejection("room_not_found", "this room was deleted")
+            info = room.info
+            if not may_control(
+                info.control, role_of(actor.user_id, info.owner_id, info.moderators)
+            ):
+                return refusal(info.control)
             now = self._clock()
             result = apply(room.state, command, now)
             if isinstance(result, Accepted):
                 room.state = result.state
+                room.revision += 1
                 room.last_active = asyncio.get_running_loop().time()
-                payload = {"state": result.state.to_wire(), "by": member.name, "server_time": now}
-                await self._transport.broadcast(event, payload, room.id, skip_sid=member.sid)
+                payload = {"state": result.state.to_wire(), "by": actor.name, "server_time": now}
+                await self._transport.broadcast(event, payload, room.id, skip_sid=actor.sid)
                 self._writer.mark(room.id, room.record)
             return result
+
+    async def update_info(self, room: LiveRoom, **changes: Any) -> RoomInfo:
+        """Rename the room or change who controls it (``RoomInfo`` fields), and tell its
+        members (roles may have changed, so MEMBERS follows)."""
+        async with room.lock:
+            if room.deleted:
+                return room.info
+            room.info = info = replace(room.info, **changes)
+            room.revision += 1
+            await self._transport.broadcast("ROOM_INFO", info.to_wire(), room.id)
+            await self._members_changed(room)
+            self._writer.mark(room.id, room.record)
+            return info
+
+    async def delete(self, room: LiveRoom) -> None:
+        """Delete the room: its members are told (``ROOM_DELETED``) and disconnected, and it
+        is removed from the database (a save already on its way cannot bring it back)."""
+        async with room.lock:
+            await self._store.delete(room.id)  # first: if the database is down, nothing changes
+            room.deleted = True
+            if room.members_flush is not None:
+                room.members_flush.cancel()
+                room.members_flush = None
+            await self._transport.broadcast("ROOM_DELETED", {"room": room.id}, room.id)
+            for sid in list(room.members):
+                self._by_sid.pop(sid, None)
+                await self._transport.disconnect(sid)
+            room.members.clear()
+            room.tickets.clear()
+            self._rooms.pop(room.id, None)
+            self._writer.forget(room.id)

@@ -1,22 +1,43 @@
-"""``/api/rooms``: what a client needs before (and besides) its Socket.IO connection."""
+"""``/api/rooms``: what a client needs before (and besides) its Socket.IO connection, and what
+a room's owner may change."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from watchparty.http import ApiError, read_body
-from watchparty.keys import REGISTRY
+from watchparty.keys import REGISTRY, SESSIONS, STORE
 from watchparty.realtime.namespace import NAMESPACE
 from watchparty.realtime.registry import LiveRoom
+from watchparty.store.rooms import RoomInfo
 from watchparty.sync.commands import CleanText, DisplayName
+from watchparty.sync.permissions import MAX_MODERATORS, Control
+
+RoomName = Annotated[CleanText, Field(min_length=1, max_length=100)]
+MAX_LISTED_ROOMS = 200
 
 
 class CreateRoom(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
-    name: Annotated[CleanText, Field(min_length=1, max_length=100)] | None = None
+    name: RoomName | None = None
+
+
+class UpdateRoom(BaseModel):
+    """What the owner may change; fields left out stay as they are."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+    name: RoomName | None = None
+    control: Control | None = None
+    moderators: (
+        Annotated[
+            list[Annotated[str, Field(min_length=1, max_length=64)]],
+            Field(max_length=MAX_MODERATORS),
+        ]
+        | None
+    ) = None
 
 
 class JoinRoom(BaseModel):
@@ -29,29 +50,87 @@ class LeaveRoom(BaseModel):
     member_token: Annotated[str, Field(min_length=1, max_length=64)]
 
 
-async def _room(request: web.Request) -> LiveRoom:
+async def find_room(request: web.Request) -> LiveRoom:
     room = await request.app[REGISTRY].find(request.match_info["room_id"])
     if room is None:
         raise ApiError(404, "room_not_found", "room not found")
     return room
 
 
+def room_summary(room_id: str, info: RoomInfo) -> dict[str, Any]:
+    return {
+        "id": room_id,
+        "path": f"/r/{room_id}",
+        "created_at": info.created_at.isoformat(),
+        **info.to_wire(),
+    }
+
+
 async def create_room(request: web.Request) -> web.Response:
+    session = await request.app[SESSIONS].optional(request)
     body = await read_body(request, CreateRoom)
-    room = await request.app[REGISTRY].create(body.name)
+    owner_id = session.user.id if session is not None else None
+    room = await request.app[REGISTRY].create(body.name, owner_id)
     path = f"/r/{room.id}"
     url = str(request.url.origin().join(request.app.router["room_page"].url_for(room_id=room.id)))
-    return web.json_response({"id": room.id, "url": url, "path": path}, status=201)
+    return web.json_response(
+        {"id": room.id, "url": url, "path": path, "owner_id": owner_id}, status=201
+    )
 
 
 async def get_room(request: web.Request) -> web.Response:
-    room = await _room(request)
+    room = await find_room(request)
     snapshot = room.snapshot(request.app[REGISTRY].now())
     return web.json_response({"id": room.id, "name": room.info.name, **snapshot})
 
 
+async def _owned_room(request: web.Request) -> LiveRoom:
+    session = await request.app[SESSIONS].required(request)
+    room = await find_room(request)
+    if room.info.owner_id is None or room.info.owner_id != session.user.id:
+        raise ApiError(403, "forbidden", "only the room's owner may change or delete it")
+    return room
+
+
+async def update_room(request: web.Request) -> web.Response:
+    room = await _owned_room(request)
+    body = await read_body(request, UpdateRoom)
+    changes: dict[str, Any] = {}
+    if body.name is not None:
+        changes["name"] = body.name
+    if body.control is not None:
+        changes["control"] = body.control
+    if body.moderators is not None:
+        users = request.app[STORE].users
+        moderators = list(dict.fromkeys(m for m in body.moderators if m != room.info.owner_id))
+        for index, user_id in enumerate(moderators):
+            if await users.by_id(user_id) is None:
+                raise ApiError(400, "unknown_user", f"moderators.{index}: no user has this id")
+        changes["moderators"] = tuple(moderators)
+    info = await request.app[REGISTRY].update_info(room, **changes) if changes else room.info
+    return web.json_response(room_summary(room.id, info))
+
+
+async def delete_room(request: web.Request) -> web.Response:
+    room = await _owned_room(request)
+    await request.app[REGISTRY].delete(room)
+    return web.Response(status=204)
+
+
+async def my_rooms(request: web.Request) -> web.Response:
+    """The rooms the signed-in user owns, newest first (live names win over saved ones)."""
+    session = await request.app[SESSIONS].required(request)
+    registry = request.app[REGISTRY]
+    records = await request.app[STORE].rooms.owned_by(session.user.id, MAX_LISTED_ROOMS)
+    rooms = []
+    for record in records:
+        live = registry.peek(record.id)
+        rooms.append(room_summary(record.id, live.info if live is not None else record.info))
+    return web.json_response({"rooms": rooms})
+
+
 async def join_room(request: web.Request) -> web.Response:
-    room = await _room(request)
+    room = await find_room(request)
     body = await read_body(request, JoinRoom)
     registry = request.app[REGISTRY]
     auth: dict[str, str] = {"room": room.id, "member_token": registry.issue_ticket(room)}
@@ -69,7 +148,7 @@ async def join_room(request: web.Request) -> web.Response:
 
 
 async def leave_room(request: web.Request) -> web.Response:
-    room = await _room(request)
+    room = await find_room(request)
     body = await read_body(request, LeaveRoom)
     left = await request.app[REGISTRY].leave_by_ticket(room, body.member_token)
     return web.json_response({"left": left})
@@ -78,5 +157,8 @@ async def leave_room(request: web.Request) -> web.Response:
 def setup_routes(app: web.Application) -> None:
     app.router.add_post("/api/rooms", create_room)
     app.router.add_get("/api/rooms/{room_id}", get_room)
+    app.router.add_patch("/api/rooms/{room_id}", update_room)
+    app.router.add_delete("/api/rooms/{room_id}", delete_room)
     app.router.add_post("/api/rooms/{room_id}/join", join_room)
     app.router.add_post("/api/rooms/{room_id}/leave", leave_room)
+    app.router.add_get("/api/users/me/rooms", my_rooms)

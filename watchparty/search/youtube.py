@@ -14,6 +14,8 @@ from typing import Any
 
 import aiohttp
 
+from watchparty.errors import ClientError
+
 log = logging.getLogger(__name__)
 
 QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
@@ -23,12 +25,12 @@ DURATION = re.compile(
 )
 
 
-class YouTubeError(Exception):
+class YouTubeError(ClientError):
+    """A search that failed, with the HTTP status the proxy answers with."""
+
     def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(code, message)
         self.status = status
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Any
 from pymongo import AsyncMongoClient
 
 from watchparty.store.errors import unavailable_on_failure
+from watchparty.store.playlists import PlaylistStore
 from watchparty.store.rooms import RoomStore
 from watchparty.store.search_cache import SearchCache
 from watchparty.store.users import UserStore
@@ -32,6 +33,7 @@ class Store:
         self.db = self.client.get_default_database(DEFAULT_DATABASE)
         self.rooms = RoomStore(self.db["rooms"])
         self.users = UserStore(self.db["users"])
+        self.playlists = PlaylistStore(self.db["playlists"])
         self.search_cache = SearchCache(self.db["search_cache"])
 
     async def prepare(self) -> None:
@@ -40,6 +42,7 @@ class Store:
             await self.client.admin.command("ping")
             await self.rooms.ensure_indexes()
             await self.users.ensure_indexes()
+            await self.playlists.ensure_indexes()
             await self.search_cache.ensure_indexes()
 
     async def close(self) -> None:

@@ -1,8 +1,11 @@
 """The ``rooms`` collection: one document per room, its queue embedded.
 
-A room is always written whole (``replace_one``) under a version filter: a write only lands
-if the stored version is older, so a slow or retried writer can never put a room back to an
-earlier state, and no update operator is needed (nx-27017 gets several of them wrong).
+A room is always written whole (``replace_one``) under a revision filter: a write only lands
+if the stored revision is older, so a slow or retried writer can never put a room back to an
+earlier state, and no update operator is needed (nx-27017 gets several of them wrong). The
+revision counts every change (each command, which also bumps the playback ``version``, and
+each rename or permission change, which does not). Saving never creates a room: a room that
+was deleted stays deleted even if a write for it was already on its way.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pymongo.errors import DuplicateKeyError
 
 from watchparty.store.errors import unavailable_on_failure
 from watchparty.sync import QueueItem, RoomState
+from watchparty.sync.permissions import CONTROLS, Control
 
 Document = dict[str, Any]
 
@@ -27,7 +31,17 @@ class RoomInfo:
     name: str | None = None
     owner_id: str | None = None
     created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
-    settings: dict[str, Any] = field(default_factory=dict)
+    control: Control = "everyone"
+    moderators: tuple[str, ...] = ()  # user ids the owner named
+
+    def to_wire(self) -> dict[str, Any]:
+        """The ROOM_INFO object of the protocol."""
+        return {
+            "name": self.name,
+            "owner_id": self.owner_id,
+            "control": self.control,
+            "moderators": list(self.moderators),
+        }
 
 
 @dataclass(frozen=True)
@@ -36,6 +50,7 @@ class RoomRecord:
 
     state: RoomState
     info: RoomInfo = field(default_factory=RoomInfo)
+    revision: int = 0
 
     @property
     def id(self) -> str:
@@ -50,6 +65,7 @@ def to_document(record: RoomRecord) -> Document:
         "owner_id": info.owner_id,
         "created_at": info.created_at,
         "version": state.version,
+        "revision": record.revision,
         "playback": {
             "video_id": state.video_id,
             "position": state.position,
@@ -61,7 +77,8 @@ def to_document(record: RoomRecord) -> Document:
             {"id": i.id, "video_id": i.video_id, "title": i.title, "duration": i.duration}
             for i in state.queue
         ],
-        "settings": info.settings,
+        "control": info.control,
+        "moderators": list(info.moderators),
     }
 
 
@@ -88,13 +105,16 @@ def from_document(doc: Document) -> RoomRecord:
             for item in doc.get("queue", [])
         ),
     )
+    control = doc.get("control")
     info = RoomInfo(
         name=doc.get("name"),
         owner_id=doc.get("owner_id"),
         created_at=created_at,
-        settings=dict(doc.get("settings") or {}),
+        control=control if control in CONTROLS else "everyone",
+        moderators=tuple(str(m) for m in doc.get("moderators") or ()),
     )
-    return RoomRecord(state=state, info=info)
+    # Rooms saved before revisions existed count from their version.
+    return RoomRecord(state=state, info=info, revision=int(doc.get("revision", state.version)))
 
 
 class RoomStore:
@@ -119,16 +139,26 @@ class RoomStore:
         return None if doc is None else from_document(doc)
 
     async def save(self, record: RoomRecord) -> bool:
-        """Write ``record`` unless the stored room is at its version or newer.
+        """Write ``record`` unless the stored room is at its revision or newer, or gone.
 
-        True if this write landed; False if a newer (or the same) version was already there.
+        True if this write landed; False if a newer (or the same) revision was already there,
+        or the room was deleted.
         """
-        filter_ = {"_id": record.id, "version": {"$lt": record.state.version}}
-        try:
-            async with unavailable_on_failure():
-                result = await self._collection.replace_one(
-                    filter_, to_document(record), upsert=True
-                )
-        except DuplicateKeyError:
-            return False  # the filter missed because the stored version is not older
-        return result.matched_count == 1 or result.upserted_id is not None
+        filter_ = {
+            "_id": record.id,
+            "$or": [{"revision": {"$lt": record.revision}}, {"revision": {"$exists": False}}],
+        }
+        async with unavailable_on_failure():
+            result = await self._collection.replace_one(filter_, to_document(record))
+        return result.matched_count == 1
+
+    async def delete(self, room_id: str) -> bool:
+        async with unavailable_on_failure():
+            result = await self._collection.delete_one({"_id": room_id})
+        return result.deleted_count == 1
+
+    async def owned_by(self, owner_id: str, limit: int) -> list[RoomRecord]:
+        """The rooms ``owner_id`` created, newest first."""
+        async with unavailable_on_failure():
+            cursor = self._collection.find({"owner_id": owner_id}).sort("created_at", -1)
+            return [from_document(doc) async for doc in cursor.limit(limit)]

@@ -155,13 +155,20 @@ class ConnectAuth(_Payload):
     """The ``auth`` object of a Socket.IO connection to ``/rooms``."""
 
     room: Annotated[str, Field(min_length=1, max_length=64)]
-    name: DisplayName
+    name: DisplayName | None = Field(
+        default=None,
+        description="The display name; required for guests, the username by default when "
+        "signed in.",
+    )
     member_token: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
         default=None,
         description="From POST /api/rooms/<id>/join; lets /leave end this connection.",
     )
-    token: Annotated[str, Field(max_length=4096)] | None = Field(
-        default=None, description="Reserved for accounts (a JWT); ignored until they exist."
+    token: Annotated[str, Field(min_length=1, max_length=4096)] | None = Field(
+        default=None,
+        description="A session token (from sign-in) to join as that user; a bad or expired "
+        "one refuses the connection. Without it, the session cookie of a same-site "
+        "handshake is used.",
     )
 
 

@@ -1,0 +1,1 @@
+"""Accounts: passwords, session tokens, sign-in throttling and the ``/api/auth`` routes."""

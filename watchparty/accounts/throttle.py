@@ -1,0 +1,33 @@
+"""Throttling failed sign-ins without handing attackers a way to lock real users out.
+
+Failures are counted per account and per client address (``limits``, moving windows). Past
+either limit, sign-in answers 429 with ``Retry-After`` before any password is checked. The
+per-account limit is what stops a guessing campaign spread over many addresses; it would also
+let anyone lock an account by failing on purpose, so a browser that has signed into that
+account before (it holds a device cookie, OWASP's "device cookies") is exempt from it: the real
+user keeps signing in from their own browser, and elsewhere waits out one window at most (15
+minutes by default). A success clears the account's count.
+"""
+
+from __future__ import annotations
+
+from watchparty.ratelimit import RateLimit, Verdict
+
+
+class LoginThrottle:
+    def __init__(self, per_account: str, per_address: str) -> None:
+        self._account = RateLimit(per_account, "login-account")
+        self._address = RateLimit(per_address, "login-address")
+
+    async def check(self, account: str, address: str, *, trusted_device: bool) -> Verdict:
+        verdict = await self._address.check(address)
+        if verdict.allowed and not trusted_device:
+            verdict = await self._account.check(account)
+        return verdict
+
+    async def failed(self, account: str, address: str) -> None:
+        await self._account.count(account)
+        await self._address.count(address)
+
+    async def succeeded(self, account: str) -> None:
+        await self._account.reset(account)

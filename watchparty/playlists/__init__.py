@@ -1,0 +1,1 @@
+"""Saved playlists: ``/api/users/me/playlists``, ``/api/playlists/<id>``, loading into rooms."""

@@ -1,0 +1,197 @@
+"""Saved playlists: a signed-in user's named lists of videos, and loading one into a room.
+
+Another user's playlist answers 404 (it might as well not exist) unless its owner made it
+``shared``: then anyone holding its id (its link) may read it and load it into a room.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from watchparty.accounts.session import Session
+from watchparty.http import ApiError, read_body
+from watchparty.keys import REGISTRY, SESSIONS, STORE
+from watchparty.realtime.registry import Actor
+from watchparty.rooms.routes import RoomName, find_room
+from watchparty.store.playlists import Playlist, PlaylistItem, new_playlist
+from watchparty.sync import Accepted, QueueItemIn, Rejection, UpdateQueue
+from watchparty.sync.commands import CleanText, Seconds, VideoId
+from watchparty.sync.limits import MAX_QUEUE_ITEMS, MAX_TITLE_LENGTH
+
+MAX_PLAYLISTS_PER_USER = 100
+# A load retries this often when the room's queue changes under it before giving up.
+LOAD_ATTEMPTS = 3
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class PlaylistItemIn(_Body):
+    video_id: VideoId
+    title: Annotated[CleanText, Field(max_length=MAX_TITLE_LENGTH)] | None = None
+    duration: Seconds | None = None
+
+
+Items = Annotated[list[PlaylistItemIn], Field(max_length=MAX_QUEUE_ITEMS)]
+
+
+class CreatePlaylist(_Body):
+    """A new playlist from ``items``, or from the current queue of room ``room_id``."""
+
+    name: RoomName
+    items: Items | None = None
+    room_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    shared: bool = False
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CreatePlaylist:
+        if self.items is not None and self.room_id is not None:
+            raise ValueError("send items or room_id, not both")
+        return self
+
+
+class UpdatePlaylist(_Body):
+    """Rename, reorder or edit (``items`` replaces the list), share or unshare."""
+
+    name: RoomName | None = None
+    items: Items | None = None
+    shared: bool | None = None
+    version: int | None = Field(default=None, ge=0, description="Refuse if changed since.")
+
+
+class LoadPlaylist(_Body):
+    playlist_id: Annotated[str, Field(min_length=1, max_length=64)]
+    mode: Literal["replace", "append"] = "append"
+
+
+def _items(items: list[PlaylistItemIn]) -> tuple[PlaylistItem, ...]:
+    return tuple(PlaylistItem(i.video_id, i.title, i.duration) for i in items)
+
+
+async def _visible(request: web.Request, session: Session | None, playlist_id: str) -> Playlist:
+    """The playlist, if this user may see it; 404 otherwise."""
+    playlist = await request.app[STORE].playlists.get(playlist_id)
+    mine = playlist is not None and session is not None and playlist.owner_id == session.user.id
+    if playlist is None or not (mine or playlist.shared):
+        raise ApiError(404, "playlist_not_found", "playlist not found")
+    return playlist
+
+
+async def _own(request: web.Request) -> Playlist:
+    session = await request.app[SESSIONS].required(request)
+    playlist = await _visible(request, session, request.match_info["playlist_id"])
+    if playlist.owner_id != session.user.id:  # shared, but not theirs to change
+        raise ApiError(403, "forbidden", "only the playlist's owner may change it")
+    return playlist
+
+
+async def list_playlists(request: web.Request) -> web.Response:
+    session = await request.app[SESSIONS].required(request)
+    playlists = await request.app[STORE].playlists.owned_by(session.user.id, MAX_PLAYLISTS_PER_USER)
+    return web.json_response({"playlists": [p.to_wire() for p in playlists]})
+
+
+async def create_playlist(request: web.Request) -> web.Response:
+    session = await request.app[SESSIONS].required(request)
+    body = await read_body(request, CreatePlaylist)
+    store = request.app[STORE].playlists
+    if await store.count_owned_by(session.user.id) >= MAX_PLAYLISTS_PER_USER:
+        raise ApiError(
+            409, "too_many_playlists", f"you have {MAX_PLAYLISTS_PER_USER} playlists already"
+        )
+    if body.room_id is not None:
+        room = await request.app[REGISTRY].find(body.room_id)
+        if room is None:
+            raise ApiError(404, "room_not_found", "room not found")
+        items = tuple(PlaylistItem(i.video_id, i.title, i.duration) for i in room.state.queue)
+    else:
+        items = _items(body.items or [])
+    playlist = new_playlist(session.user.id, body.name, items, shared=body.shared)
+    await store.insert(playlist)
+    return web.json_response(playlist.to_wire(), status=201)
+
+
+async def get_playlist(request: web.Request) -> web.Response:
+    session = await request.app[SESSIONS].optional(request)
+    playlist = await _visible(request, session, request.match_info["playlist_id"])
+    return web.json_response(playlist.to_wire())
+
+
+async def update_playlist(request: web.Request) -> web.Response:
+    playlist = await _own(request)
+    body = await read_body(request, UpdatePlaylist)
+    if body.version is not None and body.version != playlist.version:
+        raise ApiError(409, "stale_version", f"the playlist is at version {playlist.version}")
+    changes: dict[str, Any] = {}
+    if body.name is not None:
+        changes["name"] = body.name
+    if body.items is not None:
+        changes["items"] = _items(body.items)
+    if body.shared is not None:
+        changes["shared"] = body.shared
+    updated = playlist.changed(**changes)
+    if not await request.app[STORE].playlists.replace(updated):
+        raise ApiError(409, "stale_version", "the playlist changed meanwhile; load it again")
+    return web.json_response(updated.to_wire())
+
+
+async def delete_playlist(request: web.Request) -> web.Response:
+    playlist = await _own(request)
+    await request.app[STORE].playlists.delete(playlist.id)
+    return web.Response(status=204)
+
+
+async def load_into_room(request: web.Request) -> web.Response:
+    """Put a playlist's items in a room's queue (replacing it or after it), as a queue
+    command from this user: the room's permissions apply, and its members see it at once."""
+    session = await request.app[SESSIONS].optional(request)
+    room = await find_room(request)
+    body = await read_body(request, LoadPlaylist)
+    playlist = await _visible(request, session, body.playlist_id)
+    user = session.user if session is not None else None
+    actor = Actor(name=user.username if user else "guest", user_id=user.id if user else None)
+    new = [
+        QueueItemIn(video_id=i.video_id, title=i.title, duration=i.duration) for i in playlist.items
+    ]
+    registry = request.app[REGISTRY]
+    for _ in range(LOAD_ATTEMPTS):
+        state = room.state
+        kept = (
+            []
+            if body.mode == "replace"
+            else [
+                QueueItemIn(id=i.id, video_id=i.video_id, title=i.title, duration=i.duration)
+                for i in state.queue
+            ]
+        )
+        if len(kept) + len(new) > MAX_QUEUE_ITEMS:
+            raise ApiError(
+                409,
+                "queue_too_long",
+                f"the queue would hold {len(kept) + len(new)} items; at most {MAX_QUEUE_ITEMS}",
+            )
+        command = UpdateQueue(queue=kept + new, version=state.version)
+        result = await registry.execute(room, actor, "UPDATE_QUEUE", command)
+        if isinstance(result, Accepted):
+            return web.json_response({"state": result.state.to_wire()})
+        if result.code != "stale_version":
+            raise _refused(result)
+    raise ApiError(409, "stale_version", "the queue kept changing; try again")
+
+
+def _refused(rejection: Rejection) -> ApiError:
+    status = {"forbidden": 403, "room_not_found": 404}.get(rejection.code, 400)
+    return ApiError(status, rejection.code, rejection.message)
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/api/users/me/playlists", list_playlists)
+    app.router.add_post("/api/users/me/playlists", create_playlist)
+    app.router.add_get("/api/playlists/{playlist_id}", get_playlist)
+    app.router.add_patch("/api/playlists/{playlist_id}", update_playlist)
+    app.router.add_delete("/api/playlists/{playlist_id}", delete_playlist)
+    app.router.add_post("/api/rooms/{room_id}/queue", load_into_room)
