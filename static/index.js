@@ -73,4 +73,30 @@
     $("my-playlists-empty").hidden = res.data.playlists.length > 0;
   }
   if ($("my-rooms")) { listRooms(); listPlaylists(); }
+
+  // --- the plan (only when the server sells one) -------------------------------------------
+  async function go(path) {
+    const res = await api("POST", path, {});
+    if (res.ok) window.location.assign(res.data.url);
+    else showError("billing-message", res.message);
+  }
+  async function showPlan() {
+    const res = await api("GET", "/api/billing");
+    if (!res.ok) return;
+    const { plan, status, current_period_end: end, manageable } = res.data;
+    const until = end ? ` · paid until ${new Date(end).toLocaleDateString()}` : "";
+    $("plan-summary").textContent = plan.name === "plus"
+      ? `Plus${status ? ` (${status})` : ""}${until}: rooms are kept, up to ${plan.max_members} viewers, ${plan.max_queue} queued videos, no ads.`
+      : `Free: rooms are deleted after ${$("plan-card").dataset.freeDays} days unused, up to ${plan.max_members} viewers and ${plan.max_queue} queued videos.`;
+    $("upgrade").hidden = plan.name === "plus";
+    $("manage-billing").hidden = !manageable;
+  }
+  if ($("plan-card")) {
+    const outcome = new URLSearchParams(window.location.search).get("billing");
+    if (outcome === "success") showError("billing-message", "Thank you! Your plan changes as soon as Stripe confirms the payment.");
+    if (outcome === "cancelled") showError("billing-message", "Checkout was cancelled; nothing was charged.");
+    $("upgrade").addEventListener("click", () => go("/api/billing/checkout"));
+    $("manage-billing").addEventListener("click", () => go("/api/billing/portal"));
+    showPlan();
+  }
 })();

@@ -118,6 +118,13 @@
       : "Only the owner and moderators control playback in this room.";
     const owner = you && info && you.user_id && you.user_id === info.owner_id;
     $("owner-panel").hidden = !owner;
+    // A free room says what its plan allows (where an ad would go); its owner may upgrade.
+    const plan = info && info.plan;
+    $("plan-banner").hidden = !plan || plan.ad_free;
+    if (plan) {
+      $("plan-text").textContent = `Free room: up to ${plan.max_members} viewers and ${plan.max_queue} queued videos; deleted after ${root.dataset.freeDays} days unused.`;
+    }
+    if ($("room-upgrade")) $("room-upgrade").hidden = !owner;
     if (info) {
       const title = info.name || `Room ${roomId}`;
       $("room-title").textContent = title;
@@ -266,6 +273,13 @@
   }
 
   // --- the owner's settings ---------------------------------------------------------------
+  if ($("room-upgrade")) {
+    $("room-upgrade").addEventListener("click", async () => {
+      const res = await api("POST", "/api/billing/checkout", {});
+      if (res.ok) window.location.assign(res.data.url);
+      else showError(`Could not start the upgrade: ${res.message}`);
+    });
+  }
   $("rename-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const name = $("rename-input").value.trim();

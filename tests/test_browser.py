@@ -18,6 +18,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, Page, async_playwright
 
+from tests.fake_stripe import PRICE, SECRET_KEY, WEBHOOK_SECRET, FakeStripe, sign
 from tests.fake_youtube import KEY, FakeYouTube
 from watchparty.app import create_app
 from watchparty.settings import Settings
@@ -365,3 +366,65 @@ async def test_accounts_owner_settings_and_playlists_in_the_page(
 
 async def _queue_length(page: Page, length: int) -> bool:
     return await page.locator("#queue li").count() == length
+
+
+async def test_upgrading_from_the_page(
+    browser: Browser,
+    settings: Settings,
+    aiohttp_server: Any,
+) -> None:
+    fake = FakeStripe()
+    stripe = await aiohttp_server(fake.app())
+    live = LiveServer(
+        replace(
+            settings,
+            stripe_secret_key=SECRET_KEY,
+            stripe_webhook_secret=WEBHOOK_SECRET,
+            stripe_price_id=PRICE,
+            stripe_api_base=str(stripe.make_url("")).rstrip("/"),
+        )
+    )
+    await live.start()
+    try:
+        page = await (await browser.new_context()).new_page()
+        await page.goto(f"{live.url}/#account")
+        await page.fill("#register-username", "pat")
+        await page.fill("#register-email", "pat@example.org")
+        await page.fill("#register-password", "a long enough password")
+        await page.click("#register-form button[type=submit]")
+        await page.locator(
+            "#plan-summary", has_text="Free: rooms are deleted after 30 days"
+        ).wait_for(timeout=5000)
+        await page.fill("#room-name", "Pat's")
+        await page.click("#create-form button[type=submit]")
+        await page.wait_for_url("**/r/*")
+        await page.locator("#plan-banner", has_text="up to 50 viewers").wait_for(timeout=5000)
+        room_url = page.url
+        await page.click("#room-upgrade")  # off to (our stand-in for) Stripe Checkout
+        await page.wait_for_url("**/c/pay/cs_*")
+        assert fake.sessions[0]["success_url"] == f"{live.url}/?billing=success"
+        # Stripe confirms the payment with a signed webhook.
+        subscription = fake.subscribe(fake.sessions[0]["customer"])
+        payload = fake.event(
+            "checkout.session.completed",
+            {**fake.sessions[0], "subscription": subscription["id"]},
+        )
+        async with aiohttp.ClientSession() as http:
+            headers = {"Stripe-Signature": sign(payload), "Content-Type": "application/json"}
+            async with http.post(
+                f"{live.url}/api/stripe-webhooks", data=payload, headers=headers
+            ) as r:
+                assert r.status == 200
+        await page.goto(f"{live.url}/?billing=success")
+        await page.locator("#billing-message", has_text="Thank you").wait_for(timeout=5000)
+        await page.locator("#plan-summary", has_text="Plus (active)").wait_for(timeout=5000)
+        assert await page.locator("#manage-billing").is_visible()
+        assert not await page.locator("#upgrade").is_visible()
+        await page.goto(room_url)
+        await page.locator("#status.ok").wait_for(timeout=10_000)
+        assert not await page.locator("#plan-banner").is_visible()  # Plus rooms are ad-free
+        await page.goto(live.url)
+        await page.click("#manage-billing")
+        await page.wait_for_url("**/p/session/bps_*")
+    finally:
+        await live.stop()

@@ -10,6 +10,7 @@ import pytest
 from tests.accounts import Account, register
 from tests.conftest import PeerFactory
 from tests.test_room_auth import create_room, patch_room
+from watchparty.plans import FREE
 from watchparty.sync.limits import MAX_QUEUE_ITEMS
 
 ITEMS: list[dict[str, Any]] = [
@@ -182,15 +183,16 @@ async def test_loading_obeys_the_rooms_permissions_and_the_playlists_privacy(
     assert status == 400
 
 
-async def test_a_load_that_would_overfill_the_queue_is_refused(
-    http: aiohttp.ClientSession, base_url: str, join: PeerFactory
+async def test_a_load_beyond_the_free_plans_queue_needs_an_upgrade(
+    http: aiohttp.ClientSession, base_url: str
 ) -> None:
     ann = await register(http, base_url, "ann")
     room = await create_room(http, base_url, ann)
-    big = await make(http, base_url, ann, name="Big", items=[ITEMS[0]] * (MAX_QUEUE_ITEMS - 1))
+    big = await make(http, base_url, ann, name="Big", items=[ITEMS[0]] * (FREE.max_queue - 1))
     url = f"{base_url}/api/rooms/{room}/queue"
     assert (await call(http, "POST", url, ann, {"playlist_id": big["id"]}))[0] == 200
     status, data = await call(http, "POST", url, ann, {"playlist_id": big["id"]})
-    assert (status, data["error"]["code"]) == (409, "queue_too_long")
+    assert (status, data["error"]["code"]) == (402, "upgrade_required")
+    assert "50 items" in data["error"]["message"]
     async with http.get(f"{base_url}/api/rooms/{room}") as response:
-        assert len((await response.json())["state"]["queue"]) == MAX_QUEUE_ITEMS - 1
+        assert len((await response.json())["state"]["queue"]) == FREE.max_queue - 1

@@ -13,6 +13,7 @@ import pytest
 from tests.accounts import Account, register
 from tests.conftest import JWT_SECRET, PeerFactory, ServerFactory
 from tests.peers import Peer
+from watchparty.plans import FREE
 
 
 async def create_room(
@@ -59,6 +60,7 @@ async def test_a_token_signs_the_socket_in(
         "owner_id": ann.id,
         "control": "everyone",
         "moderators": [],
+        "plan": FREE.to_wire(),
     }
     members = (await peer.next("MEMBERS"))["members"]
     assert [(m["name"], m["user_id"], m["role"]) for m in members] == [("ann", ann.id, "owner")]
@@ -186,6 +188,7 @@ async def test_only_the_owner_changes_a_room(
         "name": "Renamed",
         "owner_id": ann.id,
         "control": "owner",
+        "plan": FREE.to_wire(),
         "moderators": [bob.id],
     }
     async with http.get(f"{base_url}/api/rooms/{room}") as response:

@@ -112,6 +112,23 @@ async def test_save_never_creates_a_room_so_a_deleted_one_stays_deleted(store: S
     assert await store.rooms.delete("room-1") is False
 
 
+async def test_an_expired_room_is_gone_before_the_ttl_monitor_runs(store: Store) -> None:
+    now = dt.datetime.now(dt.UTC)
+    soon = replace(record("later", version=1), expires_at=now + dt.timedelta(days=1))
+    past = replace(record("past", version=1), expires_at=now - dt.timedelta(seconds=1))
+    kept = record("kept", version=1)  # expires_at None: a room on a paid plan
+    for room in (soon, past, kept):
+        assert await store.rooms.insert(room)
+    later = await store.rooms.load("later")
+    assert later is not None
+    assert later.expires_at is not None
+    assert abs((later.expires_at - (now + dt.timedelta(days=1))).total_seconds()) < 1
+    assert await store.rooms.load("past") is None
+    loaded = await store.rooms.load("kept")
+    assert loaded is not None
+    assert loaded.expires_at is None
+
+
 async def test_info_changes_save_by_revision_and_old_rooms_still_save(store: Store) -> None:
     original = record(version=4)
     assert await store.rooms.insert(original)

@@ -18,8 +18,11 @@ from watchparty.accounts.secret import jwt_secret
 from watchparty.accounts.session import Sessions
 from watchparty.accounts.throttle import LoginThrottle
 from watchparty.accounts.tokens import Tokens
+from watchparty.billing.routes import setup_routes as setup_billing
+from watchparty.billing.service import StripeBilling
 from watchparty.http import json_errors
 from watchparty.keys import (
+    BILLING,
     EMBEDDED_DB,
     LOGIN_THROTTLE,
     PASSWORDS,
@@ -36,6 +39,7 @@ from watchparty.keys import (
 )
 from watchparty.pages.routes import setup_routes as setup_pages
 from watchparty.paths import web_root
+from watchparty.plans import Plan, plan_named
 from watchparty.playlists.routes import setup_routes as setup_playlists
 from watchparty.ratelimit import RateLimit
 from watchparty.realtime.namespace import NAMESPACE, RoomNamespace
@@ -60,9 +64,10 @@ log = logging.getLogger(__name__)
 API_MAX_BODY = 256 * 1024
 
 
-# PyMongo logs whole commands at DEBUG: documents with password hashes in them. Whatever
-# LOG_LEVEL says, its loggers stay at INFO, so no hash (or token) ever reaches a log.
-QUIET_LOGGERS = ("pymongo",)
+# PyMongo logs whole commands at DEBUG (documents with password hashes in them), and stripe
+# logs request and response bodies (customers' emails). Whatever LOG_LEVEL says, these stay at
+# INFO, so no hash, token or customer detail reaches a log.
+QUIET_LOGGERS = ("pymongo", "stripe")
 
 
 def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Application:
@@ -95,12 +100,19 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
         cors_allowed_origins=_socketio_origins(settings.cors_origins),
         max_http_buffer_size=settings.socketio_max_payload,
     )
+
+    async def owner_plan(owner_id: str | None) -> Plan:
+        user = None if owner_id is None else await store.users.by_id(owner_id)
+        return plan_named(user.plan if user is not None else None)
+
     registry = RoomRegistry(
         SocketIOTransport(sio, NAMESPACE),
         store.rooms,
         writer,
         max_rooms=settings.max_rooms,
         max_members=settings.max_members_per_room,
+        plan_of=owner_plan,
+        free_room_idle=settings.free_room_idle_days * 86400.0,
         clock=clock,
     )
     sio.register_namespace(RoomNamespace(registry, sessions))
@@ -119,6 +131,10 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
         youtube, store.search_cache, lifetime_seconds=settings.search_cache_seconds
     )
     app[SEARCH_LIMIT] = RateLimit(settings.search_rate_limit, "search")
+    if settings.billing_enabled:
+        app[BILLING] = StripeBilling(
+            settings, store.users, store.billing_events, store.rooms, registry
+        )
 
     root = web_root()
     aiohttp_jinja2.setup(
@@ -130,6 +146,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     setup_rooms(app)
     setup_accounts(app)
     setup_playlists(app)
+    setup_billing(app)
     setup_search(app)
     app.router.add_static("/static", root / "static", name="static")
     if settings.media_dir is not None:
@@ -140,6 +157,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     app.on_shutdown.append(_close_connections)
     app.cleanup_ctx.append(_database_lifecycle)
     app.cleanup_ctx.append(_youtube_lifecycle)
+    app.on_cleanup.append(_close_billing)
     return app
 
 
@@ -199,6 +217,12 @@ async def _youtube_lifecycle(app: web.Application) -> AsyncIterator[None]:
     await youtube.start()
     yield
     await youtube.close()
+
+
+async def _close_billing(app: web.Application) -> None:
+    billing = app.get(BILLING)
+    if billing is not None:
+        await billing.close()
 
 
 async def _close_connections(app: web.Application) -> None:

@@ -13,3 +13,15 @@ class ClientError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class ApiError(ClientError):
+    """Answers an HTTP request with ``status`` and ``{"error": {"code", "message"}}`` (the
+    ``json_errors`` middleware does), from whichever layer raises it."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(code, message)
+        self.status = status
+        self.headers = headers or {}

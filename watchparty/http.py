@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from watchparty.errors import ClientError
+from watchparty.errors import ApiError
 from watchparty.realtime.registry import RegistryFull
 from watchparty.store.errors import StoreUnavailable
 from watchparty.sync.commands import describe_error
@@ -22,17 +22,6 @@ from watchparty.sync.commands import describe_error
 log = logging.getLogger(__name__)
 Model = TypeVar("Model", bound=BaseModel)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class ApiError(ClientError):
-    """Answers the request with ``status`` and ``{"error": {"code", "message"}}``."""
-
-    def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(code, message)
-        self.status = status
-        self.headers = headers or {}
 
 
 def error_response(

@@ -8,6 +8,7 @@ from aiohttp import web
 from watchparty.accounts.passwords import PasswordHasher
 from watchparty.accounts.session import Sessions
 from watchparty.accounts.throttle import LoginThrottle
+from watchparty.billing.service import StripeBilling
 from watchparty.ratelimit import RateLimit
 from watchparty.realtime.persistence import WriteBehind
 from watchparty.realtime.registry import RoomRegistry
@@ -30,3 +31,4 @@ SESSIONS = web.AppKey("sessions", Sessions)
 PASSWORDS = web.AppKey("passwords", PasswordHasher)
 LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 REGISTER_LIMIT = web.AppKey("register_limit", RateLimit)
+BILLING = web.AppKey("billing", StripeBilling)

@@ -58,10 +58,23 @@ class Settings:
     login_account_limit: str = "5/15 minutes"
     login_address_limit: str = "30/15 minutes"
     register_rate_limit: str = "10/hour"
+    # Stripe billing: all three of key, webhook secret and price, or none (billing disabled).
+    stripe_secret_key: str | None = field(default=None, repr=False)
+    stripe_webhook_secret: str | None = field(default=None, repr=False)
+    stripe_price_id: str | None = None
+    stripe_api_base: str = "https://api.stripe.com"
+    # Where Stripe sends people back to after checkout; None: the request's own origin.
+    public_base_url: str | None = None
+    # A room on the free plan is deleted after this many days without use.
+    free_room_idle_days: int = 30
 
     @property
     def production(self) -> bool:
         return self.environment == "PRODUCTION"
+
+    @property
+    def billing_enabled(self) -> bool:
+        return self.stripe_secret_key is not None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -70,6 +83,8 @@ class Settings:
         reader = _Reader(env)
         defaults = cls()
         environment = reader.choice("WATCHPARTY_ENV", defaults.environment, ENVIRONMENTS)
+        production = environment == "PRODUCTION"
+        stripe = reader.all_or_none("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_PRICE_ID")
         return cls(
             host=reader.text("HOST", defaults.host),
             port=reader.integer("PORT", defaults.port, low=0, high=65535),
@@ -104,7 +119,7 @@ class Settings:
             proxy_hops=reader.integer("WATCHPARTY_PROXY_HOPS", defaults.proxy_hops, low=0, high=10),
             media_dir=reader.folder("WATCHPARTY_MEDIA_DIR"),
             environment=environment,
-            jwt_secret=reader.jwt_secret("JWT_SECRET", required=environment == "PRODUCTION"),
+            jwt_secret=reader.jwt_secret("JWT_SECRET", required=production),
             session_seconds=reader.integer(
                 "WATCHPARTY_SESSION_SECONDS", defaults.session_seconds, low=60
             ),
@@ -119,6 +134,14 @@ class Settings:
             ),
             register_rate_limit=reader.rate(
                 "WATCHPARTY_REGISTER_RATE_LIMIT", defaults.register_rate_limit
+            ),
+            stripe_secret_key=stripe["STRIPE_SECRET_KEY"],
+            stripe_webhook_secret=stripe["STRIPE_WEBHOOK_SECRET"],
+            stripe_price_id=stripe["STRIPE_PRICE_ID"],
+            stripe_api_base=reader.url("STRIPE_API_BASE", defaults.stripe_api_base),
+            public_base_url=reader.optional_url("PUBLIC_BASE_URL"),
+            free_room_idle_days=reader.integer(
+                "WATCHPARTY_FREE_ROOM_IDLE_DAYS", defaults.free_room_idle_days, low=1
             ),
         )
 
@@ -183,6 +206,17 @@ class _Reader:
         if not raw.startswith(("http://", "https://")):
             raise SettingsError(f"{name} must start with http:// or https://")
         return raw.rstrip("/")
+
+    def optional_url(self, name: str) -> str | None:
+        return None if self._raw(name) is None else self.url(name, "")
+
+    def all_or_none(self, *names: str) -> dict[str, str | None]:
+        """Settings that only work together: all set, or none (a half-done set is a mistake)."""
+        values = {name: self._raw(name) for name in names}
+        missing = [name for name, value in values.items() if value is None]
+        if missing and len(missing) < len(names):
+            raise SettingsError(f"{', '.join(missing)} must be set as well (or none of them)")
+        return values
 
     def rate(self, name: str, default: str) -> str:
         raw = self._raw(name) or default

@@ -6,7 +6,8 @@ from aiohttp import web
 
 from watchparty.accounts.models import ChangePassword, Login, Logout, Register, UpdateMe
 from watchparty.accounts.session import check_origin
-from watchparty.http import ApiError, read_body
+from watchparty.errors import ApiError
+from watchparty.http import read_body
 from watchparty.keys import LOGIN_THROTTLE, PASSWORDS, REGISTER_LIMIT, SESSIONS, SETTINGS, STORE
 from watchparty.ratelimit import Verdict, client_address
 from watchparty.store.users import AccountTaken, User, normalize_email, normalize_username

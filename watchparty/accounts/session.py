@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from watchparty.accounts.tokens import TokenError, Tokens
-from watchparty.http import ApiError
+from watchparty.errors import ApiError
 from watchparty.store.users import User, UserStore
 
 SESSION_COOKIE = "watchparty_session"

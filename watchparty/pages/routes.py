@@ -8,7 +8,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from watchparty import __version__
-from watchparty.keys import REGISTRY, SESSIONS
+from watchparty.keys import BILLING, REGISTRY, SESSIONS, SETTINGS
 from watchparty.realtime.namespace import NAMESPACE
 
 
@@ -20,7 +20,11 @@ async def _user(request: web.Request) -> dict[str, Any] | None:
 
 @aiohttp_jinja2.template("index.html")
 async def index(request: web.Request) -> dict[str, Any]:
-    return {"user": await _user(request)}
+    return {
+        "user": await _user(request),
+        "billing": BILLING in request.app,
+        "free_days": request.app[SETTINGS].free_room_idle_days,
+    }
 
 
 async def room_page(request: web.Request) -> web.Response:
@@ -31,6 +35,8 @@ async def room_page(request: web.Request) -> web.Response:
         "room_name": room.info.name if room else None,
         "ns": NAMESPACE,
         "user": await _user(request),
+        "billing": BILLING in request.app,
+        "free_days": request.app[SETTINGS].free_room_idle_days,
     }
     template = "room.html" if room is not None else "room_missing.html"
     response = aiohttp_jinja2.render_template(template, request, context)

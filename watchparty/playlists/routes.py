@@ -12,7 +12,8 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from watchparty.accounts.session import Session
-from watchparty.http import ApiError, read_body
+from watchparty.errors import ApiError
+from watchparty.http import read_body
 from watchparty.keys import REGISTRY, SESSIONS, STORE
 from watchparty.realtime.registry import Actor
 from watchparty.rooms.routes import RoomName, find_room
@@ -184,7 +185,9 @@ async def load_into_room(request: web.Request) -> web.Response:
 
 
 def _refused(rejection: Rejection) -> ApiError:
-    status = {"forbidden": 403, "room_not_found": 404}.get(rejection.code, 400)
+    status = {"forbidden": 403, "room_not_found": 404, "upgrade_required": 402}.get(
+        rejection.code, 400
+    )
     return ApiError(status, rejection.code, rejection.message)
 
 

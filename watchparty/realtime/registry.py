@@ -13,23 +13,30 @@ write-behind: the broadcast never waits on the database.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import math
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from watchparty.errors import ClientError
+from watchparty.plans import FREE, Plan, check_members, check_queue
 from watchparty.realtime.persistence import WriteBehind
 from watchparty.realtime.transport import Transport
 from watchparty.store.rooms import RoomInfo, RoomRecord, RoomStore
-from watchparty.sync import Accepted, Command, Rejection, RoomState, apply, new_room
+from watchparty.sync import Accepted, Command, Rejection, RoomState, UpdateQueue, apply, new_room
 from watchparty.sync.permissions import may_control, refusal, role_of
 
 Clock = Callable[[], float]
+# The plan of a room's owner (None: the room was made by a guest), read when a room is made
+# or loaded.
+PlanOf = Callable[[str | None], Awaitable[Plan]]
+# A free room used again after this long gets its expiry pushed back (and is saved for it).
+TOUCH_SECONDS = 3600.0
 
 # A member token (from POST /api/rooms/<id>/join) that no socket used within this time is
 # dropped; at most this many unused ones are kept per room.
@@ -108,13 +115,30 @@ class LiveRoom:
     members_sent_at: float = -math.inf  # event-loop time of the last MEMBERS broadcast
     revision: int = 0  # counts every change, saved with the room (see store.rooms)
     deleted: bool = False
+    plan: Plan = FREE  # the owner's, as of when the room was loaded or the plan changed
+    expires_at: dt.datetime | None = None  # as saved; None while the plan keeps rooms
+    touched_at: float = -math.inf  # event-loop time expires_at was last pushed back
 
     @classmethod
-    def from_record(cls, record: RoomRecord) -> LiveRoom:
-        return cls(id=record.id, state=record.state, info=record.info, revision=record.revision)
+    def from_record(cls, record: RoomRecord, plan: Plan) -> LiveRoom:
+        return cls(
+            id=record.id,
+            state=record.state,
+            info=record.info,
+            revision=record.revision,
+            plan=plan,
+            expires_at=record.expires_at,
+        )
 
     def record(self) -> RoomRecord:
-        return RoomRecord(state=self.state, info=self.info, revision=self.revision)
+        return RoomRecord(
+            state=self.state, info=self.info, revision=self.revision, expires_at=self.expires_at
+        )
+
+    def info_wire(self) -> dict[str, Any]:
+        """ROOM_INFO: what the room is, and what its plan allows (the page shows the
+        upgrade button and ads from it)."""
+        return {**self.info.to_wire(), "plan": self.plan.to_wire()}
 
     def awaits_tickets(self, now: float) -> bool:
         """Whether a member token issued here may still be used to connect."""
@@ -130,7 +154,7 @@ class LiveRoom:
         """The join snapshot: ROOM_STATE's payload, also served over HTTP."""
         return {
             "state": self.state.to_wire(),
-            "info": self.info.to_wire(),
+            "info": self.info_wire(),
             "members": self.members_wire(),
             "server_time": now,
         }
@@ -145,6 +169,8 @@ class RoomRegistry:
         *,
         max_rooms: int,
         max_members: int,
+        plan_of: PlanOf,
+        free_room_idle: float,
         clock: Clock = time.time,
     ) -> None:
         self._transport = transport
@@ -153,6 +179,8 @@ class RoomRegistry:
         self._clock = clock
         self._max_rooms = max_rooms
         self._max_members = max_members
+        self._plan_of = plan_of
+        self._free_room_idle = free_room_idle
         self._rooms: dict[str, LiveRoom] = {}
         self._loading: dict[str, asyncio.Future[LiveRoom | None]] = {}
         self._by_sid: dict[str, tuple[LiveRoom, Member]] = {}
@@ -170,13 +198,16 @@ class RoomRegistry:
         when every room this process may hold is in use.
         """
         self._make_room_for_one()
+        plan = await self._plan_of(owner_id)
         while True:
             room_id = secrets.token_urlsafe(9)  # 12 characters, 72 random bits
             room = LiveRoom(
                 id=room_id,
                 state=new_room(room_id, self._clock()),
                 info=RoomInfo(name=name, owner_id=owner_id),
+                plan=plan,
             )
+            self._touch(room)
             if await self._store.insert(room.record()):
                 break
         # Rooms loaded while we waited may overshoot the limit by a few; that is harmless,
@@ -205,8 +236,9 @@ class RoomRegistry:
         record = await self._store.load(room_id)
         if record is None:
             return None
+        plan = await self._plan_of(record.info.owner_id)
         self._make_room_for_one()
-        room = LiveRoom.from_record(record)
+        room = LiveRoom.from_record(record, plan)
         self._rooms[room_id] = room
         return room
 
@@ -263,6 +295,9 @@ class RoomRegistry:
                     continue  # unloaded while we waited for the lock: look it up again
                 if len(room.members) >= self._max_members:
                     raise JoinRefused("room_full", "this room has as many members as it can take")
+                over = check_members(room.plan, len(room.members))
+                if over is not None:
+                    raise JoinRefused(over.code, over.message)
                 if ticket is not None and ticket not in room.tickets:
                     raise JoinRefused("invalid_member_token", "unknown or expired member token")
                 member = Member(
@@ -272,6 +307,9 @@ class RoomRegistry:
                     room.tickets[ticket].sid = sid
                 room.members[sid] = member
                 room.last_active = asyncio.get_running_loop().time()
+                if room.last_active - room.touched_at > TOUCH_SECONDS and self._touch(room):
+                    room.revision += 1  # a free room in use must not expire: save it
+                    self._writer.mark(room.id, room.record)
                 self._by_sid[sid] = (room, member)
                 await self._transport.enter(sid, room.id)
                 snapshot = room.snapshot(self._clock())
@@ -352,12 +390,17 @@ class RoomRegistry:
                 info.control, role_of(actor.user_id, info.owner_id, info.moderators)
             ):
                 return refusal(info.control)
+            if isinstance(command, UpdateQueue):
+                over = check_queue(room.plan, len(room.state.queue), len(command.queue))
+                if over is not None:
+                    return over
             now = self._clock()
             result = apply(room.state, command, now)
             if isinstance(result, Accepted):
                 room.state = result.state
                 room.revision += 1
                 room.last_active = asyncio.get_running_loop().time()
+                self._touch(room)
                 payload = {"state": result.state.to_wire(), "by": actor.name, "server_time": now}
                 await self._transport.broadcast(event, payload, room.id, skip_sid=actor.sid)
                 self._writer.mark(room.id, room.record)
@@ -371,10 +414,35 @@ class RoomRegistry:
                 return room.info
             room.info = info = replace(room.info, **changes)
             room.revision += 1
-            await self._transport.broadcast("ROOM_INFO", info.to_wire(), room.id)
+            self._touch(room)
+            await self._transport.broadcast("ROOM_INFO", room.info_wire(), room.id)
             await self._members_changed(room)
             self._writer.mark(room.id, room.record)
             return info
+
+    async def change_plan(self, owner_id: str, plan: Plan) -> None:
+        """The owner's plan changed: their live rooms follow (checked from the next action on;
+        nothing already in a room is taken away), and tell their members."""
+        for room in [r for r in self._rooms.values() if r.info.owner_id == owner_id]:
+            async with room.lock:
+                if room.deleted or room.plan == plan:
+                    continue
+                room.plan = plan
+                room.revision += 1
+                self._touch(room)
+                await self._transport.broadcast("ROOM_INFO", room.info_wire(), room.id)
+                self._writer.mark(room.id, room.record)
+
+    def _touch(self, room: LiveRoom) -> bool:
+        """Set when the room expires: never on a plan that keeps rooms, else after the idle
+        time from now. True if that changed what is saved."""
+        before = room.expires_at
+        room.touched_at = asyncio.get_running_loop().time()
+        if room.plan.persistent_rooms:
+            room.expires_at = None
+        else:
+            room.expires_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=self._free_room_idle)
+        return before != room.expires_at
 
     async def delete(self, room: LiveRoom) -> None:
         """Delete the room: its members are told (``ROOM_DELETED``) and disconnected, and it

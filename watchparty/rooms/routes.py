@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from watchparty.http import ApiError, read_body
+from watchparty.errors import ApiError
+from watchparty.http import read_body
 from watchparty.keys import REGISTRY, SESSIONS, STORE
 from watchparty.realtime.namespace import NAMESPACE
 from watchparty.realtime.registry import LiveRoom

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from watchparty.http import ApiError
+from watchparty.errors import ApiError
 from watchparty.keys import SEARCH, SEARCH_LIMIT, SETTINGS
 from watchparty.ratelimit import client_address
 from watchparty.search.service import SearchService
-from watchparty.search.youtube import YouTubeError
 from watchparty.sync.commands import describe_error
 
 VIDEO_ID = r"^[A-Za-z0-9_-]{11}$"
@@ -36,13 +35,6 @@ async def _limit(request: web.Request) -> None:
         )
 
 
-async def _answer(call: Any) -> Any:
-    try:
-        return await call
-    except YouTubeError as error:
-        raise ApiError(error.status, error.code, error.message) from None
-
-
 def _service(request: web.Request) -> SearchService:
     """The search service, or 503 before anything else (the page probes for it this way)."""
     service = request.app[SEARCH]
@@ -58,7 +50,7 @@ async def search_youtube(request: web.Request) -> web.Response:
     except ValidationError as error:
         raise ApiError(400, "invalid_query", describe_error(error)) from None
     await _limit(request)
-    return web.json_response(await _answer(service.search(query.q, query.page_token)))
+    return web.json_response(await service.search(query.q, query.page_token))
 
 
 async def youtube_video(request: web.Request) -> web.Response:
@@ -67,7 +59,7 @@ async def youtube_video(request: web.Request) -> web.Response:
     if not re.fullmatch(VIDEO_ID, video_id):
         raise ApiError(400, "invalid_video_id", "a YouTube video id is 11 letters, digits, - or _")
     await _limit(request)
-    video = await _answer(service.video(video_id))
+    video = await service.video(video_id)
     if video is None:
         raise ApiError(404, "video_not_found", "no such YouTube video")
     return web.json_response(video)

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 
-from watchparty.errors import ClientError
+from watchparty.errors import ApiError
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +25,8 @@ DURATION = re.compile(
 )
 
 
-class YouTubeError(ClientError):
+class YouTubeError(ApiError):
     """A search that failed, with the HTTP status the proxy answers with."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(code, message)
-        self.status = status
 
 
 @dataclass(frozen=True)

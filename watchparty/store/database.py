@@ -6,6 +6,7 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
+from watchparty.store.billing_events import BillingEventStore
 from watchparty.store.errors import unavailable_on_failure
 from watchparty.store.playlists import PlaylistStore
 from watchparty.store.rooms import RoomStore
@@ -34,6 +35,7 @@ class Store:
         self.rooms = RoomStore(self.db["rooms"])
         self.users = UserStore(self.db["users"])
         self.playlists = PlaylistStore(self.db["playlists"])
+        self.billing_events = BillingEventStore(self.db["billing_events"])
         self.search_cache = SearchCache(self.db["search_cache"])
 
     async def prepare(self) -> None:

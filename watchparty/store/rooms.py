@@ -51,6 +51,8 @@ class RoomRecord:
     state: RoomState
     info: RoomInfo = field(default_factory=RoomInfo)
     revision: int = 0
+    # When a free-plan room is deleted unless used again (a TTL index); None: it persists.
+    expires_at: dt.datetime | None = None
 
     @property
     def id(self) -> str:
@@ -79,6 +81,7 @@ def to_document(record: RoomRecord) -> Document:
         ],
         "control": info.control,
         "moderators": list(info.moderators),
+        "expires_at": record.expires_at,
     }
 
 
@@ -113,8 +116,12 @@ def from_document(doc: Document) -> RoomRecord:
         control=control if control in CONTROLS else "everyone",
         moderators=tuple(str(m) for m in doc.get("moderators") or ()),
     )
+    expires_at = doc.get("expires_at")
+    if expires_at is not None and expires_at.tzinfo is None:
+        expires_at = expires_at.replace(tzinfo=dt.UTC)
     # Rooms saved before revisions existed count from their version.
-    return RoomRecord(state=state, info=info, revision=int(doc.get("revision", state.version)))
+    revision = int(doc.get("revision", state.version))
+    return RoomRecord(state=state, info=info, revision=revision, expires_at=expires_at)
 
 
 class RoomStore:
@@ -123,6 +130,7 @@ class RoomStore:
 
     async def ensure_indexes(self) -> None:
         await self._collection.create_index("owner_id")
+        await self._collection.create_index("expires_at", expireAfterSeconds=0)
 
     async def insert(self, record: RoomRecord) -> bool:
         """Write a new room; False if the id is taken."""
@@ -134,9 +142,21 @@ class RoomStore:
         return True
 
     async def load(self, room_id: str) -> RoomRecord | None:
+        """The room, or None if there is none (or it has expired: the TTL monitor that
+        deletes expired rooms runs only once a minute)."""
         async with unavailable_on_failure():
             doc = await self._collection.find_one({"_id": room_id})
-        return None if doc is None else from_document(doc)
+        record = None if doc is None else from_document(doc)
+        if record is None or (record.expires_at and record.expires_at <= dt.datetime.now(dt.UTC)):
+            return None
+        return record
+
+    async def keep_rooms_of(self, owner_id: str) -> None:
+        """Take the expiry off every stored room of ``owner_id`` (they upgraded)."""
+        async with unavailable_on_failure():
+            await self._collection.update_many(
+                {"owner_id": owner_id}, {"$set": {"expires_at": None}}
+            )
 
     async def save(self, record: RoomRecord) -> bool:
         """Write ``record`` unless the stored room is at its revision or newer, or gone.

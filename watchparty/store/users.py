@@ -30,6 +30,24 @@ def normalize_username(username: str) -> str:
 
 
 @dataclass(frozen=True)
+class Billing:
+    """A user's Stripe customer and subscription, as the last webhook left them."""
+
+    customer_id: str | None = None
+    subscription_id: str | None = None
+    status: str | None = None  # Stripe's subscription status
+    period_end: float | None = None  # epoch seconds
+
+    def to_document(self) -> Document:
+        return {
+            "stripe_customer_id": self.customer_id,
+            "subscription_id": self.subscription_id,
+            "subscription_status": self.status,
+            "current_period_end": self.period_end,
+        }
+
+
+@dataclass(frozen=True)
 class User:
     id: str
     username: str
@@ -41,6 +59,7 @@ class User:
     # Bumped by a password change (or "sign out everywhere"): tokens carry the version they
     # were issued under, and an older one no longer signs anybody in.
     token_version: int = 0
+    billing: Billing = field(default_factory=Billing)
 
     def to_public(self) -> dict[str, Any]:
         """What ``GET /api/users/me`` shows: never the hash or the token version."""
@@ -75,6 +94,12 @@ def _from_document(doc: Document) -> User:
         avatar_url=doc.get("avatar_url"),
         plan=doc.get("plan") or "free",
         token_version=int(doc.get("token_version") or 0),
+        billing=Billing(
+            customer_id=doc.get("stripe_customer_id"),
+            subscription_id=doc.get("subscription_id"),
+            status=doc.get("subscription_status"),
+            period_end=doc.get("current_period_end"),
+        ),
     )
 
 
@@ -85,6 +110,7 @@ class UserStore:
     async def ensure_indexes(self) -> None:
         await self._collection.create_index("email_normalized", unique=True)
         await self._collection.create_index("username_normalized", unique=True)
+        await self._collection.create_index("stripe_customer_id")
 
     async def create(self, username: str, email: str, password_hash: str) -> User:
         """Insert a new user; raises ``AccountTaken`` naming the field that is taken."""
@@ -169,6 +195,20 @@ class UserStore:
                 await self._collection.update_one({"_id": user.id}, {"$set": update})
             except DuplicateKeyError:
                 raise AccountTaken("username") from None
+        found = await self.by_id(user.id)
+        assert found is not None
+        return found
+
+    async def by_stripe_customer(self, customer_id: str) -> User | None:
+        async with unavailable_on_failure():
+            doc = await self._collection.find_one({"stripe_customer_id": customer_id})
+        return None if doc is None else _from_document(doc)
+
+    async def set_billing(self, user: User, billing: Billing, plan: str) -> User:
+        async with unavailable_on_failure():
+            await self._collection.update_one(
+                {"_id": user.id}, {"$set": {**billing.to_document(), "plan": plan}}
+            )
         found = await self.by_id(user.id)
         assert found is not None
         return found

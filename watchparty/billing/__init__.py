@@ -1,0 +1,1 @@
+"""Paid plans with Stripe: checkout, the billing portal, and signed webhooks."""

@@ -1,0 +1,74 @@
+"""``/api/billing`` and ``/api/stripe-webhooks``; all answer ``503 billing_disabled`` unless
+Stripe is configured."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from aiohttp import web
+
+from watchparty.billing.service import StripeBilling
+from watchparty.errors import ApiError
+from watchparty.keys import BILLING, SESSIONS, SETTINGS
+from watchparty.plans import plan_named
+
+# Stripe's events are a few kB; this bounds what an unsigned sender can make us read.
+MAX_EVENT_BYTES = 256 * 1024
+
+
+def _billing(request: web.Request) -> StripeBilling:
+    billing = request.app.get(BILLING)
+    if billing is None:
+        raise ApiError(503, "billing_disabled", "billing is not configured on this server")
+    return billing
+
+
+def _base_url(request: web.Request) -> str:
+    return request.app[SETTINGS].public_base_url or str(request.url.origin())
+
+
+async def status(request: web.Request) -> web.Response:
+    _billing(request)
+    user = (await request.app[SESSIONS].required(request)).user
+    end = user.billing.period_end
+    return web.json_response(
+        {
+            "plan": plan_named(user.plan).to_wire(),
+            "status": user.billing.status,
+            "current_period_end": None
+            if end is None
+            else dt.datetime.fromtimestamp(end, dt.UTC).isoformat(),
+            "manageable": user.billing.customer_id is not None,
+        }
+    )
+
+
+async def checkout(request: web.Request) -> web.Response:
+    billing = _billing(request)
+    user = (await request.app[SESSIONS].required(request)).user
+    return web.json_response({"url": await billing.checkout_url(user, _base_url(request))})
+
+
+async def portal(request: web.Request) -> web.Response:
+    billing = _billing(request)
+    user = (await request.app[SESSIONS].required(request)).user
+    return web.json_response({"url": await billing.portal_url(user, _base_url(request))})
+
+
+async def webhook(request: web.Request) -> web.Response:
+    """Stripe's events: 400 unless signed with the webhook secret; 200 once handled (or when
+    handled before); 5xx makes Stripe deliver it again later."""
+    billing = _billing(request)
+    if (request.content_length or 0) > MAX_EVENT_BYTES:
+        raise ApiError(413, "payload_too_large", "an event is at most 256 KiB")
+    payload = await request.read()
+    event = billing.verify(payload, request.headers.get("Stripe-Signature"))
+    handled = await billing.handle(event)
+    return web.json_response({"received": True, "duplicate": not handled})
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/api/billing", status)
+    app.router.add_post("/api/billing/checkout", checkout)
+    app.router.add_post("/api/billing/portal", portal)
+    app.router.add_post("/api/stripe-webhooks", webhook)
