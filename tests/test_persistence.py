@@ -167,6 +167,7 @@ async def test_a_database_outage_loses_no_accepted_change(
             "position": 12.5,
             "rate": 1.0,
             "updated_at": final["updated_at"],
+            "duration": None,
         }
         assert [(i["video_id"], i["title"]) for i in doc["queue"]] == [("x----------", "During")]
     finally:

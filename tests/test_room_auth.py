@@ -60,6 +60,8 @@ async def test_a_token_signs_the_socket_in(
         "owner_id": ann.id,
         "control": "everyone",
         "moderators": [],
+        "banned": [],
+        "skip_threshold": 0.5,
         "plan": FREE.to_wire(),
     }
     members = (await peer.next("MEMBERS"))["members"]
@@ -188,6 +190,8 @@ async def test_only_the_owner_changes_a_room(
         "name": "Renamed",
         "owner_id": ann.id,
         "control": "owner",
+        "banned": [],
+        "skip_threshold": 0.5,
         "plan": FREE.to_wire(),
         "moderators": [bob.id],
     }

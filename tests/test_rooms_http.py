@@ -55,6 +55,7 @@ async def test_get_room_returns_the_state(http: aiohttp.ClientSession, base_url:
         "position",
         "updated_at",
         "rate",
+        "duration",
         "queue",
     }
 

@@ -23,6 +23,7 @@ from watchparty.billing.service import StripeBilling
 from watchparty.http import json_errors
 from watchparty.keys import (
     BILLING,
+    CHAT_WRITES,
     EMBEDDED_DB,
     LOGIN_THROTTLE,
     PASSWORDS,
@@ -42,8 +43,12 @@ from watchparty.paths import web_root
 from watchparty.plans import Plan, plan_named
 from watchparty.playlists.routes import setup_routes as setup_playlists
 from watchparty.ratelimit import RateLimit
+from watchparty.realtime.autoplay import Autoplay
+from watchparty.realtime.chat import Chat
+from watchparty.realtime.life import RoomLife
+from watchparty.realtime.moderation import Moderation
 from watchparty.realtime.namespace import NAMESPACE, RoomNamespace
-from watchparty.realtime.persistence import WriteBehind
+from watchparty.realtime.persistence import WriteBehind, WriteQueue
 from watchparty.realtime.registry import Clock, RoomRegistry
 from watchparty.realtime.transport import (
     SocketIOTransport,
@@ -105,17 +110,31 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
         user = None if owner_id is None else await store.users.by_id(owner_id)
         return plan_named(user.plan if user is not None else None)
 
+    transport = SocketIOTransport(sio, NAMESPACE)
     registry = RoomRegistry(
-        SocketIOTransport(sio, NAMESPACE),
+        transport,
         store.rooms,
         writer,
         max_rooms=settings.max_rooms,
         max_members=settings.max_members_per_room,
         plan_of=owner_plan,
         free_room_idle=settings.free_room_idle_days * 86400.0,
+        reconnect_grace=settings.reconnect_grace_seconds,
         clock=clock,
     )
-    sio.register_namespace(RoomNamespace(registry, sessions))
+    chat_writes = app[CHAT_WRITES] = WriteQueue()
+    life = RoomLife(
+        Chat(
+            registry,
+            transport,
+            store.chat,
+            chat_writes,
+            RateLimit(settings.chat_rate_limit, "chat"),
+        ),
+        Moderation(registry, transport),
+        Autoplay(registry, transport),
+    )
+    sio.register_namespace(RoomNamespace(registry, sessions, life))
     release_polls_on_close(sio)
     sio.attach(app)
     app[SOCKETIO] = sio
@@ -196,13 +215,18 @@ async def _database_lifecycle(app: web.Application) -> AsyncIterator[None]:
         except StoreUnavailable:
             raise RuntimeError("cannot reach the database named by MONGODB_URI") from None
         writer.start()
+        chat_writes = app[CHAT_WRITES]
+        chat_writes.start()
         yield
         settings = app[SETTINGS]
         if not await writer.flush(settings.shutdown_flush_seconds):
             log.error(
                 "shutting down with %d room(s) not saved (database unreachable)", writer.pending
             )
+        if not await chat_writes.flush(1.0):
+            log.error("shutting down with chat history not saved (database unreachable)")
         await writer.close()
+        await chat_writes.close()
     finally:
         await store.close()
         if embedded is not None:

@@ -10,7 +10,7 @@ from watchparty.accounts.session import Sessions
 from watchparty.accounts.throttle import LoginThrottle
 from watchparty.billing.service import StripeBilling
 from watchparty.ratelimit import RateLimit
-from watchparty.realtime.persistence import WriteBehind
+from watchparty.realtime.persistence import WriteBehind, WriteQueue
 from watchparty.realtime.registry import RoomRegistry
 from watchparty.search.service import SearchService
 from watchparty.search.youtube import YouTube
@@ -32,3 +32,4 @@ PASSWORDS = web.AppKey("passwords", PasswordHasher)
 LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 REGISTER_LIMIT = web.AppKey("register_limit", RateLimit)
 BILLING = web.AppKey("billing", StripeBilling)
+CHAT_WRITES = web.AppKey("chat_writes", WriteQueue)

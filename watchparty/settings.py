@@ -67,6 +67,9 @@ class Settings:
     public_base_url: str | None = None
     # A room on the free plan is deleted after this many days without use.
     free_room_idle_days: int = 30
+    chat_rate_limit: str = "5/5 seconds"  # per member: a short burst, then rate_limited
+    # How long a member whose connection dropped stays in the room, waiting for it to return.
+    reconnect_grace_seconds: int = 5
 
     @property
     def production(self) -> bool:
@@ -142,6 +145,13 @@ class Settings:
             public_base_url=reader.optional_url("PUBLIC_BASE_URL"),
             free_room_idle_days=reader.integer(
                 "WATCHPARTY_FREE_ROOM_IDLE_DAYS", defaults.free_room_idle_days, low=1
+            ),
+            chat_rate_limit=reader.rate("WATCHPARTY_CHAT_RATE_LIMIT", defaults.chat_rate_limit),
+            reconnect_grace_seconds=reader.integer(
+                "WATCHPARTY_RECONNECT_GRACE_SECONDS",
+                defaults.reconnect_grace_seconds,
+                low=0,
+                high=300,
             ),
         )
 

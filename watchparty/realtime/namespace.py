@@ -16,12 +16,20 @@ import socketio
 
 from watchparty.accounts.session import SESSION_COOKIE, Sessions
 from watchparty.accounts.tokens import TokenError
+from watchparty.realtime.life import RoomLife
 from watchparty.realtime.registry import JoinRefused, RegistryFull, RoomRegistry
 from watchparty.store.errors import StoreUnavailable
 from watchparty.store.users import User
 from watchparty.sync import COMMANDS, ConnectAuth, Rejection, TimePing, parse_command, validate
 
 NAMESPACE = "/rooms"
+LOST_CONNECTION = frozenset(
+    {
+        socketio.AsyncServer.reason.TRANSPORT_CLOSE,
+        socketio.AsyncServer.reason.TRANSPORT_ERROR,
+        socketio.AsyncServer.reason.PING_TIMEOUT,
+    }
+)
 log = logging.getLogger(__name__)
 
 Ack = dict[str, Any]
@@ -43,11 +51,16 @@ def _same_site(environ: dict[str, Any]) -> bool:
 
 class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     def __init__(
-        self, registry: RoomRegistry, sessions: Sessions, namespace: str = NAMESPACE
+        self,
+        registry: RoomRegistry,
+        sessions: Sessions,
+        life: RoomLife,
+        namespace: str = NAMESPACE,
     ) -> None:
         super().__init__(namespace)
         self._registry = registry
         self._sessions = sessions
+        self._life = life
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         """Route every event; unknown ones and failures still get an acknowledgement."""
@@ -62,6 +75,8 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 return self._time(payload)
             if event in COMMANDS:
                 return await self._command(sid, event, payload)
+            if event in self._life.events:
+                return await self._room_event(sid, event, payload)
             return error_ack(Rejection("unknown_event", f"unknown event {str(event)[:40]!r}"))
         except Exception:
             log.exception("event %s failed", str(event)[:40])
@@ -79,7 +94,9 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             if name is None:
                 raise _refuse("invalid_auth", "invalid auth: name: a guest needs a display name")
             user_id = user.id if user is not None else None
-            await self._registry.join(parsed.room, sid, name, parsed.member_token, user_id)
+            await self._registry.join(
+                parsed.room, sid, name, parsed.member_token, user_id, parsed.resume
+            )
         except JoinRefused as refused:
             raise _refuse(refused.code, refused.message) from None
         except StoreUnavailable:
@@ -111,13 +128,27 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return None
 
     async def on_disconnect(self, sid: str, reason: str) -> None:
-        await self._registry.leave(sid)
+        # A connection that was lost (not closed on purpose) may come back: see registry.leave.
+        lost = reason in LOST_CONNECTION
+        await self._registry.leave(sid, lost=lost)
 
     def _time(self, payload: Any) -> Ack:
         ping = validate(TimePing, payload)
         if isinstance(ping, Rejection):
             return error_ack(ping)
         return {"ok": True, "client_time": ping.client_time, "server_time": self._registry.now()}
+
+    async def _room_event(self, sid: str, event: str, payload: Any) -> Ack:
+        located = self._registry.locate(sid)
+        if located is None:
+            return error_ack(Rejection("not_joined", "this connection is not in a room"))
+        room, member = located
+        model, handler = self._life.events[event]
+        parsed = validate(model, payload)
+        if isinstance(parsed, Rejection):
+            return error_ack(parsed)
+        result = await handler(room, member, parsed)
+        return error_ack(result) if isinstance(result, Rejection) else result
 
     async def _command(self, sid: str, event: str, payload: Any) -> Ack:
         located = self._registry.locate(sid)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from watchparty.store.errors import StoreUnavailable
@@ -119,4 +120,75 @@ class WriteBehind:
                     self._dirty.pop(room_id, None)
                 else:
                     self._dirty[room_id] = self._dirty.pop(room_id)  # to the back of the line
+            self._idle.set()
+
+
+Operation = Callable[[], Awaitable[None]]
+
+
+class WriteQueue:
+    """Writes that must happen in order but need not be waited for (chat history): one
+    background task runs them first in, first out, and retries one that finds the database
+    unreachable, with backoff, until it succeeds. At most ``limit`` wait; beyond that the
+    oldest is dropped (and logged) rather than let memory grow without end."""
+
+    def __init__(
+        self,
+        *,
+        limit: int = 10_000,
+        retry_first: float = RETRY_FIRST_SECONDS,
+        retry_max: float = RETRY_MAX_SECONDS,
+    ) -> None:
+        self._pending: deque[Operation] = deque()
+        self._limit = limit
+        self._retry_first = retry_first
+        self._retry_max = retry_max
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def put(self, operation: Operation) -> None:
+        if len(self._pending) >= self._limit:
+            self._pending.popleft()
+            log.error("write queue full: dropped its oldest write")
+        self._pending.append(operation)
+        self._idle.clear()
+        self._wake.set()
+
+    async def flush(self, within: float) -> bool:
+        try:
+            await asyncio.wait_for(self._idle.wait(), within)
+        except TimeoutError:
+            return False
+        return True
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        delay = self._retry_first
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                operation = self._pending[0]
+                try:
+                    await operation()
+                except StoreUnavailable as error:
+                    log.warning("database unavailable (%s): retrying in %.1f s", error, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, self._retry_max)
+                    continue
+                except Exception:
+                    log.exception("a queued write failed; dropped")
+                delay = self._retry_first
+                if self._pending and self._pending[0] is operation:
+                    self._pending.popleft()
             self._idle.set()

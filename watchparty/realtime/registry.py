@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import logging
 import math
 import re
 import secrets
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -28,8 +30,18 @@ from watchparty.plans import FREE, Plan, check_members, check_queue
 from watchparty.realtime.persistence import WriteBehind
 from watchparty.realtime.transport import Transport
 from watchparty.store.rooms import RoomInfo, RoomRecord, RoomStore
-from watchparty.sync import Accepted, Command, Rejection, RoomState, UpdateQueue, apply, new_room
-from watchparty.sync.permissions import may_control, refusal, role_of
+from watchparty.sync import (
+    Accepted,
+    Command,
+    QueueAdd,
+    Rejection,
+    RoomState,
+    UpdateQueue,
+    apply,
+    new_room,
+)
+from watchparty.sync.limits import CHAT_HISTORY, CHAT_IN_SNAPSHOT
+from watchparty.sync.permissions import Role, may_control, refusal, role_of
 
 Clock = Callable[[], float]
 # The plan of a room's owner (None: the room was made by a guest), read when a room is made
@@ -37,6 +49,9 @@ Clock = Callable[[], float]
 PlanOf = Callable[[str | None], Awaitable[Plan]]
 # A free room used again after this long gets its expiry pushed back (and is saved for it).
 TOUCH_SECONDS = 3600.0
+# A member whose connection is lost (not closed on purpose) stays this long, so a reconnect
+# is not shown to the room as a leave and a join.
+RECONNECT_GRACE_SECONDS = 5.0
 
 # A member token (from POST /api/rooms/<id>/join) that no socket used within this time is
 # dropped; at most this many unused ones are kept per room.
@@ -86,14 +101,27 @@ class Member:
     sid: str
     ticket: str | None = None
     user_id: str | None = None  # None for a guest
+    # Presented in auth.resume by a client that lost its connection, to come back as the same
+    # member within the grace period (others never see it leave).
+    resume: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    away: asyncio.TimerHandle | None = None  # its removal, while its connection is lost
+    leaving: bool = False  # removed on purpose (kicked, left): no grace period
 
     @property
     def actor(self) -> Actor:
         return Actor(self.name, self.user_id, self.sid)
 
+    def role(self, info: RoomInfo) -> Role:
+        return role_of(self.user_id, info.owner_id, info.moderators)
+
     def to_wire(self, info: RoomInfo) -> dict[str, Any]:
-        role = role_of(self.user_id, info.owner_id, info.moderators)
-        return {"id": self.id, "name": self.name, "user_id": self.user_id, "role": role}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "user_id": self.user_id,
+            "signed_in": self.user_id is not None,
+            "role": self.role(info),
+        }
 
 
 @dataclass(slots=True)
@@ -118,6 +146,11 @@ class LiveRoom:
     plan: Plan = FREE  # the owner's, as of when the room was loaded or the plan changed
     expires_at: dt.datetime | None = None  # as saved; None while the plan keeps rooms
     touched_at: float = -math.inf  # event-loop time expires_at was last pushed back
+    # Room life beyond playback (realtime.chat, .moderation, .autoplay keep these):
+    chat: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=CHAT_HISTORY))
+    mutes: dict[str, float] = field(default_factory=dict)  # member key -> muted until
+    skip_votes: set[str] = field(default_factory=set)  # member keys, for the current video
+    end_timer: asyncio.TimerHandle | None = None  # moves the room on when the video ends
 
     @classmethod
     def from_record(cls, record: RoomRecord, plan: Plan) -> LiveRoom:
@@ -156,6 +189,7 @@ class LiveRoom:
             "state": self.state.to_wire(),
             "info": self.info_wire(),
             "members": self.members_wire(),
+            "chat": list(itertools.islice(reversed(self.chat), CHAT_IN_SNAPSHOT))[::-1],
             "server_time": now,
         }
 
@@ -171,6 +205,7 @@ class RoomRegistry:
         max_members: int,
         plan_of: PlanOf,
         free_room_idle: float,
+        reconnect_grace: float = RECONNECT_GRACE_SECONDS,
         clock: Clock = time.time,
     ) -> None:
         self._transport = transport
@@ -181,6 +216,13 @@ class RoomRegistry:
         self._max_members = max_members
         self._plan_of = plan_of
         self._free_room_idle = free_room_idle
+        self._grace = reconnect_grace
+        # Lifecycle hooks for the room concerns kept in their own modules (chat, autoplay):
+        # called with the room's lock held, except on_load (before anyone can use the room).
+        self.on_load: list[Callable[[LiveRoom], Awaitable[None]]] = []
+        self.on_state: list[Callable[[LiveRoom, RoomState], None]] = []  # gets the old state
+        self.on_leave: list[Callable[[LiveRoom, Member], Awaitable[None]]] = []
+        self.on_delete: list[Callable[[str], None]] = []
         self._rooms: dict[str, LiveRoom] = {}
         self._loading: dict[str, asyncio.Future[LiveRoom | None]] = {}
         self._by_sid: dict[str, tuple[LiveRoom, Member]] = {}
@@ -210,6 +252,8 @@ class RoomRegistry:
             self._touch(room)
             if await self._store.insert(room.record()):
                 break
+        for hook in self.on_load:
+            await hook(room)
         # Rooms loaded while we waited may overshoot the limit by a few; that is harmless,
         # and refusing now would hide a room that already exists.
         self._rooms[room_id] = room
@@ -237,8 +281,10 @@ class RoomRegistry:
         if record is None:
             return None
         plan = await self._plan_of(record.info.owner_id)
-        self._make_room_for_one()
         room = LiveRoom.from_record(record, plan)
+        for hook in self.on_load:
+            await hook(room)
+        self._make_room_for_one()
         self._rooms[room_id] = room
         return room
 
@@ -283,9 +329,19 @@ class RoomRegistry:
         return token
 
     async def join(
-        self, room_id: str, sid: str, name: str, ticket: str | None, user_id: str | None = None
+        self,
+        room_id: str,
+        sid: str,
+        name: str,
+        ticket: str | None,
+        user_id: str | None = None,
+        resume: str | None = None,
     ) -> Member:
-        """Admit a connected socket: enter the room, send it the snapshot, tell the others."""
+        """Admit a connected socket: enter the room, send it the snapshot, tell the others.
+
+        With ``resume``, a member whose connection was lost moments ago comes back as itself
+        and nobody is told it was gone.
+        """
         while True:
             room = await self.find(room_id)
             if room is None:
@@ -293,6 +349,11 @@ class RoomRegistry:
             async with room.lock:
                 if self._rooms.get(room_id) is not room:
                     continue  # unloaded while we waited for the lock: look it up again
+                if user_id is not None and user_id in room.info.banned:
+                    raise JoinRefused("banned", "you are banned from this room")
+                returning = self._returning(room, resume, user_id)
+                if returning is not None:
+                    return await self._reattach(room, returning, sid, name)
                 if len(room.members) >= self._max_members:
                     raise JoinRefused("room_full", "this room has as many members as it can take")
                 over = check_members(room.plan, len(room.members))
@@ -312,23 +373,90 @@ class RoomRegistry:
                     self._writer.mark(room.id, room.record)
                 self._by_sid[sid] = (room, member)
                 await self._transport.enter(sid, room.id)
-                snapshot = room.snapshot(self._clock())
-                snapshot["you"] = member.to_wire(room.info)
-                await self._transport.send("ROOM_STATE", snapshot, sid)
+                await self._transport.send("ROOM_STATE", self._snapshot_for(room, member), sid)
                 await self._members_changed(room)
                 return member
 
-    async def leave(self, sid: str) -> None:
-        """Forget a disconnected socket and tell the room who is left."""
+    def _returning(self, room: LiveRoom, resume: str | None, user_id: str | None) -> Member | None:
+        if resume is None:
+            return None
+        for member in room.members.values():
+            if member.away is not None and member.resume == resume and member.user_id == user_id:
+                return member
+        return None
+
+    async def _reattach(self, room: LiveRoom, member: Member, sid: str, name: str) -> Member:
+        """A lost connection came back within the grace period: same member, new socket."""
+        assert member.away is not None
+        member.away.cancel()
+        member.away = None
+        del room.members[member.sid]
+        member.sid = sid
+        room.members[sid] = member
+        self._by_sid[sid] = (room, member)
+        if member.ticket is not None and member.ticket in room.tickets:
+            room.tickets[member.ticket].sid = sid
+        await self._transport.enter(sid, room.id)
+        await self._transport.send("ROOM_STATE", self._snapshot_for(room, member), sid)
+        if name != member.name:
+            member.name = name
+            await self._members_changed(room)
+        return member
+
+    def _snapshot_for(self, room: LiveRoom, member: Member) -> dict[str, Any]:
+        snapshot = room.snapshot(self._clock())
+        snapshot["you"] = {**member.to_wire(room.info), "resume": member.resume}
+        return snapshot
+
+    async def leave(self, sid: str, *, lost: bool = False) -> None:
+        """A socket disconnected. On purpose: the member leaves now. Its connection lost
+        (``lost``): the member stays for the grace period, in case it comes back."""
         entry = self._by_sid.pop(sid, None)
         if entry is None:
             return
         room, member = entry
+        if lost and not member.leaving and self._grace > 0 and not room.deleted:
+            loop = asyncio.get_running_loop()
+            member.away = loop.call_later(
+                self._grace, lambda: loop.create_task(self._remove_if_away(room, member))
+            )
+            return
         async with room.lock:
-            room.members.pop(sid, None)
-            if member.ticket is not None:
-                room.tickets.pop(member.ticket, None)
-            await self._members_changed(room)
+            await self._remove(room, member)
+
+    async def _remove_if_away(self, room: LiveRoom, member: Member) -> None:
+        async with room.lock:
+            if member.away is not None:  # it did not come back
+                member.away = None
+                await self._remove(room, member)
+
+    async def _remove(self, room: LiveRoom, member: Member) -> None:
+        """Take a member out of the room and tell the others; call with the lock held."""
+        if room.members.get(member.sid) is not member:
+            return
+        del room.members[member.sid]
+        if member.ticket is not None:
+            room.tickets.pop(member.ticket, None)
+        for hook in self.on_leave:
+            await hook(room, member)
+        await self._members_changed(room)
+
+    async def expel(self, room: LiveRoom, member: Member, event: str, payload: Any) -> None:
+        """Send ``member`` one last event (why), then disconnect it with no grace period;
+        call with the lock held."""
+        member.leaving = True
+        if member.away is not None:  # already gone: just finish its removal
+            member.away.cancel()
+            member.away = None
+            await self._remove(room, member)
+            return
+        await self._transport.send(event, payload, member.sid)
+        self._by_sid.pop(member.sid, None)
+        await self._remove(room, member)
+        await self._transport.disconnect(member.sid)
+
+    def member(self, room: LiveRoom, member_id: str) -> Member | None:
+        return next((m for m in room.members.values() if m.id == member_id), None)
 
     async def _members_changed(self, room: LiveRoom) -> None:
         """Broadcast MEMBERS now, or once at the end of the window; call with the lock held."""
@@ -355,7 +483,11 @@ class RoomRegistry:
                 log.exception("MEMBERS broadcast to room %s failed", room.id)
 
     async def close(self) -> None:
-        """Cancel pending MEMBERS broadcasts (the server is shutting down)."""
+        """Cancel pending MEMBERS broadcasts and timers (the server is shutting down)."""
+        for room in self._rooms.values():
+            for handle in [room.end_timer, *(m.away for m in room.members.values())]:
+                if handle is not None:
+                    handle.cancel()
         tasks = [room.members_flush for room in self._rooms.values() if room.members_flush]
         for task in tasks:
             task.cancel()
@@ -367,6 +499,7 @@ class RoomRegistry:
         if ticket is None:
             return False
         if ticket.sid is not None and ticket.sid in room.members:
+            room.members[ticket.sid].leaving = True
             await self._transport.disconnect(ticket.sid)
         return True
 
@@ -394,31 +527,49 @@ class RoomRegistry:
                 over = check_queue(room.plan, len(room.state.queue), len(command.queue))
                 if over is not None:
                     return over
+            if isinstance(command, QueueAdd):
+                over = check_queue(room.plan, len(room.state.queue), len(room.state.queue) + 1)
+                if over is not None:
+                    return over
             now = self._clock()
             result = apply(room.state, command, now)
             if isinstance(result, Accepted):
-                room.state = result.state
-                room.revision += 1
-                room.last_active = asyncio.get_running_loop().time()
-                self._touch(room)
-                payload = {"state": result.state.to_wire(), "by": actor.name, "server_time": now}
-                await self._transport.broadcast(event, payload, room.id, skip_sid=actor.sid)
-                self._writer.mark(room.id, room.record)
+                # The small queue operations reach other clients as the whole new queue.
+                wire_event = "UPDATE_QUEUE" if event.startswith("QUEUE_") else event
+                await self.commit(room, result.state, wire_event, actor.name, skip_sid=actor.sid)
             return result
+
+    async def commit(
+        self, room: LiveRoom, state: RoomState, event: str, by: str, skip_sid: str | None = None
+    ) -> None:
+        """Make ``state`` the room's, tell its members, save it; call with the lock held."""
+        previous, room.state = room.state, state
+        room.revision += 1
+        room.last_active = asyncio.get_running_loop().time()
+        self._touch(room)
+        for hook in self.on_state:
+            hook(room, previous)
+        payload = {"state": state.to_wire(), "by": by, "server_time": self._clock()}
+        await self._transport.broadcast(event, payload, room.id, skip_sid=skip_sid)
+        self._writer.mark(room.id, room.record)
 
     async def update_info(self, room: LiveRoom, **changes: Any) -> RoomInfo:
         """Rename the room or change who controls it (``RoomInfo`` fields), and tell its
         members (roles may have changed, so MEMBERS follows)."""
         async with room.lock:
-            if room.deleted:
-                return room.info
-            room.info = info = replace(room.info, **changes)
-            room.revision += 1
-            self._touch(room)
-            await self._transport.broadcast("ROOM_INFO", room.info_wire(), room.id)
-            await self._members_changed(room)
-            self._writer.mark(room.id, room.record)
-            return info
+            return await self.set_info(room, **changes)
+
+    async def set_info(self, room: LiveRoom, **changes: Any) -> RoomInfo:
+        """``update_info`` for a caller that holds the room's lock already."""
+        if room.deleted:
+            return room.info
+        room.info = info = replace(room.info, **changes)
+        room.revision += 1
+        self._touch(room)
+        await self._transport.broadcast("ROOM_INFO", room.info_wire(), room.id)
+        await self._members_changed(room)
+        self._writer.mark(room.id, room.record)
+        return info
 
     async def change_plan(self, owner_id: str, plan: Plan) -> None:
         """The owner's plan changed: their live rooms follow (checked from the next action on;
@@ -453,6 +604,12 @@ class RoomRegistry:
             if room.members_flush is not None:
                 room.members_flush.cancel()
                 room.members_flush = None
+            if room.end_timer is not None:
+                room.end_timer.cancel()
+            for member in room.members.values():
+                member.leaving = True
+                if member.away is not None:
+                    member.away.cancel()
             await self._transport.broadcast("ROOM_DELETED", {"room": room.id}, room.id)
             for sid in list(room.members):
                 self._by_sid.pop(sid, None)
@@ -461,3 +618,5 @@ class RoomRegistry:
             room.tickets.clear()
             self._rooms.pop(room.id, None)
             self._writer.forget(room.id)
+            for forget in self.on_delete:
+                forget(room.id)

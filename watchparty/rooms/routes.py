@@ -39,6 +39,7 @@ class UpdateRoom(BaseModel):
         ]
         | None
     ) = None
+    skip_threshold: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
 
 
 class JoinRoom(BaseModel):
@@ -101,6 +102,8 @@ async def update_room(request: web.Request) -> web.Response:
         changes["name"] = body.name
     if body.control is not None:
         changes["control"] = body.control
+    if body.skip_threshold is not None:
+        changes["skip_threshold"] = body.skip_threshold
     if body.moderators is not None:
         users = request.app[STORE].users
         moderators = list(dict.fromkeys(m for m in body.moderators if m != room.info.owner_id))

@@ -7,6 +7,7 @@ from typing import Any
 from pymongo import AsyncMongoClient
 
 from watchparty.store.billing_events import BillingEventStore
+from watchparty.store.chat import ChatStore
 from watchparty.store.errors import unavailable_on_failure
 from watchparty.store.playlists import PlaylistStore
 from watchparty.store.rooms import RoomStore
@@ -36,6 +37,7 @@ class Store:
         self.users = UserStore(self.db["users"])
         self.playlists = PlaylistStore(self.db["playlists"])
         self.billing_events = BillingEventStore(self.db["billing_events"])
+        self.chat = ChatStore(self.db["chat"])
         self.search_cache = SearchCache(self.db["search_cache"])
 
     async def prepare(self) -> None:
@@ -45,6 +47,7 @@ class Store:
             await self.rooms.ensure_indexes()
             await self.users.ensure_indexes()
             await self.playlists.ensure_indexes()
+            await self.chat.ensure_indexes()
             await self.search_cache.ensure_indexes()
 
     async def close(self) -> None:

@@ -33,6 +33,8 @@ class RoomInfo:
     created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     control: Control = "everyone"
     moderators: tuple[str, ...] = ()  # user ids the owner named
+    banned: tuple[str, ...] = ()  # user ids refused on connect
+    skip_threshold: float = 0.5  # share of members whose VOTE_SKIP skips the video
 
     def to_wire(self) -> dict[str, Any]:
         """The ROOM_INFO object of the protocol."""
@@ -41,6 +43,8 @@ class RoomInfo:
             "owner_id": self.owner_id,
             "control": self.control,
             "moderators": list(self.moderators),
+            "banned": list(self.banned),
+            "skip_threshold": self.skip_threshold,
         }
 
 
@@ -74,6 +78,7 @@ def to_document(record: RoomRecord) -> Document:
             "playing": state.playing,
             "rate": state.rate,
             "updated_at": state.updated_at,
+            "duration": state.duration,
         },
         "queue": [
             {"id": i.id, "video_id": i.video_id, "title": i.title, "duration": i.duration}
@@ -81,6 +86,8 @@ def to_document(record: RoomRecord) -> Document:
         ],
         "control": info.control,
         "moderators": list(info.moderators),
+        "banned": list(info.banned),
+        "skip_threshold": info.skip_threshold,
         "expires_at": record.expires_at,
     }
 
@@ -98,6 +105,7 @@ def from_document(doc: Document) -> RoomRecord:
         position=float(playback["position"]),
         updated_at=float(playback["updated_at"]),
         rate=float(playback["rate"]),
+        duration=None if playback.get("duration") is None else float(playback["duration"]),
         queue=tuple(
             QueueItem(
                 id=str(item["id"]),
@@ -115,6 +123,8 @@ def from_document(doc: Document) -> RoomRecord:
         created_at=created_at,
         control=control if control in CONTROLS else "everyone",
         moderators=tuple(str(m) for m in doc.get("moderators") or ()),
+        banned=tuple(str(b) for b in doc.get("banned") or ()),
+        skip_threshold=float(doc.get("skip_threshold") or 0.5),
     )
     expires_at = doc.get("expires_at")
     if expires_at is not None and expires_at.tzinfo is None:

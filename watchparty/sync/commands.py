@@ -16,10 +16,13 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from watchparty.sync.limits import (
+    MAX_CHAT_LENGTH,
     MAX_ITEM_ID_LENGTH,
+    MAX_MUTE_SECONDS,
     MAX_NAME_LENGTH,
     MAX_POSITION_SECONDS,
     MAX_QUEUE_ITEMS,
+    MAX_REASON_LENGTH,
     MAX_TITLE_LENGTH,
     MAX_VIDEO_ID_LENGTH,
 )
@@ -124,6 +127,9 @@ class ChangeVideo(_Command):
     """Switch to another video, from its start."""
 
     video_id: VideoId
+    duration: Seconds | None = Field(
+        default=None, description="Its length, if known: the room moves on when it ends."
+    )
 
 
 class QueueItemIn(_Payload):
@@ -145,6 +151,29 @@ class UpdateQueue(_Command):
     queue: Annotated[list[QueueItemIn], Field(max_length=MAX_QUEUE_ITEMS)]
 
 
+ItemId = Annotated[str, Field(min_length=1, max_length=MAX_ITEM_ID_LENGTH)]
+
+
+class QueueAdd(_Command):
+    """Add one item to the queue (at the end, or before ``position``)."""
+
+    item: QueueItemIn
+    position: Annotated[int, Field(ge=0)] | None = None
+
+
+class QueueRemove(_Command):
+    """Remove the item with this id."""
+
+    id: ItemId
+
+
+class QueueMove(_Command):
+    """Move the item with this id to index ``to`` (clamped to the queue)."""
+
+    id: ItemId
+    to: Annotated[int, Field(ge=0)]
+
+
 class TimePing(_Payload):
     """Clock sync: the server answers with its time next to the client's."""
 
@@ -164,6 +193,11 @@ class ConnectAuth(_Payload):
         default=None,
         description="From POST /api/rooms/<id>/join; lets /leave end this connection.",
     )
+    resume: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
+        default=None,
+        description="ROOM_STATE's you.resume, after a lost connection: come back as the same "
+        "member (within a few seconds) without the room seeing a leave and a join.",
+    )
     token: Annotated[str, Field(min_length=1, max_length=4096)] | None = Field(
         default=None,
         description="A session token (from sign-in) to join as that user; a bad or expired "
@@ -172,7 +206,7 @@ class ConnectAuth(_Payload):
     )
 
 
-Command = Play | Pause | Seek | ChangeVideo | UpdateQueue
+Command = Play | Pause | Seek | ChangeVideo | UpdateQueue | QueueAdd | QueueRemove | QueueMove
 
 COMMANDS: Final[dict[str, type[_Command]]] = {
     "PLAY": Play,
@@ -180,7 +214,81 @@ COMMANDS: Final[dict[str, type[_Command]]] = {
     "SEEK": Seek,
     "CHANGE_VIDEO": ChangeVideo,
     "UPDATE_QUEUE": UpdateQueue,
+    "QUEUE_ADD": QueueAdd,
+    "QUEUE_REMOVE": QueueRemove,
+    "QUEUE_MOVE": QueueMove,
 }
+
+
+def _chat_text(value: str) -> str:
+    # Control and format characters are dropped (not refused): a pasted line break or a stray
+    # bidi mark should not cost someone their message.
+    cleaned = "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cf")).strip()
+    if not cleaned:
+        raise ValueError("must not be empty")
+    if len(cleaned) > MAX_CHAT_LENGTH:
+        raise ValueError(f"must be at most {MAX_CHAT_LENGTH} characters")
+    return cleaned
+
+
+MemberId = Annotated[str, Field(min_length=1, max_length=64)]
+Reason = Annotated[CleanText, Field(max_length=MAX_REASON_LENGTH)]
+
+
+class Chat(_Payload):
+    """Say something to the room."""
+
+    text: Annotated[str, Field(max_length=4 * MAX_CHAT_LENGTH), AfterValidator(_chat_text)]
+
+
+class ChatHistory(_Payload):
+    """Older messages: the ``limit`` before message ``before`` (the latest when absent)."""
+
+    before: MemberId | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+
+
+class DeleteChat(_Payload):
+    id: MemberId
+
+
+class Kick(_Payload):
+    member_id: MemberId
+    reason: Reason | None = None
+
+
+class Mute(_Payload):
+    member_id: MemberId
+    seconds: Annotated[int, Field(ge=1, le=MAX_MUTE_SECONDS)]
+
+
+class Ban(_Payload):
+    """Ban a signed-in user from the room (by a member of theirs, or by user id)."""
+
+    member_id: MemberId | None = None
+    user_id: MemberId | None = None
+    reason: Reason | None = None
+
+
+class Unban(_Payload):
+    user_id: MemberId
+
+
+class SetControl(_Payload):
+    control: Literal["everyone", "members", "owner"]
+
+
+class Ended(_Payload):
+    """The current video ended on this client: the room moves on (once, whoever reports)."""
+
+    video_id: VideoId
+    duration: Seconds | None = Field(
+        default=None, description="The length the client's player saw (when the room has none)."
+    )
+
+
+class VoteSkip(_Payload):
+    """Vote to skip the current video."""
 
 
 def describe_error(error: ValidationError) -> str:
@@ -191,7 +299,7 @@ def describe_error(error: ValidationError) -> str:
     return f"{where}: {reason}"
 
 
-P = TypeVar("P", bound=_Payload)
+P = TypeVar("P", bound=BaseModel)
 
 
 def validate(model: type[P], payload: Any) -> P | Rejection:
@@ -214,5 +322,7 @@ def parse_command(event: str, payload: Any) -> Command | Rejection:
     result = validate(model, payload)
     if isinstance(result, Rejection):
         return result
-    assert isinstance(result, Play | Pause | Seek | ChangeVideo | UpdateQueue)
+    assert isinstance(
+        result, Play | Pause | Seek | ChangeVideo | UpdateQueue | QueueAdd | QueueRemove | QueueMove
+    )
     return result

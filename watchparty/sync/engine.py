@@ -13,11 +13,15 @@ from watchparty.sync.commands import (
     Command,
     Pause,
     Play,
+    QueueAdd,
     QueueItemIn,
+    QueueMove,
+    QueueRemove,
     Rejection,
     Seek,
     UpdateQueue,
 )
+from watchparty.sync.limits import MAX_QUEUE_ITEMS
 from watchparty.sync.state import QueueItem, RoomState, current_position
 
 
@@ -51,16 +55,75 @@ def apply(state: RoomState, command: Command, now: float) -> Accepted | Rejectio
             )
         case Seek(timestamp=timestamp):
             return Accepted(replace(state, version=version, position=timestamp, updated_at=now))
-        case ChangeVideo(video_id=video_id):
+        case ChangeVideo(video_id=video_id, duration=duration):
             return Accepted(
-                replace(state, version=version, video_id=video_id, position=0.0, updated_at=now)
+                replace(
+                    state,
+                    version=version,
+                    video_id=video_id,
+                    duration=duration,
+                    position=0.0,
+                    updated_at=now,
+                )
             )
         case UpdateQueue(queue=items):
             queue = _assign_ids(state.queue, items, version)
             if isinstance(queue, Rejection):
                 return queue
             return Accepted(replace(state, version=version, queue=queue))
+        case QueueAdd(item=item, position=at):
+            if len(state.queue) >= MAX_QUEUE_ITEMS:
+                return Rejection("queue_full", f"a queue holds at most {MAX_QUEUE_ITEMS} items")
+            new = QueueItem(f"q{version}.0", item.video_id, item.title, item.duration)
+            index = len(state.queue) if at is None else min(at, len(state.queue))
+            queue = (*state.queue[:index], new, *state.queue[index:])
+            return Accepted(replace(state, version=version, queue=queue))
+        case QueueRemove(id=item_id):
+            found = _index(state.queue, item_id)
+            if found is None:
+                return _no_item(item_id)
+            queue = state.queue[:found] + state.queue[found + 1 :]
+            return Accepted(replace(state, version=version, queue=queue))
+        case QueueMove(id=item_id, to=to):
+            found = _index(state.queue, item_id)
+            if found is None:
+                return _no_item(item_id)
+            rest = list(state.queue)
+            moved = rest.pop(found)
+            rest.insert(min(to, len(rest)), moved)
+            return Accepted(replace(state, version=version, queue=tuple(rest)))
     raise AssertionError(f"unhandled command {command!r}")  # pragma: no cover
+
+
+def advance(state: RoomState, now: float) -> RoomState:
+    """The room moves on: the next queue item starts playing from 0 (it leaves the queue), or,
+    with nothing queued, playback stops where it is (at the end of a video that ended)."""
+    now = max(now, state.updated_at)
+    version = state.version + 1
+    if not state.queue:
+        position = current_position(state, now)
+        if state.duration is not None:
+            position = min(position, state.duration)
+        return replace(state, version=version, playing=False, position=position, updated_at=now)
+    head, rest = state.queue[0], state.queue[1:]
+    return replace(
+        state,
+        version=version,
+        video_id=head.video_id,
+        duration=head.duration,
+        playing=True,
+        position=0.0,
+        updated_at=now,
+        queue=rest,
+    )
+
+
+def _index(queue: tuple[QueueItem, ...], item_id: str) -> int | None:
+    return next((i for i, item in enumerate(queue) if item.id == item_id), None)
+
+
+def _no_item(item_id: str) -> Rejection:
+    return Rejection("no_such_item", f"no queue item has id {item_id[:64]!r}")
 
 
 def _assign_ids(

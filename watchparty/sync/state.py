@@ -41,6 +41,7 @@ class RoomState:
     updated_at: float
     rate: float
     queue: tuple[QueueItem, ...]
+    duration: float | None = None  # of the current video, when known
 
     def to_wire(self) -> dict[str, Any]:
         """The STATE object of the protocol (docs/protocol.md)."""
@@ -53,6 +54,7 @@ class RoomState:
             "position": self.position,
             "updated_at": self.updated_at,
             "rate": self.rate,
+            "duration": self.duration,
             "queue": [item.to_wire() for item in self.queue],
         }
 
@@ -69,6 +71,13 @@ def new_room(room_id: str, now: float) -> RoomState:
         rate=1.0,
         queue=(),
     )
+
+
+def ends_at(state: RoomState) -> float | None:
+    """The server time the current video ends at, if it is playing and its length is known."""
+    if not state.playing or state.duration is None or state.rate <= 0:
+        return None
+    return state.updated_at + max(0.0, state.duration - state.position) / state.rate
 
 
 def current_position(state: RoomState, now: float) -> float:

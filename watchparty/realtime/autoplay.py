@@ -1,0 +1,109 @@
+"""The queue plays on: when the current video ends the room moves to the next item by itself,
+once, and everyone starts it together; ``VOTE_SKIP`` does the same when enough members ask.
+
+The end is known two ways. When the room knows the video's length (a queue item with a
+duration, or a ``CHANGE_VIDEO`` that gave one), a timer fires at the moment playback reaches
+it. Otherwise clients report ``ENDED`` when their player reaches the end; the first report
+that agrees with the room's own clock moves the room on, and the rest find the video already
+changed. Either way the room's version changes once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from typing import Any
+
+from watchparty.realtime.chat import member_key
+from watchparty.realtime.registry import LiveRoom, Member, RoomRegistry
+from watchparty.realtime.transport import Transport
+from watchparty.sync import Rejection, RoomState, advance, current_position, ends_at
+
+# How far (in seconds) a client's ENDED may be ahead of the room's own position: players
+# report the end a little early or late, and a client's clock estimate is not exact.
+END_TOLERANCE = 2.0
+
+
+class Autoplay:
+    def __init__(self, registry: RoomRegistry, transport: Transport) -> None:
+        self._registry = registry
+        self._transport = transport
+        registry.on_load.append(self._loaded)
+        registry.on_state.append(self._state_changed)
+        registry.on_leave.append(self._left)
+
+    async def _loaded(self, room: LiveRoom) -> None:
+        self._schedule(room)  # a room that was playing when the server stopped plays on
+
+    def _state_changed(self, room: LiveRoom, previous: RoomState) -> None:
+        if room.state.video_id != previous.video_id:
+            room.skip_votes.clear()
+        self._schedule(room)
+
+    def _schedule(self, room: LiveRoom) -> None:
+        if room.end_timer is not None:
+            room.end_timer.cancel()
+            room.end_timer = None
+        end = ends_at(room.state)
+        if end is None:
+            return
+        loop = asyncio.get_running_loop()
+        version = room.state.version
+        delay = max(0.0, end - self._registry.now())
+        room.end_timer = loop.call_later(
+            delay, lambda: loop.create_task(self._ended_by_clock(room, version))
+        )
+
+    async def _ended_by_clock(self, room: LiveRoom, version: int) -> None:
+        async with room.lock:
+            if not room.deleted and room.state.version == version:
+                await self._advance(room, "autoplay")
+
+    async def _advance(self, room: LiveRoom, by: str) -> None:
+        """Move on (call with the lock held): the next item, or a stop when none is queued."""
+        state = advance(room.state, self._registry.now())
+        event = "CHANGE_VIDEO" if room.state.queue else "PAUSE"
+        await self._registry.commit(room, state, event, by)
+
+    async def ended(
+        self, room: LiveRoom, video_id: str, duration: float | None
+    ) -> dict[str, Any] | Rejection:
+        async with room.lock:
+            state = room.state
+            if state.video_id != video_id or not state.playing:
+                return {"advanced": False}  # someone else's report moved the room on already
+            length = state.duration if state.duration is not None else duration
+            if length is None:
+                return Rejection("invalid_payload", "duration: needed when the room has none")
+            position = current_position(state, self._registry.now())
+            if position + END_TOLERANCE < length:
+                return Rejection("not_ended", f"the room is at {position:.1f} s of {length:.1f} s")
+            await self._advance(room, "autoplay")
+        return {"advanced": True}
+
+    async def vote(self, room: LiveRoom, member: Member) -> dict[str, Any] | Rejection:
+        async with room.lock:
+            if room.state.video_id is None:
+                return Rejection("no_video", "nothing is playing")
+            room.skip_votes.add(member_key(member))
+            return await self._count(room)
+
+    async def _left(self, room: LiveRoom, member: Member) -> None:
+        key = member_key(member)
+        if key in room.skip_votes and not any(member_key(m) == key for m in room.members.values()):
+            room.skip_votes.discard(key)
+        if room.skip_votes:
+            await self._count(room)  # fewer members: the votes left may now be enough
+
+    async def _count(self, room: LiveRoom) -> dict[str, Any]:
+        """Tell the room the tally and skip once it is reached; call with the lock held."""
+        present = {member_key(m) for m in room.members.values()}
+        room.skip_votes &= present
+        votes = len(room.skip_votes)
+        needed = max(1, math.ceil(room.info.skip_threshold * len(present) - 1e-9))
+        tally = {"video_id": room.state.video_id, "votes": votes, "needed": needed}
+        await self._transport.broadcast("SKIP_VOTES", tally, room.id)
+        skipped = votes >= needed
+        if skipped:
+            await self._advance(room, "vote")
+        return {**tally, "skipped": skipped}

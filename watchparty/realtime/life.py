@@ -1,0 +1,94 @@
+"""The room events beyond playback commands: chat, moderation, and the queue playing on.
+
+One table maps each event to the model that validates its payload and the handler that runs
+it for a joined member; the namespace looks events up here (OpenTogetherTube's habit of one
+table per request type, checked before dispatch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+from watchparty.realtime.autoplay import Autoplay
+from watchparty.realtime.chat import Chat
+from watchparty.realtime.moderation import Moderation
+from watchparty.realtime.registry import LiveRoom, Member
+from watchparty.sync import (
+    Ban,
+    ChatHistory,
+    DeleteChat,
+    Ended,
+    Kick,
+    Mute,
+    Rejection,
+    SetControl,
+    Unban,
+    VoteSkip,
+)
+from watchparty.sync import Chat as ChatMessage
+
+Ack = dict[str, Any]
+Handler = Callable[[LiveRoom, Member, Any], Awaitable[Ack | Rejection]]
+
+
+def _ok(result: dict[str, Any] | Rejection | None = None, **extra: Any) -> Ack | Rejection:
+    if isinstance(result, Rejection):
+        return result
+    return {"ok": True, **(result or {}), **extra}
+
+
+class RoomLife:
+    def __init__(self, chat: Chat, moderation: Moderation, autoplay: Autoplay) -> None:
+        self._chat = chat
+        self._moderation = moderation
+        self._autoplay = autoplay
+        self.events: dict[str, tuple[type[BaseModel], Handler]] = {
+            "CHAT": (ChatMessage, self._say),
+            "CHAT_HISTORY": (ChatHistory, self._history),
+            "DELETE_CHAT": (DeleteChat, self._delete_chat),
+            "KICK": (Kick, self._kick),
+            "MUTE": (Mute, self._mute),
+            "BAN": (Ban, self._ban),
+            "UNBAN": (Unban, self._unban),
+            "SET_CONTROL": (SetControl, self._set_control),
+            "ENDED": (Ended, self._ended),
+            "VOTE_SKIP": (VoteSkip, self._vote_skip),
+        }
+
+    async def _say(self, room: LiveRoom, member: Member, msg: ChatMessage) -> Ack | Rejection:
+        result = await self._chat.say(room, member, msg.text)
+        return result if isinstance(result, Rejection) else {"ok": True, "message": result}
+
+    async def _history(self, room: LiveRoom, member: Member, ask: ChatHistory) -> Ack | Rejection:
+        return {"ok": True, "messages": self._chat.history(room, ask.before, ask.limit)}
+
+    async def _delete_chat(
+        self, room: LiveRoom, member: Member, ask: DeleteChat
+    ) -> Ack | Rejection:
+        return _ok(await self._chat.delete(room, member, ask.id))
+
+    async def _kick(self, room: LiveRoom, member: Member, ask: Kick) -> Ack | Rejection:
+        return _ok(await self._moderation.kick(room, member, ask.member_id, ask.reason))
+
+    async def _mute(self, room: LiveRoom, member: Member, ask: Mute) -> Ack | Rejection:
+        return _ok(await self._moderation.mute(room, member, ask.member_id, ask.seconds))
+
+    async def _ban(self, room: LiveRoom, member: Member, ask: Ban) -> Ack | Rejection:
+        return _ok(await self._moderation.ban(room, member, ask.member_id, ask.user_id, ask.reason))
+
+    async def _unban(self, room: LiveRoom, member: Member, ask: Unban) -> Ack | Rejection:
+        return _ok(await self._moderation.unban(room, member, ask.user_id))
+
+    async def _set_control(
+        self, room: LiveRoom, member: Member, ask: SetControl
+    ) -> Ack | Rejection:
+        return _ok(await self._moderation.set_control(room, member, ask.control))
+
+    async def _ended(self, room: LiveRoom, member: Member, ask: Ended) -> Ack | Rejection:
+        return _ok(await self._autoplay.ended(room, ask.video_id, ask.duration))
+
+    async def _vote_skip(self, room: LiveRoom, member: Member, ask: VoteSkip) -> Ack | Rejection:
+        return _ok(await self._autoplay.vote(room, member))
