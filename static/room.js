@@ -60,6 +60,13 @@
     return b;
   }
   const titleOf = (item) => item.title || titles.get(item.video_id) || item.video_id;
+  // Whatever people typed goes into the page through textContent: text, never HTML.
+  function span(className, text) {
+    const el = document.createElement("span");
+    el.className = className;
+    el.textContent = text;
+    return el;
+  }
 
   // --- commands -------------------------------------------------------------------------
   function send(event, payload) {
@@ -76,7 +83,9 @@
       });
     });
   }
-  const sendQueue = (queue) => send("UPDATE_QUEUE", { queue, version: state.version });
+  // Queue edits are small operations (QUEUE_ADD / _REMOVE / _MOVE), so two people editing at
+  // once both get their change; the room answers with the whole new queue.
+  const removeItem = (item) => send("QUEUE_REMOVE", { id: item.id });
 
   // --- state ----------------------------------------------------------------------------
   function apply(next, fresh = false) {
@@ -85,6 +94,7 @@
     for (const item of state.queue) if (item.title) titles.set(item.video_id, item.title);
     renderQueue();
     renderNow();
+    resetSkip();
     tick();
   }
   function renderNow() {
@@ -133,18 +143,23 @@
       if (document.activeElement !== $("rename-input")) $("rename-input").value = info.name || "";
     }
   }
+  const RANK = { owner: 3, moderator: 2, member: 1, guest: 1 };
+  const myRank = () => RANK[you ? roleOf(you.user_id) : "guest"];
   function renderMembers(list) {
     members = list;
     $("member-count").textContent = `(${members.length})`;
     const owner = you && info && you.user_id && you.user_id === info.owner_id;
     $("members").replaceChildren(...members.map((m) => {
       const li = document.createElement("li");
-      li.textContent = m.name;  // text, never HTML
-      if (m.role === "owner" || m.role === "moderator") {
-        const role = document.createElement("span");
-        role.className = "role";
-        role.textContent = m.role;
-        li.append(role);
+      li.append(span("name", m.name));
+      const tag = m.role === "owner" || m.role === "moderator" ? m.role : m.signed_in ? "" : "guest";
+      if (tag) li.append(span("role", tag));
+      if (you && m.id !== you.id && myRank() >= RANK.moderator && RANK[m.role] < myRank()) {
+        li.append(
+          button("Mute", `Mute ${m.name} for 10 minutes`, () => moderate("MUTE", { member_id: m.id, seconds: 600 })),
+          button("Kick", `Kick ${m.name}`, () => moderate("KICK", { member_id: m.id })),
+        );
+        if (m.user_id) li.append(button("Ban", `Ban ${m.name}`, () => moderate("BAN", { member_id: m.id })));
       }
       if (owner && m.user_id && m.role !== "owner") {
         const isMod = m.role === "moderator";
@@ -156,6 +171,43 @@
       return li;
     }));
   }
+  async function moderate(event, payload) { await send(event, payload); }
+
+  // --- chat: rendered as text, never as HTML -------------------------------------------------
+  let chat = [];
+  function chatItem(message) {
+    const li = document.createElement("li");
+    li.dataset.id = message.id;
+    li.append(span("who", message.by), span("text", message.text));
+    if (myRank() >= RANK.moderator) {
+      li.append(button("✕", `Delete the message from ${message.by}`, () => send("DELETE_CHAT", { id: message.id })));
+    }
+    return li;
+  }
+  function renderChat(stickToBottom = true) {
+    const list = $("chat");
+    const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 4;
+    list.replaceChildren(...chat.map(chatItem));
+    if (stickToBottom && atBottom) list.scrollTop = list.scrollHeight;
+  }
+  $("chat-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const input = $("chat-input");
+    const ack = await send("CHAT", { text: input.value });
+    if (!ack) return;
+    input.value = "";
+    chat.push(ack.message);
+    renderChat();
+    $("chat").scrollTop = $("chat").scrollHeight;
+  });
+  $("chat-older").addEventListener("click", async () => {
+    const ack = await send("CHAT_HISTORY", { before: chat.length ? chat[0].id : undefined, limit: 50 });
+    if (!ack) return;
+    chat = [...ack.messages, ...chat];
+    $("chat-older").hidden = ack.messages.length < 50;
+    renderChat(false);
+  });
+  $("vote-skip").addEventListener("click", () => send("VOTE_SKIP", {}));
   async function updateRoom(changes) {
     const res = await api("PATCH", `/api/rooms/${encodeURIComponent(roomId)}`, changes);
     if (!res.ok) showError(`Could not change the room: ${res.message}`);
@@ -187,6 +239,7 @@
     }
     if (!player || !player.ready() || player.busy()) return;
     const duration = player.duration();
+    reportEnd(duration);
     const goal = duration ? Math.min(now, duration) : now;
     const drift = player.time() - goal;
     if (state.playing && !(duration && goal >= duration - 0.05)) {
@@ -203,6 +256,16 @@
     }
   }
   setInterval(tick, 200);
+
+  // When the room does not know the video's length, the players say when it ends: the first
+  // report moves the room on (the server ignores the rest), so report once per state.
+  let reportedFor = null;
+  function reportEnd(duration) {
+    if (!state || !state.playing || state.duration || !duration || reportedFor === state.version) return;
+    if (target() < duration - 0.25) return;
+    reportedFor = state.version;
+    socket.emit("ENDED", { video_id: state.video_id, duration }, () => {});
+  }
 
   // --- clock sync: keep the offset from the round trip with the smallest delay ------------
   function ping() {
@@ -233,10 +296,28 @@
   socket.on("ROOM_STATE", (snapshot) => {
     info = snapshot.info;
     you = snapshot.you;
+    socket.auth.resume = you.resume;  // a reconnect comes back as this member
     apply(snapshot.state, true);
     renderMembers(snapshot.members);
     renderAccess();
+    chat = snapshot.chat;
+    $("chat-older").hidden = chat.length < 50;
+    renderChat();
+    $("chat").scrollTop = $("chat").scrollHeight;
   });
+  socket.on("CHAT", (message) => { chat.push(message); renderChat(); });
+  socket.on("CHAT_DELETED", ({ id }) => { chat = chat.filter((m) => m.id !== id); renderChat(false); });
+  socket.on("SKIP_VOTES", ({ video_id: videoId, votes, needed }) => {
+    if (state && videoId === state.video_id) $("vote-skip").textContent = `Skip (${votes}/${needed})`;
+  });
+  socket.on("MUTED", ({ seconds, by }) => showError(`${by} muted you for ${Math.round(seconds / 60)} min.`));
+  for (const [event, verb] of [["KICKED", "removed you from"], ["BANNED", "banned you from"]]) {
+    socket.on(event, ({ by, reason }) => {
+      socket.io.reconnection(false);
+      setStatus("removed", "bad");
+      showError(`${by} ${verb} this room${reason ? `: ${reason}` : "."}`);
+    });
+  }
   socket.on("MEMBERS", (message) => renderMembers(message.members));
   socket.on("ROOM_INFO", (message) => { info = message; renderAccess(); renderMembers(members); });
   socket.on("ROOM_DELETED", () => {
@@ -247,6 +328,11 @@
   });
   for (const event of ["PLAY", "PAUSE", "SEEK", "CHANGE_VIDEO", "UPDATE_QUEUE"]) {
     socket.on(event, (message) => apply(message.state));
+  }
+  let lastVideo = null;
+  function resetSkip() {
+    if (state && state.video_id !== lastVideo) { lastVideo = state.video_id; $("vote-skip").textContent = "Skip"; }
+    $("vote-skip").disabled = !state || !state.video_id;
   }
 
   // --- controls -------------------------------------------------------------------------
@@ -335,17 +421,12 @@
   });
 
   // --- the queue ------------------------------------------------------------------------
-  function moveItem(from, to) {
-    const queue = [...state.queue];
-    const [item] = queue.splice(from, 1);
-    queue.splice(to, 0, item);
-    return sendQueue(queue);
-  }
+  const moveItem = (from, to) => send("QUEUE_MOVE", { id: state.queue[from].id, to });
   async function playNow(index) {
     const item = state.queue[index];
-    if (await send("CHANGE_VIDEO", { video_id: item.video_id })) {
-      await sendQueue(state.queue.filter((q) => q.id !== item.id));
-    }
+    const change = { video_id: item.video_id };
+    if (item.duration) change.duration = item.duration;
+    if (await send("CHANGE_VIDEO", change)) await removeItem(item);
   }
   let dragFrom = null;
   function renderQueue() {
@@ -354,12 +435,8 @@
       const li = document.createElement("li");
       li.draggable = true;
       li.dataset.id = item.id;
-      const kind = document.createElement("span");
-      kind.className = "kind";
-      kind.textContent = item.kind;
-      const title = document.createElement("span");
-      title.className = "item-title";
-      title.textContent = titleOf(item);  // text, never HTML
+      const kind = span("kind", item.kind);
+      const title = span("item-title", titleOf(item));
       title.title = item.video_id;
       li.append(
         kind, title,
@@ -367,7 +444,7 @@
         button("⤒", `Play ${titleOf(item)} next`, () => index > 0 && moveItem(index, 0)),
         button("↑", "Move up", () => index > 0 && moveItem(index, index - 1)),
         button("↓", "Move down", () => index < state.queue.length - 1 && moveItem(index, index + 1)),
-        button("✕", `Remove ${titleOf(item)}`, () => sendQueue(state.queue.filter((q) => q.id !== item.id))),
+        button("✕", `Remove ${titleOf(item)}`, () => removeItem(item)),
       );
       li.addEventListener("dragstart", () => { dragFrom = index; li.classList.add("dragging"); });
       li.addEventListener("dragend", () => li.classList.remove("dragging"));
@@ -409,7 +486,7 @@
     const title = item.title || (item.youtube ? await youtubeTitle(item.video_id) : undefined);
     if (title) { entry.title = title.slice(0, 200); titles.set(item.video_id, entry.title); }
     if (item.duration) entry.duration = item.duration;
-    await sendQueue([...state.queue, entry]);
+    await send("QUEUE_ADD", { item: entry });
   }
   $("add-form").addEventListener("submit", async (e) => {
     e.preventDefault();

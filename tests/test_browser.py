@@ -206,7 +206,7 @@ async def test_errors_are_shown_clearly(browser: Browser, live: LiveServer) -> N
 
 
 async def _members(page: Page, names: list[str]) -> bool:
-    return await page.locator("#members li").all_inner_texts() == names
+    return await page.locator("#members li .name").all_inner_texts() == names
 
 
 async def _src(page: Page, suffix: str) -> bool:
@@ -428,3 +428,69 @@ async def test_upgrading_from_the_page(
         await page.wait_for_url("**/p/session/bps_*")
     finally:
         await live.stop()
+
+
+async def test_chat_is_text_members_show_and_the_queue_plays_on(
+    browser: Browser, live: LiveServer
+) -> None:
+    async with aiohttp.ClientSession() as http, http.post(f"{live.url}/api/rooms") as r:
+        room = await r.json()
+    url = f"{live.url}{room['path']}"
+    ann = await open_room(browser, url, "Ann")
+    bob = await open_room(browser, url, "Bob")
+    await eventually(lambda: _members(bob, ["Ann", "Bob"]))
+    alerts: list[str] = []
+    bob.on("dialog", lambda dialog: alerts.append(dialog.message))
+
+    # Chat: what someone types is shown as typed, never run as HTML.
+    attack = "<img src=x onerror=alert(1)>"
+    await ann.fill("#chat-input", attack)
+    await ann.click("#chat-form button[type=submit]")
+    await bob.locator("#chat li .text", has_text=attack).wait_for(timeout=5000)
+    assert await bob.locator("#chat img").count() == 0
+    assert await bob.locator("#chat li .who").all_inner_texts() == ["Ann"]
+    await ann.fill("#chat-input", "hello Bob")
+    await ann.press("#chat-input", "Enter")
+    await bob.locator("#chat li .text", has_text="hello Bob").wait_for(timeout=5000)
+    await asyncio.sleep(0.3)
+    assert alerts == []
+
+    # The queue plays on: near the end of the first video, both pages move to the next.
+    for video in ("/media/clip.webm", "/media/hls/stream.m3u8"):
+        await ann.fill("#add-input", video)
+        await ann.click("#add-form button[type=submit]")
+    await eventually(lambda: _queue_length(bob, 2))
+    await bob.get_by_role("button", name="Play clip.webm now").click()
+    await eventually(lambda: _src(ann, "/media/clip.webm"))
+    await eventually(lambda: _seek_bar_reaches(ann, 29))  # the range input clamps to its max
+    await ann.eval_on_selector(
+        "#seek", "el => { el.value = '28.5'; el.dispatchEvent(new Event('change')); }"
+    )
+    await ann.click("#toggle")
+    await eventually(lambda: _playing(bob, True))
+    await eventually(lambda: _hls(ann), within=15)
+    await eventually(lambda: _hls(bob), within=15)
+    await eventually(lambda: _playing(bob, True))
+    await eventually(lambda: _queue_length(ann, 0))
+    assert (await video_state(bob))["time"] < 10  # the new video, from its start
+    await eventually(lambda: _close(ann, bob, 0.5))
+
+    # Everyone sees who is here, and guests are marked as such.
+    members = await ann.locator("#members li").all_inner_texts()
+    assert all("guest" in text for text in members)
+    ARTIFACTS.mkdir(exist_ok=True)
+    await bob.screenshot(path=str(ARTIFACTS / "room-chat.png"))
+
+
+async def _hls(page: Page) -> bool:
+    """The HLS stream is playing (hls.js plays it through a blob: source)."""
+    playing: bool = await page.evaluate(
+        "() => { const v = document.querySelector('#player video');"
+        " return !!v && document.querySelector('#now-title').textContent.includes('stream.m3u8'); }"
+    )
+    return playing
+
+
+async def _seek_bar_reaches(page: Page, seconds: float) -> bool:
+    top: float = await page.evaluate("() => Number(document.querySelector('#seek').max)")
+    return top >= seconds

@@ -14,13 +14,18 @@ from watchparty.sync import (
     Command,
     Pause,
     Play,
+    QueueAdd,
     QueueItemIn,
+    QueueMove,
+    QueueRemove,
     Rejection,
     RoomState,
     Seek,
     UpdateQueue,
+    advance,
     apply,
     current_position,
+    ends_at,
     new_room,
     parse_command,
 )
@@ -248,3 +253,68 @@ def test_position_is_continuous_across_play_and_pause(toggles: list[tuple[bool, 
         expected = current_position(state, now)
         state = accepted(apply(state, Play() if play else Pause(), now))
         assert math.isclose(current_position(state, now), expected, abs_tol=1e-9)
+
+
+def queued(*video_ids: str) -> RoomState:
+    items = [QueueItemIn(video_id=v, duration=10.0) for v in video_ids]
+    return accepted(apply(with_video(), UpdateQueue(queue=items), T0))
+
+
+def test_queue_add_remove_and_move() -> None:
+    state = queued("a----------", "b----------")
+    added = accepted(apply(state, QueueAdd(item=QueueItemIn(video_id="c----------")), T0))
+    assert [i.video_id for i in added.queue] == ["a----------", "b----------", "c----------"]
+    assert added.queue[2].id == f"q{added.version}.0"
+    first = accepted(
+        apply(added, QueueAdd(item=QueueItemIn(video_id="d----------"), position=0), T0)
+    )
+    assert first.queue[0].video_id == "d----------"
+    moved = accepted(apply(first, QueueMove(id=first.queue[0].id, to=99), T0))
+    assert moved.queue[-1].video_id == "d----------"
+    removed = accepted(apply(moved, QueueRemove(id=moved.queue[0].id), T0))
+    assert [i.video_id for i in removed.queue] == ["b----------", "c----------", "d----------"]
+    assert apply(removed, QueueRemove(id="nope"), T0) == Rejection(
+        "no_such_item", "no queue item has id 'nope'"
+    )
+    assert removed.version == state.version + 4
+
+
+def test_advance_starts_the_next_item_or_stops_at_the_end() -> None:
+    state = accepted(apply(queued("a----------"), Play(), T0))
+    moved = advance(state, T0 + 3)
+    assert (moved.video_id, moved.duration, moved.playing, moved.position) == (
+        "a----------",
+        10.0,
+        True,
+        0.0,
+    )
+    assert (moved.queue, moved.updated_at, moved.version) == ((), T0 + 3, state.version + 1)
+    ended = advance(accepted(apply(moved, Play(), T0 + 3)), T0 + 20)
+    assert (ended.playing, ended.position, ended.video_id) == (False, 10.0, "a----------")
+
+
+def test_ends_at_follows_position_rate_and_length() -> None:
+    state = accepted(
+        apply(new_room("r", T0), ChangeVideo(video_id="a----------", duration=30.0), T0)
+    )
+    assert ends_at(state) is None  # paused
+    playing = accepted(apply(accepted(apply(state, Seek(timestamp=10.0), T0)), Play(), T0 + 1))
+    assert ends_at(playing) == T0 + 1 + 20.0
+    unknown = accepted(apply(with_video(), Play(), T0))
+    assert ends_at(unknown) is None
+
+
+@given(st.lists(st.sampled_from(["add", "remove", "move"]), max_size=30), st.randoms())
+@settings(max_examples=200, deadline=None)
+def test_queue_operations_keep_ids_unique(ops: list[str], rnd: Any) -> None:
+    state = queued("a----------")
+    for op in ops:
+        command: Command
+        if op == "add" or not state.queue:
+            command = QueueAdd(item=QueueItemIn(video_id="x----------"), position=rnd.randint(0, 5))
+        elif op == "remove":
+            command = QueueRemove(id=rnd.choice(state.queue).id)
+        else:
+            command = QueueMove(id=rnd.choice(state.queue).id, to=rnd.randint(0, 5))
+        state = accepted(apply(state, command, T0))
+        assert len({i.id for i in state.queue}) == len(state.queue)

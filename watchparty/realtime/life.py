@@ -29,6 +29,7 @@ from watchparty.sync import (
     VoteSkip,
 )
 from watchparty.sync import Chat as ChatMessage
+from watchparty.sync.commands import ROOM_EVENTS
 
 Ack = dict[str, Any]
 Handler = Callable[[LiveRoom, Member, Any], Awaitable[Ack | Rejection]]
@@ -45,17 +46,22 @@ class RoomLife:
         self._chat = chat
         self._moderation = moderation
         self._autoplay = autoplay
+        handlers: dict[str, Handler] = {
+            "CHAT": self._say,
+            "CHAT_HISTORY": self._history,
+            "DELETE_CHAT": self._delete_chat,
+            "KICK": self._kick,
+            "MUTE": self._mute,
+            "BAN": self._ban,
+            "UNBAN": self._unban,
+            "SET_CONTROL": self._set_control,
+            "ENDED": self._ended,
+            "VOTE_SKIP": self._vote_skip,
+        }
+        assert handlers.keys() == ROOM_EVENTS.keys(), "every room event needs a handler"
+        # Each event's payload model comes from the protocol's own table.
         self.events: dict[str, tuple[type[BaseModel], Handler]] = {
-            "CHAT": (ChatMessage, self._say),
-            "CHAT_HISTORY": (ChatHistory, self._history),
-            "DELETE_CHAT": (DeleteChat, self._delete_chat),
-            "KICK": (Kick, self._kick),
-            "MUTE": (Mute, self._mute),
-            "BAN": (Ban, self._ban),
-            "UNBAN": (Unban, self._unban),
-            "SET_CONTROL": (SetControl, self._set_control),
-            "ENDED": (Ended, self._ended),
-            "VOTE_SKIP": (VoteSkip, self._vote_skip),
+            name: (ROOM_EVENTS[name], handler) for name, handler in handlers.items()
         }
 
     async def _say(self, room: LiveRoom, member: Member, msg: ChatMessage) -> Ack | Rejection:

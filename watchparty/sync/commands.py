@@ -291,6 +291,21 @@ class VoteSkip(_Payload):
     """Vote to skip the current video."""
 
 
+# The events beyond playback commands, by name (realtime.life handles them).
+ROOM_EVENTS: Final[dict[str, type[_Payload]]] = {
+    "CHAT": Chat,
+    "CHAT_HISTORY": ChatHistory,
+    "DELETE_CHAT": DeleteChat,
+    "KICK": Kick,
+    "MUTE": Mute,
+    "BAN": Ban,
+    "UNBAN": Unban,
+    "SET_CONTROL": SetControl,
+    "ENDED": Ended,
+    "VOTE_SKIP": VoteSkip,
+}
+
+
 def describe_error(error: ValidationError) -> str:
     """The first problem pydantic found, as ``field: reason`` (no input values echoed)."""
     first = error.errors(include_url=False, include_input=False)[0]
