@@ -308,7 +308,9 @@ class RoomRegistry:
         ]
         if not idle:
             raise RegistryFull
-        del self._rooms[min(idle, key=lambda room: room.last_active).id]
+        unloaded = self._rooms.pop(min(idle, key=lambda room: room.last_active).id)
+        if unloaded.end_timer is not None:  # rescheduled when the room is loaded again
+            unloaded.end_timer.cancel()
 
     def issue_ticket(self, room: LiveRoom) -> str:
         """A member token: lets a socket be removed later by ``leave_by_ticket``."""
