@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import aiohttp_cors
 import aiohttp_jinja2
@@ -27,6 +28,7 @@ from watchparty.keys import (
     EMBEDDED_DB,
     LOGIN_THROTTLE,
     PASSWORDS,
+    PLANS,
     REGISTER_LIMIT,
     REGISTRY,
     SEARCH,
@@ -40,7 +42,7 @@ from watchparty.keys import (
 )
 from watchparty.pages.routes import setup_routes as setup_pages
 from watchparty.paths import web_root
-from watchparty.plans import Plan, plan_named
+from watchparty.plans import FREE, Plan, Plans
 from watchparty.playlists.routes import setup_routes as setup_playlists
 from watchparty.ratelimit import RateLimit
 from watchparty.realtime.autoplay import Autoplay
@@ -106,9 +108,11 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
         max_http_buffer_size=settings.socketio_max_payload,
     )
 
+    plans = app[PLANS] = Plans(free=replace(FREE, max_members=settings.free_max_members))
+
     async def owner_plan(owner_id: str | None) -> Plan:
         user = None if owner_id is None else await store.users.by_id(owner_id)
-        return plan_named(user.plan if user is not None else None)
+        return plans.named(user.plan if user is not None else None)
 
     transport = SocketIOTransport(sio, NAMESPACE)
     registry = RoomRegistry(
@@ -152,7 +156,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     app[SEARCH_LIMIT] = RateLimit(settings.search_rate_limit, "search")
     if settings.billing_enabled:
         app[BILLING] = StripeBilling(
-            settings, store.users, store.billing_events, store.rooms, registry
+            settings, store.users, store.billing_events, store.rooms, registry, plans
         )
 
     root = web_root()

@@ -9,6 +9,7 @@ from watchparty.accounts.passwords import PasswordHasher
 from watchparty.accounts.session import Sessions
 from watchparty.accounts.throttle import LoginThrottle
 from watchparty.billing.service import StripeBilling
+from watchparty.plans import Plans
 from watchparty.ratelimit import RateLimit
 from watchparty.realtime.persistence import WriteBehind, WriteQueue
 from watchparty.realtime.registry import RoomRegistry
@@ -33,3 +34,4 @@ LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 REGISTER_LIMIT = web.AppKey("register_limit", RateLimit)
 BILLING = web.AppKey("billing", StripeBilling)
 CHAT_WRITES = web.AppKey("chat_writes", WriteQueue)
+PLANS = web.AppKey("plans", Plans)

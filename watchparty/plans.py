@@ -36,17 +36,23 @@ FREE: Final = Plan(
 PLUS: Final = Plan(
     "plus", "Plus", max_members=1000, max_queue=200, persistent_rooms=True, ad_free=True
 )
-PLANS: Final = {plan.name: plan for plan in (FREE, PLUS)}
 
 
-def plan_named(name: str | None) -> Plan:
-    """The plan stored on a user (unknown or missing: free)."""
-    return PLANS.get(name or "", FREE)
+@dataclass(frozen=True)
+class Plans:
+    """The plans of this server: the ones above, with the free viewer limit from settings
+    (``WATCHPARTY_FREE_MAX_MEMBERS``: a benchmark's room of a thousand guests needs it)."""
 
+    free: Plan = FREE
+    plus: Plan = PLUS
 
-def plan_for_status(status: str | None) -> Plan:
-    """The plan a subscription in ``status`` entitles to."""
-    return PLUS if status in PAYING_STATUSES else FREE
+    def named(self, name: str | None) -> Plan:
+        """The plan stored on a user (unknown or missing: free)."""
+        return self.plus if name == self.plus.name else self.free
+
+    def for_status(self, status: str | None) -> Plan:
+        """The plan a subscription in ``status`` entitles to."""
+        return self.plus if status in PAYING_STATUSES else self.free
 
 
 def upgrade_required(message: str) -> Rejection:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import limits
 
+from watchparty.plans import FREE
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 ENVIRONMENTS = ("DEVELOPMENT", "PRODUCTION")
 # HS256 wants a key at least as long as its hash (RFC 7518 3.2).
@@ -67,6 +69,7 @@ class Settings:
     public_base_url: str | None = None
     # A room on the free plan is deleted after this many days without use.
     free_room_idle_days: int = 30
+    free_max_members: int = FREE.max_members  # viewers in a room on the free plan
     chat_rate_limit: str = "5/5 seconds"  # per member: a short burst, then rate_limited
     # How long a member whose connection dropped stays in the room, waiting for it to return.
     reconnect_grace_seconds: int = 5
@@ -145,6 +148,9 @@ class Settings:
             public_base_url=reader.optional_url("PUBLIC_BASE_URL"),
             free_room_idle_days=reader.integer(
                 "WATCHPARTY_FREE_ROOM_IDLE_DAYS", defaults.free_room_idle_days, low=1
+            ),
+            free_max_members=reader.integer(
+                "WATCHPARTY_FREE_MAX_MEMBERS", defaults.free_max_members, low=1
             ),
             chat_rate_limit=reader.rate("WATCHPARTY_CHAT_RATE_LIMIT", defaults.chat_rate_limit),
             reconnect_grace_seconds=reader.integer(

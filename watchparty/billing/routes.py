@@ -9,8 +9,7 @@ from aiohttp import web
 
 from watchparty.billing.service import StripeBilling
 from watchparty.errors import ApiError
-from watchparty.keys import BILLING, SESSIONS, SETTINGS
-from watchparty.plans import plan_named
+from watchparty.keys import BILLING, PLANS, SESSIONS, SETTINGS
 
 # Stripe's events are a few kB; this bounds what an unsigned sender can make us read.
 MAX_EVENT_BYTES = 256 * 1024
@@ -33,7 +32,7 @@ async def status(request: web.Request) -> web.Response:
     end = user.billing.period_end
     return web.json_response(
         {
-            "plan": plan_named(user.plan).to_wire(),
+            "plan": request.app[PLANS].named(user.plan).to_wire(),
             "status": user.billing.status,
             "current_period_end": None
             if end is None

@@ -17,7 +17,7 @@ from typing import Any
 import stripe
 
 from watchparty.errors import ApiError
-from watchparty.plans import FREE, PLUS, Plan, plan_for_status, plan_named
+from watchparty.plans import Plan, Plans
 from watchparty.realtime.registry import RoomRegistry
 from watchparty.settings import Settings
 from watchparty.store.billing_events import BillingEventStore
@@ -51,6 +51,7 @@ class StripeBilling:
         events: BillingEventStore,
         rooms: RoomStore,
         registry: RoomRegistry,
+        plans: Plans,
     ) -> None:
         assert settings.stripe_secret_key is not None
         assert settings.stripe_webhook_secret is not None
@@ -68,6 +69,7 @@ class StripeBilling:
         self._events = events
         self._rooms = rooms
         self._registry = registry
+        self._plans = plans
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def close(self) -> None:
@@ -78,7 +80,7 @@ class StripeBilling:
     async def checkout_url(self, user: User, base_url: str) -> str:
         """A Checkout Session for the paid plan, in subscription mode, for this user's
         customer (created on first use and kept on the user)."""
-        if plan_named(user.plan) == PLUS:
+        if user.plan == self._plans.plus.name:
             raise BillingError(
                 409, "already_subscribed", "you are on Plus already; manage it instead"
             )
@@ -187,12 +189,12 @@ class StripeBilling:
     async def _apply(self, user: User, subscription: Object) -> None:
         """Set the user's plan from a subscription as Stripe has it now."""
         status = str(subscription.get("status"))
-        plan = plan_for_status(status) if self._sells(subscription) else FREE
+        plan = self._plans.for_status(status) if self._sells(subscription) else self._plans.free
         current = user.billing.subscription_id
         if (
             current not in (None, subscription["id"])
-            and plan_named(user.plan) == PLUS
-            and plan == FREE
+            and user.plan == self._plans.plus.name
+            and plan == self._plans.free
         ):
             return  # an old subscription ending does not end the one they pay for now
         billing = Billing(
@@ -202,7 +204,7 @@ class StripeBilling:
             period_end=_period_end(subscription),
         )
         await self._users.set_billing(user, billing, plan.name)
-        if plan != plan_named(user.plan):
+        if plan.name != user.plan:
             log.info("user %s is now on %s (subscription %s)", user.id, plan.name, status)
             await self._plan_changed(user.id, plan)
 
