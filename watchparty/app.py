@@ -53,8 +53,11 @@ from watchparty.realtime.namespace import NAMESPACE, RoomNamespace
 from watchparty.realtime.persistence import WriteBehind, WriteQueue
 from watchparty.realtime.registry import Clock, RoomRegistry
 from watchparty.realtime.transport import (
+    MAX_QUEUED_PACKETS,
+    FanoutManager,
     SocketIOTransport,
     close_all_connections,
+    install_direct_websockets,
     release_polls_on_close,
 )
 from watchparty.rooms.routes import setup_routes as setup_rooms
@@ -104,6 +107,9 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
 
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
+        client_manager=FanoutManager(
+            max_buffer=settings.slow_client_bytes, max_queued=MAX_QUEUED_PACKETS
+        ),
         cors_allowed_origins=_socketio_origins(settings.cors_origins),
         max_http_buffer_size=settings.socketio_max_payload,
     )
@@ -140,6 +146,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     )
     sio.register_namespace(RoomNamespace(registry, sessions, life))
     release_polls_on_close(sio)
+    install_direct_websockets(sio, compress=settings.ws_compression)
     sio.attach(app)
     app[SOCKETIO] = sio
     app[REGISTRY] = registry

@@ -73,6 +73,10 @@ class Settings:
     chat_rate_limit: str = "5/5 seconds"  # per member: a short burst, then rate_limited
     # How long a member whose connection dropped stays in the room, waiting for it to return.
     reconnect_grace_seconds: int = 5
+    # Per-message deflate on websockets: off, as in Node's engine.io (see docs/fanout.md).
+    ws_compression: bool = False
+    # A connection with this many bytes sent to it but not yet read is closed (it reconnects).
+    slow_client_bytes: int = 1024 * 1024
 
     @property
     def production(self) -> bool:
@@ -153,6 +157,10 @@ class Settings:
                 "WATCHPARTY_FREE_MAX_MEMBERS", defaults.free_max_members, low=1
             ),
             chat_rate_limit=reader.rate("WATCHPARTY_CHAT_RATE_LIMIT", defaults.chat_rate_limit),
+            ws_compression=reader.boolean("WATCHPARTY_WS_COMPRESSION", defaults.ws_compression),
+            slow_client_bytes=reader.integer(
+                "WATCHPARTY_SLOW_CLIENT_BYTES", defaults.slow_client_bytes, low=64 * 1024
+            ),
             reconnect_grace_seconds=reader.integer(
                 "WATCHPARTY_RECONNECT_GRACE_SECONDS",
                 defaults.reconnect_grace_seconds,
@@ -205,6 +213,14 @@ class _Reader:
         if not Path(raw).is_dir():
             raise SettingsError(f"{name} must name an existing folder")
         return Path(raw)
+
+    def boolean(self, name: str, default: bool) -> bool:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        if raw.lower() not in ("1", "0", "true", "false", "on", "off", "yes", "no"):
+            raise SettingsError(f"{name} must be on or off")
+        return raw.lower() in ("1", "true", "on", "yes")
 
     def optional(self, name: str) -> str | None:
         return self._raw(name)

@@ -7,9 +7,18 @@ The registry decides *what* to send and holds the room lock while it does; this 
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import struct
 from typing import Any, Protocol
 
 import socketio
+from aiohttp import web
+from engineio import packet as eio_packet
+from engineio.async_drivers import aiohttp as engineio_aiohttp
+from socketio import packet as sio_packet
+
+log = logging.getLogger(__name__)
 
 
 class Transport(Protocol):
@@ -88,3 +97,175 @@ async def close_all_connections(server: socketio.AsyncServer) -> None:
     for socket in list(engine.sockets.values()):
         await socket.close(wait=False, reason=engine.reason.SERVER_DISCONNECT)
         socket.queue.put_nowait(None)
+
+
+# --- Room fan-out: one frame, written to every upgraded websocket ------------------------------
+#
+# python-socketio encodes a room's packet once, then gives every recipient a task that puts it
+# on that socket's queue, where python-engineio's writer task takes it and aiohttp frames it
+# again (and deflates it, per connection, when the client offered permessage-deflate). Profiled
+# at 200 viewers (docs/fanout.md), those per-recipient hops and the compression were most of a
+# delivery's cost. Here the frame is built once per broadcast and written straight to each
+# websocket's transport: the same bytes aiohttp would write, in the order they would be written.
+#
+# Order per connection is kept by writing directly only while that connection's engine.io
+# writer is idle (waiting for its queue) with nothing queued or in its hands
+# (``queue._unfinished_tasks`` counts a packet until the writer has taken it); otherwise the
+# packet goes through the queue like any other, behind what is already there. Polling clients
+# always take the queue. What this needs from python-engineio 4.15 / python-socketio 5.18 is
+# checked by tests/test_fanout.py::test_the_engine_internals_this_relies_on.
+
+MAX_QUEUED_PACKETS = 1000  # per connection, beyond which it counts as too slow
+DIRECT = "_watchparty_direct"  # set on an engine.io socket whose websocket can be written to
+COMPRESS = "_watchparty_compress"  # on the engine.io server: per-message deflate on or off
+
+
+def text_frame(payload: bytes) -> bytes:
+    """An unmasked, final WebSocket text frame (RFC 6455 5.2), as a server sends it."""
+    size = len(payload)
+    if size < 126:
+        header = bytes((0x81, size))
+    elif size < 1 << 16:
+        header = struct.pack("!BBH", 0x81, 126, size)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, size)
+    return header + payload
+
+
+class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # untyped library
+    """python-engineio's aiohttp websocket, opened with the compression setting, which tells
+    the fan-out when its transport may be written to directly."""
+
+    def __init__(self, handler: Any, server: Any) -> None:
+        super().__init__(handler, server)
+        self.socket: Any = getattr(handler, "__self__", None)  # the engine.io socket it serves
+        self.transport: asyncio.Transport | None = None
+        self.idle = False  # the engine.io writer is waiting for its queue
+
+    async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
+        request = environ["aiohttp.request"]
+        compress = bool(getattr(self.server, COMPRESS, False))
+        self._sock = web.WebSocketResponse(
+            max_msg_size=self.server.max_http_buffer_size, compress=compress
+        )
+        await self._sock.prepare(request)
+        self.environ = environ
+        socket = self.socket
+        direct = not compress and socket is not None and request.transport is not None
+        if direct:
+            self.transport = request.transport
+            poll = socket.poll
+
+            async def watched_poll() -> Any:
+                self.idle = True
+                try:
+                    return await poll()
+                finally:
+                    self.idle = False
+
+            socket.poll = watched_poll
+            setattr(socket, DIRECT, self)
+        try:
+            await self.handler(self)
+        finally:
+            if direct:
+                socket.__dict__.pop(DIRECT, None)
+                socket.__dict__.pop("poll", None)
+        return self._sock
+
+    def writable(self) -> bool:
+        socket, transport = self.socket, self.transport
+        return (
+            self.idle
+            and transport is not None
+            and not transport.is_closing()
+            and socket.upgraded
+            and not socket.upgrading
+            and not socket.closing
+            and socket.queue._unfinished_tasks == 0
+        )
+
+
+class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]  # untyped library
+    """The client manager (python-socketio's extension point for how emits reach clients)
+    with the direct fan-out above, and a bound on what one slow connection may hold back:
+    past ``max_buffer`` bytes unsent or ``max_queued`` packets queued, the connection is
+    closed (its client reconnects and gets the room's state afresh) rather than let it
+    grow without end."""
+
+    def __init__(self, *, max_buffer: int, max_queued: int) -> None:
+        super().__init__()
+        self.max_buffer = max_buffer
+        self.max_queued = max_queued
+        self.direct_deliveries = 0  # counted for tests and /healthz-style introspection
+        self.dropped = 0
+
+    async def emit(
+        self,
+        event: str,
+        data: Any,
+        namespace: str,
+        room: Any = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        room = to or room
+        if callback is not None or namespace not in self.rooms:
+            return await super().emit(  # type: ignore[no-any-return]
+                event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs
+            )
+        args = list(data) if isinstance(data, tuple) else [] if data is None else [data]
+        encoded = self.server.packet_class(
+            sio_packet.EVENT, namespace=namespace, data=[event, *args]
+        ).encode()
+        if isinstance(encoded, list):  # binary attachments: the library's own way
+            return await super().emit(  # type: ignore[no-any-return]
+                event, data, namespace, room=room, skip_sid=skip_sid, **kwargs
+            )
+        skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
+        sockets = self.server.eio.sockets
+        frame: bytes | None = None
+        queued: Any = None
+        for sid, eio_sid in self.get_participants(namespace, room):
+            if sid in skip:
+                continue
+            socket = sockets.get(eio_sid)
+            if socket is None or socket.closed or socket.closing:
+                continue
+            direct: DirectWebSocket | None = socket.__dict__.get(DIRECT)
+            if direct is not None and direct.writable():
+                transport = direct.transport
+                assert transport is not None
+                if transport.get_write_buffer_size() > self.max_buffer:
+                    self._drop(socket, transport)
+                    continue
+                if frame is None:
+                    frame = text_frame(b"4" + encoded.encode())
+                transport.write(frame)
+                self.direct_deliveries += 1
+            else:
+                if socket.queue.qsize() >= self.max_queued:
+                    self._drop(socket, direct.transport if direct else None)
+                    continue
+                if queued is None:
+                    queued = eio_packet.Packet(eio_packet.MESSAGE, encoded)
+                await socket.send(queued)
+        return None
+
+    def _drop(self, socket: Any, transport: asyncio.Transport | None) -> None:
+        """Close a connection that cannot keep up; its client reconnects and resyncs."""
+        self.dropped += 1
+        log.warning("closing connection %s: it is not reading what it is sent", socket.sid)
+        if transport is not None:
+            transport.abort()  # frees its unsent buffer now
+        reason = self.server.eio.reason.TRANSPORT_ERROR
+        self.server.start_background_task(socket.close, wait=False, abort=True, reason=reason)
+
+
+def install_direct_websockets(server: socketio.AsyncServer, *, compress: bool) -> None:
+    """Open this server's websockets with ``DirectWebSocket`` (per-message deflate as set)."""
+    engine = server.eio
+    engine._async = {**engine._async, "websocket": DirectWebSocket}
+    setattr(engine, COMPRESS, compress)
