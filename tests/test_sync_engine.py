@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from watchparty.sync import (
@@ -213,7 +213,7 @@ steps = st.lists(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps)
 def test_invariants_hold_for_any_sequence(sequence: list[tuple[str, Any, float]]) -> None:
     state = new_room("r", T0)
@@ -242,7 +242,7 @@ def test_invariants_hold_for_any_sequence(sequence: list[tuple[str, Any, float]]
             assert state.video_id is not None
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.booleans(), st.floats(min_value=0, max_value=30)), max_size=30))
 def test_position_is_continuous_across_play_and_pause(toggles: list[tuple[bool, float]]) -> None:
     """Play and pause never jump: the position right after equals the one right before."""
@@ -305,7 +305,7 @@ def test_ends_at_follows_position_rate_and_length() -> None:
 
 
 @given(st.lists(st.sampled_from(["add", "remove", "move"]), max_size=30), st.randoms())
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_queue_operations_keep_ids_unique(ops: list[str], rnd: Any) -> None:
     state = queued("a----------")
     for op in ops:

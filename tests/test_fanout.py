@@ -1,0 +1,193 @@
+"""The direct room fan-out (watchparty.realtime.transport): what it relies on, that every
+connection still gets its messages in order, that compression is a setting, and that a
+connection which stops reading is closed without holding its room back."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+
+import aiohttp
+import engineio
+import pytest
+from aiohttp.test_utils import TestServer
+from engineio.async_drivers import aiohttp as engineio_aiohttp
+
+from tests.conftest import PeerFactory, ServerFactory
+from tests.peers import NAMESPACE, Peer
+from watchparty.keys import SOCKETIO
+from watchparty.realtime.transport import DIRECT, DirectWebSocket, FanoutManager, text_frame
+
+
+def manager_of(server: TestServer) -> FanoutManager:
+    assert server.app is not None
+    manager = server.app[SOCKETIO].manager
+    assert isinstance(manager, FanoutManager)
+    return manager
+
+
+async def test_the_engine_internals_this_relies_on(server: TestServer, join: PeerFactory) -> None:
+    """Fails first if python-engineio or python-socketio change what the fan-out uses."""
+    assert issubclass(DirectWebSocket, engineio_aiohttp.WebSocket)
+    assert server.app is not None
+    engine = server.app[SOCKETIO].eio
+    assert engine._async["websocket"] is DirectWebSocket
+    ann = await join("ann")
+    bob = await join("bob")
+    await bob.next("ROOM_STATE")
+    sockets = list(engine.sockets.values())
+    assert len(sockets) == 2
+    for sock in sockets:
+        assert isinstance(sock, engineio.async_socket.AsyncSocket)
+        assert isinstance(sock.queue, asyncio.Queue)
+        assert sock.queue._unfinished_tasks == 0  # type: ignore[attr-defined]  # read by the check
+        direct = sock.__dict__.get(DIRECT)
+        assert isinstance(direct, DirectWebSocket)
+        assert direct.socket is sock  # engineio hands its socket's bound handler over
+        assert direct.writable()  # the writer waits in poll(), which the wrapper watches
+    manager = manager_of(server)
+    before = manager.direct_deliveries
+    await ann.call("SEEK", {"timestamp": 3})
+    assert (await bob.next("SEEK"))["state"]["position"] == 3
+    assert manager.direct_deliveries == before + 1  # bob's copy went straight to his socket
+
+
+def test_text_frames_are_what_rfc_6455_says() -> None:
+    assert text_frame(b"hi") == b"\x81\x02hi"
+    assert text_frame(b"x" * 200)[:4] == b"\x81\x7e\x00\xc8"
+    assert text_frame(b"x" * 70_000)[:10] == b"\x81\x7f" + (70_000).to_bytes(8, "big")
+
+
+async def test_every_connection_sees_broadcasts_in_version_order(join: PeerFactory) -> None:
+    """Acknowledgements go through each connection's queue while broadcasts are written
+    directly; two controllers at once, and a long-polling viewer, still see versions rise."""
+    ann, bob = await join("ann"), await join("bob")
+    viewers = [await join("cat"), await join("dan", transport="polling")]
+    for peer in (ann, bob, *viewers):
+        await peer.next("ROOM_STATE")
+
+    async def fire(peer: Peer, base: float) -> list[int]:
+        acks = await asyncio.gather(
+            *(peer.call("SEEK", {"timestamp": base + i}) for i in range(60))
+        )
+        return [a["state"]["version"] for a in acks]
+
+    await asyncio.gather(fire(ann, 0), fire(bob, 1000))
+    await asyncio.sleep(0.5)
+    for peer, expected in ((ann, 60), (bob, 60), (viewers[0], 120), (viewers[1], 120)):
+        versions = [d["state"]["version"] for n, d in peer.drain() if n == "SEEK"]
+        assert versions == sorted(set(versions))  # rising, no repeats
+        assert len(versions) == expected  # viewers all 120; each controller the other's 60
+
+
+async def test_a_room_state_snapshot_is_never_overtaken(join: PeerFactory) -> None:
+    """A joiner's ROOM_STATE and the broadcasts after it arrive in that order."""
+    ann = await join("ann")
+
+    async def seek_forever() -> None:
+        for i in range(200):
+            await ann.call("SEEK", {"timestamp": float(i)})
+
+    seeking = asyncio.ensure_future(seek_forever())
+    try:
+        for name in ("p1", "p2", "p3", "p4", "p5"):
+            peer = await join(name)
+            first_name, first = await asyncio.wait_for(peer.events.get(), 5)
+            assert first_name == "ROOM_STATE"
+            await asyncio.sleep(0.05)
+            later = [d["state"]["version"] for n, d in peer.drain() if n == "SEEK"]
+            assert all(v > first["state"]["version"] for v in later)
+    finally:
+        await seeking
+
+
+@pytest.mark.parametrize("compression", [False, True])
+async def test_per_message_deflate_is_a_setting(
+    start_server: ServerFactory, compression: bool
+) -> None:
+    server = await start_server(ws_compression=compression)
+    url = str(server.make_url("")).rstrip("/")
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{url}/api/rooms") as response:
+            room = (await response.json())["id"]
+        # aiohttp's client offers permessage-deflate, as browsers do.
+        ws = await http.ws_connect(f"{url}/socket.io/?EIO=4&transport=websocket", compress=15)
+        extensions = ws._response.headers.get("Sec-WebSocket-Extensions", "")
+        assert ("permessage-deflate" in extensions) is compression
+        await ws.receive_str()
+        await ws.send_str(f"40{NAMESPACE}," + json.dumps({"room": room, "name": "raw"}))
+        peer = Peer("ann")
+        try:
+            await peer.connect(url, {"room": room, "name": "ann"})
+            before = manager_of(server).direct_deliveries
+            await peer.call("SEEK", {"timestamp": 7})
+            seen: list[str] = []
+            while not any('"SEEK"' in m for m in seen):
+                seen.append(await asyncio.wait_for(ws.receive_str(), 5))
+            direct = manager_of(server).direct_deliveries - before
+            assert direct == (0 if compression else 1)  # compressed: the library's own path
+        finally:
+            await peer.close()
+            await ws.close()
+
+
+def masked_text(payload: str) -> bytes:
+    """A client's WebSocket text frame (clients must mask; a zero mask keeps it readable)."""
+    data = payload.encode()
+    assert len(data) < 126
+    return bytes((0x81, 0x80 | len(data))) + b"\0\0\0\0" + data
+
+
+async def stalled_client(server: TestServer, room: str) -> socket.socket:
+    """A websocket client that joins the room and then never reads again, with a small
+    receive buffer, so what the server sends it piles up on the server's side."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", server.port or 0))
+    sock.sendall(
+        b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    )
+    await asyncio.sleep(0.3)
+    assert b"101 Switching Protocols" in sock.recv(4096)  # and the engine.io open packet
+    auth = json.dumps({"room": room, "name": "slow"})
+    sock.sendall(masked_text(f"40{NAMESPACE},{auth}"))
+    await asyncio.sleep(0.3)
+    return sock
+
+
+async def test_a_connection_that_stops_reading_is_closed_and_the_room_goes_on(
+    start_server: ServerFactory,
+) -> None:
+    server = await start_server(slow_client_bytes=64 * 1024)
+    url = str(server.make_url("")).rstrip("/")
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{url}/api/rooms") as response:
+            room = (await response.json())["id"]
+        slow = await stalled_client(server, room)
+        ann, bob = Peer("ann"), Peer("bob")
+        try:
+            await ann.connect(url, {"room": room, "name": "ann"})
+            await bob.connect(url, {"room": room, "name": "bob"})
+            long_url = "https://cdn.example/" + "x" * 2000
+            versions = []
+            for i in range(100):  # ~100 kB per broadcast: more than the kernel buffers
+                queue = [{"video_id": f"{long_url}{j}", "title": f"{i}"} for j in range(50)]
+                ack = await ann.call("UPDATE_QUEUE", {"queue": queue})
+                assert ack["ok"], ack
+                versions.append(ack["state"]["version"])
+            received: list[int] = []
+            while len(received) < len(versions):
+                received.append((await bob.next("UPDATE_QUEUE"))["state"]["version"])
+            assert received == versions  # the reader got everything, in order
+            assert manager_of(server).dropped >= 1
+            assert server.app is not None
+            members = server.app[SOCKETIO].manager.rooms[NAMESPACE].get(room)
+            assert members is not None
+            assert len(members) == 2  # the slow connection was closed and left the room
+        finally:
+            await ann.close()
+            await bob.close()
+            slow.close()
