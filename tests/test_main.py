@@ -57,3 +57,17 @@ async def test_sigterm_with_clients_connected_exits_promptly(tmp_path: Path) -> 
         for peer in peers:
             await peer.close()
         await server.stop()
+
+
+def test_the_server_runs_on_uvloop_when_it_is_installed() -> None:
+    """The [fast] extra (installed with the test extras) gives python -m watchparty uvloop's
+    event loop; every server the tests above start runs on it."""
+    import uvloop
+
+    from watchparty.__main__ import new_event_loop
+
+    loop = new_event_loop()
+    try:
+        assert isinstance(loop, uvloop.Loop)
+    finally:
+        loop.close()
