@@ -318,7 +318,13 @@
       showError(`${by} ${verb} this room${reason ? `: ${reason}` : "."}`);
     });
   }
-  socket.on("MEMBERS", (message) => renderMembers(message.members));
+  // MEMBERS says what changed (a whole list to everyone would cost the square of the room).
+  socket.on("MEMBERS", ({ joined, left, changed }) => {
+    const updated = new Map(changed.map((m) => [m.id, m]));
+    const kept = members.filter((m) => !left.includes(m.id)).map((m) => updated.get(m.id) || m);
+    const known = new Set(kept.map((m) => m.id));
+    renderMembers([...kept, ...joined.filter((m) => !known.has(m.id))]);
+  });
   socket.on("ROOM_INFO", (message) => { info = message; renderAccess(); renderMembers(members); });
   socket.on("ROOM_DELETED", () => {
     socket.io.reconnection(false);

@@ -11,6 +11,16 @@ import socketio
 NAMESPACE = "/rooms"
 
 
+def apply_members(members: list[dict[str, Any]], delta: dict[str, Any]) -> list[dict[str, Any]]:
+    """A member list after a MEMBERS event (the protocol's rule: drop ``left``, replace
+    ``changed`` in place, add ``joined`` at the end; ids are unique)."""
+    gone = set(delta["left"])
+    changed = {m["id"]: m for m in delta["changed"]}
+    kept = [changed.get(m["id"], m) for m in members if m["id"] not in gone]
+    known = {m["id"] for m in kept}
+    return kept + [m for m in delta["joined"] if m["id"] not in known]
+
+
 class Peer:
     def __init__(self, name: str) -> None:
         self.name = name
@@ -21,11 +31,17 @@ class Peer:
         self.events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self.refusal: dict[str, Any] | None = None
         self.disconnected = asyncio.Event()
+        # The member list as this client knows it: ROOM_STATE's, kept current by MEMBERS.
+        self.members: list[dict[str, Any]] = []
         self.client.on("*", self._record, namespace=NAMESPACE)
         self.client.on("connect_error", self._refused, namespace=NAMESPACE)
         self.client.on("disconnect", self._disconnected, namespace=NAMESPACE)
 
     async def _record(self, event: str, data: Any) -> None:
+        if event == "ROOM_STATE":
+            self.members = list(data["members"])
+        elif event == "MEMBERS":
+            self.members = apply_members(self.members, data)
         await self.events.put((event, data))
 
     async def _refused(self, data: Any) -> None:
@@ -64,9 +80,9 @@ class Peer:
                     return data
 
     async def members_become(self, names: list[str]) -> None:
-        """Wait for a MEMBERS event listing exactly ``names`` (in join order)."""
-        while [m["name"] for m in (await self.next("MEMBERS"))["members"]] != names:
-            pass
+        """Wait until the member list, as MEMBERS updates it, is ``names`` (in join order)."""
+        while [m["name"] for m in self.members] != names:
+            await self.next("MEMBERS")
 
     def drain(self) -> list[tuple[str, Any]]:
         items = []

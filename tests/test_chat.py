@@ -273,6 +273,8 @@ async def test_a_dropped_connection_that_comes_back_is_not_a_leave(
         await bob.connect(url, {"room": room, "name": "bob"})
         you = (await bob.next("ROOM_STATE"))["you"]
         await ann.members_become(["ann", "bob"])
+        await asyncio.sleep(0.3)
+        ann.drain()
         await bob.close()  # the connection goes (for the server: the transport closed)
         bob = Peer("bob")
         await bob.connect(url, {"room": room, "name": "bob", "resume": you["resume"]})
@@ -284,6 +286,8 @@ async def test_a_dropped_connection_that_comes_back_is_not_a_leave(
         await cat.connect(url, {"room": room, "name": "cat", "resume": you["resume"]})
         assert (await cat.next("ROOM_STATE"))["you"]["id"] != you["id"]
         await ann.members_become(["ann", "bob", "cat"])
+        await asyncio.sleep(0.3)
+        ann.drain()
         # One that does not come back is gone once the grace period is over.
         await cat.close()
         await asyncio.sleep(1.0)

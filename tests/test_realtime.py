@@ -46,9 +46,25 @@ async def test_members_updates_are_coalesced(join: PeerFactory) -> None:
     await asyncio.gather(*(join(name) for name in names))
     await asyncio.sleep(0.5)
     broadcasts = [data for name, data in ann.drain() if name == "MEMBERS"]
-    # Thirteen joins cost a few broadcasts, not one each; the last one lists everybody.
+    # Thirteen joins cost a few broadcasts, not one each, and each says only what changed.
     assert 1 <= len(broadcasts) < len(names) // 2
-    assert {m["name"] for m in broadcasts[-1]["members"]} == {"ann", *names}
+    joined = [m["name"] for b in broadcasts for m in b["joined"]]
+    assert sorted(joined) == sorted(["ann", *names])  # each joiner announced once
+    assert broadcasts[-1]["count"] == 13
+    assert {m["name"] for m in ann.members} == {"ann", *names}
+
+
+async def test_members_updates_carry_changes_not_the_whole_list(join: PeerFactory) -> None:
+    ann = await join("ann")
+    assert [m["name"] for m in (await ann.next("MEMBERS"))["joined"]] == ["ann"]
+    bob = await join("bob")
+    delta = await ann.next("MEMBERS")
+    assert [m["name"] for m in delta["joined"]] == ["bob"]
+    assert (delta["left"], delta["changed"], delta["count"]) == ([], [], 2)
+    bob_id = delta["joined"][0]["id"]
+    await bob.close()
+    delta = await ann.next("MEMBERS")
+    assert (delta["joined"], delta["left"], delta["count"]) == ([], [bob_id], 1)
 
 
 async def test_every_command_is_acked_and_broadcast_to_the_others(join: PeerFactory) -> None:

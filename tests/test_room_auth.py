@@ -64,7 +64,7 @@ async def test_a_token_signs_the_socket_in(
         "skip_threshold": 0.5,
         "plan": FREE.to_wire(),
     }
-    members = (await peer.next("MEMBERS"))["members"]
+    members = (await peer.next("MEMBERS"))["joined"]
     assert [(m["name"], m["user_id"], m["role"]) for m in members] == [("ann", ann.id, "owner")]
     # A display name of one's own choice is kept.
     named = await join("x", auth={"room": room, "token": ann.token, "name": "Ann (phone)"})
@@ -267,10 +267,9 @@ async def test_members_see_roles_change(
     await owner.members_become(["ann", "bob"])
     await patch_room(http, base_url, room, {"moderators": [bob.id]}, ann)
     async with asyncio.timeout(5):
-        while True:
-            members = (await owner.next("MEMBERS"))["members"]
-            if [m["role"] for m in members] == ["owner", "moderator"]:
-                break
+        while [m["role"] for m in owner.members] != ["owner", "moderator"]:
+            changed = (await owner.next("MEMBERS"))["changed"]
+    assert [(m["name"], m["role"]) for m in changed] == [("bob", "moderator")]  # only bob
 
 
 async def test_the_owner_deletes_a_room(

@@ -19,6 +19,7 @@ function join(room, name, transports = ["websocket"]) {
   return new Promise((resolve, reject) => {
     const socket = io(`${URL}/rooms`, { auth: { room, name }, transports, forceNew: true, reconnection: false });
     socket.received = [];
+    trackMembers(socket);
     socket.onAny((event, data) => socket.received.push([event, data]));
     socket.once("ROOM_STATE", (snapshot) => resolve({ socket, snapshot }));
     socket.once("connect_error", reject);
@@ -28,14 +29,28 @@ const next = (socket, event) => new Promise((resolve, reject) => {
   const timer = setTimeout(() => reject(new Error(`no ${event} within 5 s`)), 5000);
   socket.once(event, (data) => { clearTimeout(timer); resolve(data); });
 });
-// Resolves when a MEMBERS event lists exactly these names (updates are coalesced by the server).
+// Keeps socket.members current: ROOM_STATE's list, then each MEMBERS change (drop left,
+// replace changed, add joined at the end), as the protocol says.
+function trackMembers(socket) {
+  socket.members = [];
+  socket.on("ROOM_STATE", (snapshot) => { socket.members = snapshot.members; });
+  socket.on("MEMBERS", ({ joined, left, changed }) => {
+    const updated = new Map(changed.map((m) => [m.id, m]));
+    const kept = socket.members.filter((m) => !left.includes(m.id)).map((m) => updated.get(m.id) || m);
+    const known = new Set(kept.map((m) => m.id));
+    socket.members = [...kept, ...joined.filter((m) => !known.has(m.id))];
+  });
+}
+// Resolves when the member list is exactly these names (updates are coalesced by the server).
 const membersBecome = (socket, names) => new Promise((resolve, reject) => {
   const timer = setTimeout(() => reject(new Error(`members never became ${names}`)), 5000);
-  const check = (msg) => {
-    if (JSON.stringify(msg.members.map((m) => m.name)) !== JSON.stringify(names)) return;
+  const same = () => JSON.stringify(socket.members.map((m) => m.name)) === JSON.stringify(names);
+  const check = () => {
+    if (!same()) return;
     clearTimeout(timer); socket.off("MEMBERS", check); resolve();
   };
   socket.on("MEMBERS", check);
+  check();
 });
 const call = (socket, event, payload) => socket.timeout(5000).emitWithAck(event, payload);
 

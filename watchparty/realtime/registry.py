@@ -21,7 +21,7 @@ import re
 import secrets
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -125,6 +125,40 @@ class Member:
 
 
 @dataclass(slots=True)
+class MembersDelta:
+    """Changes to a room's member list not yet broadcast (joined, left, renamed or with a new
+    role). A member who joins and leaves within one window is never announced."""
+
+    joined: dict[str, Member] = field(default_factory=dict)  # by member id, in join order
+    left: dict[str, None] = field(default_factory=dict)  # member ids (an ordered set)
+    changed: dict[str, Member] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.joined or self.left or self.changed)
+
+    def note(
+        self, *, joined: Member | None, left: Member | None, changed: Iterable[Member]
+    ) -> None:
+        if joined is not None:
+            self.joined[joined.id] = joined
+        if left is not None:
+            self.changed.pop(left.id, None)
+            if self.joined.pop(left.id, None) is None:
+                self.left[left.id] = None
+        for member in changed:
+            if member.id not in self.joined:
+                self.changed[member.id] = member
+
+    def to_wire(self, info: RoomInfo, count: int) -> dict[str, Any]:
+        return {
+            "joined": [m.to_wire(info) for m in self.joined.values()],
+            "left": list(self.left),
+            "changed": [m.to_wire(info) for m in self.changed.values()],
+            "count": count,
+        }
+
+
+@dataclass(slots=True)
 class _Ticket:
     issued_at: float
     sid: str | None = None
@@ -140,6 +174,7 @@ class LiveRoom:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     last_active: float = 0.0  # event-loop time of the last join or command
     members_flush: asyncio.Task[None] | None = None
+    members_delta: MembersDelta = field(default_factory=MembersDelta)
     members_sent_at: float = -math.inf  # event-loop time of the last MEMBERS broadcast
     revision: int = 0  # counts every change, saved with the room (see store.rooms)
     deleted: bool = False
@@ -376,7 +411,7 @@ class RoomRegistry:
                 self._by_sid[sid] = (room, member)
                 await self._transport.enter(sid, room.id)
                 await self._transport.send("ROOM_STATE", self._snapshot_for(room, member), sid)
-                await self._members_changed(room)
+                await self._members_changed(room, joined=member)
                 return member
 
     def _returning(self, room: LiveRoom, resume: str | None, user_id: str | None) -> Member | None:
@@ -402,7 +437,7 @@ class RoomRegistry:
         await self._transport.send("ROOM_STATE", self._snapshot_for(room, member), sid)
         if name != member.name:
             member.name = name
-            await self._members_changed(room)
+            await self._members_changed(room, changed=(member,))
         return member
 
     def _snapshot_for(self, room: LiveRoom, member: Member) -> dict[str, Any]:
@@ -441,7 +476,7 @@ class RoomRegistry:
             room.tickets.pop(member.ticket, None)
         for hook in self.on_leave:
             await hook(room, member)
-        await self._members_changed(room)
+        await self._members_changed(room, left=member)
 
     async def expel(self, room: LiveRoom, member: Member, event: str, payload: Any) -> None:
         """Send ``member`` one last event (why), then disconnect it with no grace period;
@@ -460,8 +495,17 @@ class RoomRegistry:
     def member(self, room: LiveRoom, member_id: str) -> Member | None:
         return next((m for m in room.members.values() if m.id == member_id), None)
 
-    async def _members_changed(self, room: LiveRoom) -> None:
-        """Broadcast MEMBERS now, or once at the end of the window; call with the lock held."""
+    async def _members_changed(
+        self,
+        room: LiveRoom,
+        *,
+        joined: Member | None = None,
+        left: Member | None = None,
+        changed: Iterable[Member] = (),
+    ) -> None:
+        """Note a change to the member list and broadcast MEMBERS now, or once at the end of
+        the window with everything that changed in it; call with the lock held."""
+        room.members_delta.note(joined=joined, left=left, changed=changed)
         if room.members_flush is not None:
             return  # a broadcast at the end of this window is already due
         loop = asyncio.get_running_loop()
@@ -472,8 +516,15 @@ class RoomRegistry:
             room.members_flush = loop.create_task(self._flush_members(room, wait))
 
     async def _send_members(self, room: LiveRoom) -> None:
+        """MEMBERS carries what changed, not the whole list: its cost grows with the changes,
+        where a whole list to every member grew with the square of the room (at 1,000
+        viewers, 80 MB of writes for one update; docs/fanout.md)."""
+        delta, room.members_delta = room.members_delta, MembersDelta()
+        if not delta:
+            return
         room.members_sent_at = asyncio.get_running_loop().time()
-        await self._transport.broadcast("MEMBERS", {"members": room.members_wire()}, room.id)
+        payload = delta.to_wire(room.info, len(room.members))
+        await self._transport.broadcast("MEMBERS", payload, room.id)
 
     async def _flush_members(self, room: LiveRoom, wait: float) -> None:
         await asyncio.sleep(wait)
@@ -565,11 +616,14 @@ class RoomRegistry:
         """``update_info`` for a caller that holds the room's lock already."""
         if room.deleted:
             return room.info
+        before = room.info
         room.info = info = replace(room.info, **changes)
         room.revision += 1
         self._touch(room)
         await self._transport.broadcast("ROOM_INFO", room.info_wire(), room.id)
-        await self._members_changed(room)
+        changed = [m for m in room.members.values() if m.role(before) != m.role(info)]
+        if changed:
+            await self._members_changed(room, changed=changed)
         self._writer.mark(room.id, room.record)
         return info
 
