@@ -22,8 +22,10 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -140,6 +142,17 @@ async def run(url: str, clients: int, rate: float, commands: int, burst: int) ->
     }
 
 
+def bench_env() -> dict[str, str]:
+    """The settings in bench/bench.env (what compare.sh loads too)."""
+    values = {}
+    for raw in (Path(__file__).resolve().parent / "bench.env").read_text().splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#") and "=" in line:
+            name, _, value = line.partition("=")
+            values[name.strip()] = value.strip()
+    return values
+
+
 def start_server() -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -150,10 +163,12 @@ def start_server() -> tuple[subprocess.Popen[bytes], str]:
         os.sched_setaffinity(0, set(range(1, os.cpu_count() or 2)))
     env = {
         **os.environ,
+        **bench_env(),
         "PORT": str(port),
         "HOST": "127.0.0.1",
         "LOG_LEVEL": "WARNING",
         "WATCHPARTY_MAX_MEMBERS": "100000",
+        "WATCHPARTY_DATA_DIR": tempfile.mkdtemp(prefix="watchparty-bench-"),
     }
     process = subprocess.Popen(command, env=env)
     url = f"http://127.0.0.1:{port}"
