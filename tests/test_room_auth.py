@@ -9,11 +9,13 @@ from typing import Any
 import aiohttp
 import jwt
 import pytest
+from aiohttp.test_utils import make_mocked_request
 
 from tests.accounts import Account, register
 from tests.conftest import JWT_SECRET, PeerFactory, ServerFactory
 from tests.peers import Peer
 from watchparty.plans import FREE
+from watchparty.realtime.namespace import session_cookie
 
 
 async def create_room(
@@ -93,7 +95,7 @@ async def test_bad_or_expired_tokens_refuse_the_connection(
     assert refusal["data"]["code"] == "session_revoked"
 
 
-async def test_the_session_cookie_signs_a_same_site_socket_in(
+async def test_thesession_cookie_signs_a_same_site_socket_in(
     http: aiohttp.ClientSession, base_url: str, room_id: str, join: PeerFactory
 ) -> None:
     ann = await register(http, base_url, "ann")
@@ -294,3 +296,14 @@ async def test_the_owner_deletes_a_room(
     assert refusal["data"]["code"] == "room_not_found"
     async with http.get(f"{base_url}/r/{room}") as response:
         assert response.status == 404
+
+
+def test_thesession_cookie_is_found_behind_other_cookies() -> None:
+    """Browsers send every cookie of the host, some oddly named; ``SimpleCookie`` (which
+    python-socketio's client uses too) stops parsing at the first odd one, aiohttp does not."""
+    header = 'weird key!=1; other="quoted; value"; watchparty_session=the-token'
+    request = make_mocked_request("GET", "/socket.io/", headers={"Cookie": header})
+    environ = {"aiohttp.request": request, "HTTP_COOKIE": header}
+    assert session_cookie(environ) == "the-token"
+    assert session_cookie({"HTTP_COOKIE": "watchparty_session=plain"}) == "plain"
+    assert session_cookie({}) is None

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import socketio
+from aiohttp import web
 
 from watchparty.accounts.session import SESSION_COOKIE, Sessions
 from watchparty.accounts.tokens import TokenError
@@ -42,6 +43,16 @@ def error_ack(rejection: Rejection, **extra: Any) -> Ack:
 def _refuse(code: str, message: str) -> socketio.exceptions.ConnectionRefusedError:
     """A refused connection: the client's ``connect_error`` gets ``message`` and ``data.code``."""
     return socketio.exceptions.ConnectionRefusedError(message, {"code": code})
+
+
+def session_cookie(environ: dict[str, Any]) -> str | None:
+    """The handshake's session cookie, parsed by aiohttp (which, unlike ``SimpleCookie``, does
+    not stop at another site's oddly named cookie before ours)."""
+    request = environ.get("aiohttp.request")
+    if isinstance(request, web.BaseRequest):
+        return request.cookies.get(SESSION_COOKIE)
+    morsel = SimpleCookie(environ.get("HTTP_COOKIE", "")).get(SESSION_COOKIE)
+    return None if morsel is None else morsel.value
 
 
 def _same_site(environ: dict[str, Any]) -> bool:
@@ -119,11 +130,11 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 return await self._sessions.user_for(token)
             except TokenError as error:
                 raise _refuse(error.code, error.message) from None
-        cookie = SimpleCookie(environ.get("HTTP_COOKIE", "")).get(SESSION_COOKIE)
+        cookie = session_cookie(environ)
         if cookie is None or not _same_site(environ):
             return None
         try:
-            return await self._sessions.user_for(cookie.value)
+            return await self._sessions.user_for(cookie)
         except TokenError:
             return None
 
