@@ -251,7 +251,10 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]  # untyped lib
                     continue
                 if queued is None:
                     queued = eio_packet.Packet(eio_packet.MESSAGE, encoded)
-                await socket.send(queued)
+                # Straight onto the queue, as ``socket.send`` would after its ping-timeout
+                # check: that check can close the socket and run the disconnect handler right
+                # here, inside a broadcast that holds its room's lock, which the handler needs.
+                socket.queue.put_nowait(queued)
         return None
 
     def _drop(self, socket: Any, transport: asyncio.Transport | None) -> None:
