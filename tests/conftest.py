@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
@@ -99,3 +100,11 @@ async def join(base_url: str, room_id: str) -> AsyncIterator[PeerFactory]:
     yield connect
     for peer in peers:
         await peer.close()
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_after_each_test() -> Iterator[None]:
+    """Collect at the end of every test, so an object a test leaks (an unclosed socket, say)
+    warns in that test rather than in whichever one the garbage collector happens to run in."""
+    yield
+    gc.collect()

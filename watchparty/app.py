@@ -234,7 +234,7 @@ async def _database_lifecycle(app: web.Application) -> AsyncIterator[None]:
             log.error(
                 "shutting down with %d room(s) not saved (database unreachable)", writer.pending
             )
-        if not await chat_writes.flush(1.0):
+        if not await chat_writes.flush(settings.shutdown_flush_seconds):
             log.error("shutting down with chat history not saved (database unreachable)")
         await writer.close()
         await chat_writes.close()

@@ -39,17 +39,22 @@ class Moderation:
         target = self._registry.member(room, member_id)
         return target or Rejection("no_such_member", "nobody in this room has that member id")
 
+    def _member_to_act_on(
+        self, room: LiveRoom, actor: Member, member_id: str, what: str
+    ) -> Member | Rejection:
+        target = self._target(room, member_id)
+        if isinstance(target, Rejection):
+            return target
+        return self._check(room, actor, what, target.role(room.info)) or target
+
     async def kick(
         self, room: LiveRoom, actor: Member, member_id: str, reason: str | None
     ) -> Rejection | None:
         """Disconnect a member, telling them why (they may come back; a ban keeps them out)."""
         async with room.lock:
-            target = self._target(room, member_id)
+            target = self._member_to_act_on(room, actor, member_id, "kick members")
             if isinstance(target, Rejection):
                 return target
-            refused = self._check(room, actor, "kick members", target.role(room.info))
-            if refused:
-                return refused
             payload = {"reason": reason, "by": actor.name}
             await self._registry.expel(room, target, "KICKED", payload)
         return None
@@ -60,12 +65,9 @@ class Moderation:
         """Refuse a member's chat (``muted``) for ``seconds``; it follows their account, so
         reconnecting does not lift it (a restart of the server does)."""
         async with room.lock:
-            target = self._target(room, member_id)
+            target = self._member_to_act_on(room, actor, member_id, "mute members")
             if isinstance(target, Rejection):
                 return target
-            refused = self._check(room, actor, "mute members", target.role(room.info))
-            if refused:
-                return refused
             until = self._registry.now() + seconds
             room.mutes[member_key(target)] = until
             await self._transport.send(

@@ -30,20 +30,12 @@ class RoomSaver(Protocol):
     async def save(self, record: RoomRecord) -> bool: ...
 
 
-class WriteBehind:
-    def __init__(
-        self,
-        store: RoomSaver,
-        *,
-        gather: float = GATHER_SECONDS,
-        retry_first: float = RETRY_FIRST_SECONDS,
-        retry_max: float = RETRY_MAX_SECONDS,
-    ) -> None:
-        self._store = store
-        self._gather = gather
+class _Writer:
+    """One background task that writes what is pending; ``flush`` waits until it is idle."""
+
+    def __init__(self, retry_first: float, retry_max: float) -> None:
         self._retry_first = retry_first
         self._retry_max = retry_max
-        self._dirty: dict[str, Callable[[], RoomRecord]] = {}
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -52,11 +44,47 @@ class WriteBehind:
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
+    def _woken(self) -> None:
+        """Something is pending now."""
+        self._idle.clear()
+        self._wake.set()
+
+    async def flush(self, within: float) -> bool:
+        """Wait until everything pending is written; False if ``within`` seconds ran out."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), within)
+        except TimeoutError:
+            return False
+        return True
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        raise NotImplementedError
+
+
+class WriteBehind(_Writer):
+    def __init__(
+        self,
+        store: RoomSaver,
+        *,
+        gather: float = GATHER_SECONDS,
+        retry_first: float = RETRY_FIRST_SECONDS,
+        retry_max: float = RETRY_MAX_SECONDS,
+    ) -> None:
+        super().__init__(retry_first, retry_max)
+        self._store = store
+        self._gather = gather
+        self._dirty: dict[str, Callable[[], RoomRecord]] = {}
+
     def mark(self, room_id: str, snapshot: Callable[[], RoomRecord]) -> None:
         """Schedule ``room_id`` for saving; ``snapshot`` returns its latest record."""
         self._dirty[room_id] = snapshot
-        self._idle.clear()
-        self._wake.set()
+        self._woken()
 
     def forget(self, room_id: str) -> None:
         """Drop a pending save (the room was deleted)."""
@@ -70,20 +98,6 @@ class WriteBehind:
     @property
     def pending(self) -> int:
         return len(self._dirty)
-
-    async def flush(self, within: float) -> bool:
-        """Wait until every accepted change is written; False if ``within`` seconds ran out."""
-        try:
-            await asyncio.wait_for(self._idle.wait(), within)
-        except TimeoutError:
-            return False
-        return True
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
 
     async def _run(self) -> None:
         delay = self._retry_first
@@ -126,7 +140,7 @@ class WriteBehind:
 Operation = Callable[[], Awaitable[None]]
 
 
-class WriteQueue:
+class WriteQueue(_Writer):
     """Writes that must happen in order but need not be waited for (chat history): one
     background task runs them first in, first out, and retries one that finds the database
     unreachable, with backoff, until it succeeds. At most ``limit`` wait; beyond that the
@@ -139,38 +153,16 @@ class WriteQueue:
         retry_first: float = RETRY_FIRST_SECONDS,
         retry_max: float = RETRY_MAX_SECONDS,
     ) -> None:
+        super().__init__(retry_first, retry_max)
         self._pending: deque[Operation] = deque()
         self._limit = limit
-        self._retry_first = retry_first
-        self._retry_max = retry_max
-        self._wake = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
 
     def put(self, operation: Operation) -> None:
         if len(self._pending) >= self._limit:
             self._pending.popleft()
             log.error("write queue full: dropped its oldest write")
         self._pending.append(operation)
-        self._idle.clear()
-        self._wake.set()
-
-    async def flush(self, within: float) -> bool:
-        try:
-            await asyncio.wait_for(self._idle.wait(), within)
-        except TimeoutError:
-            return False
-        return True
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        self._woken()
 
     async def _run(self) -> None:
         delay = self._retry_first
