@@ -1,8 +1,9 @@
-"""The four things the registry needs from Socket.IO, behind a small interface.
+"""The four things the registry needs from Socket.IO, behind a small interface, and how a
+room broadcast reaches its viewers.
 
-The registry decides *what* to send and holds the room lock while it does; this adapter knows
-*how*. Keeping python-socketio out of the registry keeps the place where fan-out is tuned
-(later: the broadcast hot path) in one module.
+The registry decides *what* to send and holds the room lock while it does; this module knows
+*how*. It is also the one place that reaches into python-socketio's and python-engineio's
+internals (the fan-out below, and two fixes to their shutdown), each guarded by a test.
 """
 
 from __future__ import annotations
@@ -66,8 +67,8 @@ def release_polls_on_close(server: socketio.AsyncServer) -> None:
     (45 s): python-socketio's client waits for it before ``disconnect()`` returns, and
     aiohttp's graceful shutdown waits for the handler. Putting ``None`` on the socket's queue
     is how the library itself releases a websocket's writer; the same ends the poll with an
-    empty answer. This is the only place that reaches into the engine's internals, and
-    tests/test_realtime.py::test_polling_client_disconnects_promptly fails if it stops working.
+    empty answer. tests/test_realtime.py::test_polling_client_disconnects_promptly fails if it
+    stops working.
     """
     engine = server.eio
     handle_disconnect = engine.handlers["disconnect"]
