@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from watchparty.accounts.tokens import TokenError, Tokens
+from watchparty.accounts.tokens import DEVICE_SECONDS, TokenError, Tokens
 from watchparty.errors import ApiError
 from watchparty.store.users import User, UserStore
 
@@ -32,7 +32,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 class Session:
     user: User
     token: str
-    via: Literal["cookie", "bearer", "socket"]
+    via: Literal["cookie", "bearer"]
 
 
 class Sessions:
@@ -132,7 +132,7 @@ class Sessions:
         response.set_cookie(
             DEVICE_COOKIE,
             self.tokens.issue_device(user.id),
-            max_age=365 * 24 * 3600,
+            max_age=DEVICE_SECONDS,
             httponly=True,
             samesite="Lax",
             secure=self._secure(request),
@@ -159,5 +159,11 @@ def check_origin(request: web.Request, allowed: tuple[str, ...]) -> None:
     origin = request.headers.get("Origin")
     if origin is None or "*" in allowed or origin.rstrip("/") in allowed:
         return
-    if urlsplit(origin).netloc.lower() != request.host.lower():
+    if not from_host(origin, request.host):
         raise ApiError(403, "cross_origin", "this request must come from this site's own pages")
+
+
+def from_host(origin: str, host: str) -> bool:
+    """Whether a browser's ``Origin`` is a page of ``host`` (the scheme is not compared: a
+    TLS-terminating proxy makes our own look like http)."""
+    return urlsplit(origin).netloc.lower() == host.lower()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from watchparty.realtime.chat import member_key
+from watchparty.realtime.chat import may_moderate, member_key
 from watchparty.realtime.registry import LiveRoom, Member, RoomRegistry
 from watchparty.realtime.transport import Transport
 from watchparty.sync import Rejection
@@ -111,7 +111,7 @@ class Moderation:
 
     async def unban(self, room: LiveRoom, actor: Member, user_id: str) -> Rejection | None:
         async with room.lock:
-            if RANK[actor.role(room.info)] < RANK["moderator"]:
+            if not may_moderate(room, actor):
                 return _forbidden("lift bans")
             if user_id not in room.info.banned:
                 return Rejection("not_banned", "that user is not banned here")
@@ -123,7 +123,7 @@ class Moderation:
         self, room: LiveRoom, actor: Member, control: Control
     ) -> Rejection | None:
         async with room.lock:
-            if RANK[actor.role(room.info)] < RANK["moderator"]:
+            if not may_moderate(room, actor):
                 return _forbidden("change who controls the room")
             await self._registry.set_info(room, control=control)
         return None

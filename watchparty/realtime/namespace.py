@@ -10,12 +10,11 @@ from __future__ import annotations
 import logging
 from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import urlsplit
 
 import socketio
 from aiohttp import web
 
-from watchparty.accounts.session import SESSION_COOKIE, Sessions
+from watchparty.accounts.session import SESSION_COOKIE, Sessions, from_host
 from watchparty.accounts.tokens import TokenError
 from watchparty.realtime.life import RoomLife
 from watchparty.realtime.registry import JoinRefused, RegistryFull, RoomRegistry
@@ -57,7 +56,7 @@ def session_cookie(environ: dict[str, Any]) -> str | None:
 
 def _same_site(environ: dict[str, Any]) -> bool:
     origin = environ.get("HTTP_ORIGIN")
-    return origin is None or urlsplit(origin).netloc.lower() == environ.get("HTTP_HOST", "").lower()
+    return origin is None or from_host(origin, environ.get("HTTP_HOST", ""))
 
 
 class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]

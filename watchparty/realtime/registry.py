@@ -253,7 +253,8 @@ class RoomRegistry:
         self._free_room_idle = free_room_idle
         self._grace = reconnect_grace
         # Lifecycle hooks for the room concerns kept in their own modules (chat, autoplay):
-        # called with the room's lock held, except on_load (before anyone can use the room).
+        # called with the room's lock held, except on_load (a room read back from the
+        # database, before anyone can use it).
         self.on_load: list[Callable[[LiveRoom], Awaitable[None]]] = []
         self.on_state: list[Callable[[LiveRoom, RoomState], None]] = []  # gets the old state
         self.on_leave: list[Callable[[LiveRoom, Member], Awaitable[None]]] = []
@@ -287,8 +288,6 @@ class RoomRegistry:
             self._touch(room)
             if await self._store.insert(room.record()):
                 break
-        for hook in self.on_load:
-            await hook(room)
         # Rooms loaded while we waited may overshoot the limit by a few; that is harmless,
         # and refusing now would hide a room that already exists.
         self._rooms[room_id] = room

@@ -15,6 +15,7 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 
 from watchparty.store.errors import unavailable_on_failure
+from watchparty.store.times import as_utc
 
 Document = dict[str, Any]
 
@@ -69,10 +70,6 @@ def _now() -> dt.datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)  # what BSON keeps
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-
-
 def _to_document(playlist: Playlist) -> Document:
     return {
         "_id": playlist.id,
@@ -99,8 +96,8 @@ def _from_document(doc: Document) -> Playlist:
             )
             for item in doc.get("items") or ()
         ),
-        created_at=_aware(doc["created_at"]),
-        updated_at=_aware(doc["updated_at"]),
+        created_at=as_utc(doc["created_at"]),
+        updated_at=as_utc(doc["updated_at"]),
         shared=bool(doc.get("shared")),
         version=int(doc.get("version") or 0),
     )

@@ -18,6 +18,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from watchparty.store.errors import unavailable_on_failure
+from watchparty.store.times import as_utc
 from watchparty.sync import QueueItem, RoomState
 from watchparty.sync.permissions import CONTROLS, Control
 
@@ -94,9 +95,7 @@ def to_document(record: RoomRecord) -> Document:
 
 def from_document(doc: Document) -> RoomRecord:
     playback = doc["playback"]
-    created_at = doc["created_at"]
-    if created_at.tzinfo is None:  # some servers hand back naive UTC datetimes
-        created_at = created_at.replace(tzinfo=dt.UTC)
+    created_at = as_utc(doc["created_at"])
     state = RoomState(
         room=str(doc["_id"]),
         version=int(doc["version"]),
@@ -126,9 +125,7 @@ def from_document(doc: Document) -> RoomRecord:
         banned=tuple(str(b) for b in doc.get("banned") or ()),
         skip_threshold=float(doc.get("skip_threshold") or 0.5),
     )
-    expires_at = doc.get("expires_at")
-    if expires_at is not None and expires_at.tzinfo is None:
-        expires_at = expires_at.replace(tzinfo=dt.UTC)
+    expires_at = None if doc.get("expires_at") is None else as_utc(doc["expires_at"])
     # Rooms saved before revisions existed count from their version.
     revision = int(doc.get("revision", state.version))
     return RoomRecord(state=state, info=info, revision=revision, expires_at=expires_at)

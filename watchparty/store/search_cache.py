@@ -13,6 +13,7 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 
 from watchparty.store.errors import unavailable_on_failure
+from watchparty.store.times import as_utc
 
 Document = dict[str, Any]
 
@@ -29,10 +30,7 @@ class SearchCache:
             doc = await self._collection.find_one({"_id": key})
         if doc is None:
             return None
-        expires_at = doc["expires_at"]
-        if expires_at.tzinfo is None:
-            expires_at = expires_at.replace(tzinfo=dt.UTC)
-        return doc["value"] if expires_at > now else None
+        return doc["value"] if as_utc(doc["expires_at"]) > now else None
 
     async def put(self, key: str, value: Any, expires_at: dt.datetime) -> None:
         async with unavailable_on_failure():

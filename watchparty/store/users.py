@@ -16,6 +16,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from watchparty.store.errors import unavailable_on_failure
+from watchparty.store.times import as_utc
 
 Document = dict[str, Any]
 Taken = Literal["username", "email"]
@@ -82,9 +83,7 @@ class AccountTaken(Exception):
 
 
 def _from_document(doc: Document) -> User:
-    created_at = doc["created_at"]
-    if created_at.tzinfo is None:  # some servers hand back naive UTC datetimes
-        created_at = created_at.replace(tzinfo=dt.UTC)
+    created_at = as_utc(doc["created_at"])
     return User(
         id=str(doc["_id"]),
         username=doc["username"],
