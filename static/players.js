@@ -1,7 +1,8 @@
 "use strict";
 // One small interface over the three players, so the sync code does not care which one plays:
 //   play() -> Promise, pause(), seek(seconds), time(), duration(), paused(), ready(),
-//   busy() (seeking or loading), setRate(rate), destroy()
+//   busy() (seeking or loading), stalled() (cannot play on from here yet), setRate(rate),
+//   destroy()
 // Player events are never turned into room commands: only the page's own controls send those,
 // so a player reacting to the room can never echo back into it.
 window.WatchPlayers = (() => {
@@ -9,6 +10,11 @@ window.WatchPlayers = (() => {
     const video = document.createElement("video");
     video.playsInline = true;
     video.preload = "auto";
+    // Drift is corrected by small changes of playback rate. Keeping the pitch makes Chromium
+    // stretch the audio (WSOLA), and every change to a rate other than 1 then puts the
+    // media clock ~19 ms back (measured; docs/sync.md); resampling changes speed at once, at
+    // the price of a pitch shift as small as the nudge (5 %: under a semitone) while it lasts.
+    video.preservesPitch = false;
     video.setAttribute("aria-label", "Video");
     container.replaceChildren(video);
     let hls = null;
@@ -31,6 +37,7 @@ window.WatchPlayers = (() => {
       paused: () => video.paused,
       ready: () => video.readyState >= 1,
       busy: () => video.seeking,
+      stalled: () => video.readyState < HTMLMediaElement.HAVE_FUTURE_DATA,
       setRate: (rate) => { if (Math.abs(video.playbackRate - rate) > 1e-3) video.playbackRate = rate; },
       destroy: () => { if (hls) hls.destroy(); video.removeAttribute("src"); video.load(); },
     };
@@ -75,6 +82,7 @@ window.WatchPlayers = (() => {
       paused: () => ![1, 3].includes(call((p) => p.getPlayerState())),
       ready: () => isReady,
       busy: () => call((p) => p.getPlayerState()) === 3,
+      stalled: () => !isReady || call((p) => p.getPlayerState()) === 3,
       // YouTube only offers a few rates, so small drift is corrected by seeking instead
       setRate: () => {},
       destroy: () => call((p) => p.destroy()),

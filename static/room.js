@@ -7,15 +7,20 @@
   const roomId = root.dataset.room;
   const $ = (id) => document.getElementById(id);
 
-  // Drift correction, in seconds: beyond seekAbove we seek; beyond nudgeAbove we play up to
-  // maxNudge faster or slower until caught up (a seek costs a visible stall).
-  const SYNC = { seekAbove: 0.5, nudgeAbove: 0.04, maxNudge: 0.08, pausedSeekAbove: 0.05 };
+  // Drift correction, in seconds (the server's WATCHPARTY_SYNC_* settings; docs/sync.md):
+  // beyond seekAbove a seek; beyond nudgeAbove the playback rate moves by up to maxNudge until
+  // caught up (a seek costs a visible stall, a nudge does not).
+  const SYNC = { ...JSON.parse(root.dataset.sync), pausedSeekAbove: 0.002 };
+  const { SyncClock, roomPosition, steer } = window.WatchSync;
 
   let state = null;
   let player = null;
   let seekDragging = false;
   const titles = new Map();  // video_id -> title, from the queue and from searches
-  const clock = { samples: [], offset: 0 };  // server clock minus ours, in seconds
+  // Our offset to the server's clock, measured on the monotonic clock: a wall clock that is
+  // wrong or steps changes nothing.
+  const clock = new SyncClock();
+  const localNow = () => performance.now() / 1000;
 
   let info = null;  // the room's name, owner and who may control it (ROOM_INFO)
   let you = null;  // this connection as a member: { id, name, user_id, role }
@@ -50,9 +55,8 @@
     const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = String(s % 60).padStart(2, "0");
     return h ? `${h}:${String(m).padStart(2, "0")}:${r}` : `${m}:${r}`;
   };
-  const serverNow = () => Date.now() / 1000 + clock.offset;
-  const target = () => (!state ? 0 : state.playing
-    ? state.position + Math.max(0, serverNow() - state.updated_at) * state.rate : state.position);
+  const serverNow = () => clock.serverTime(localNow());
+  const target = () => roomPosition(state, serverNow());
   function button(text, label, onClick, cls = "small") {
     const b = document.createElement("button");
     b.type = "button"; b.className = cls; b.textContent = text; b.setAttribute("aria-label", label);
@@ -95,12 +99,15 @@
     renderQueue();
     renderNow();
     resetSkip();
-    tick();
+    scheduleStart();
+    render();
+    steerPlayer();
   }
   function renderNow() {
     const toggle = $("toggle");
     toggle.textContent = state && state.playing ? "❚❚" : "▶";
     toggle.setAttribute("aria-label", state && state.playing ? "Pause" : "Play");
+    $("waiting-note").hidden = !(state && state.waiting);
     $("now-title").textContent = state && state.video_id ? titleOf({ video_id: state.video_id }) : "";
   }
   // --- who may do what (the server decides; this only greys out what it would refuse) ------
@@ -140,6 +147,7 @@
       $("room-title").textContent = title;
       document.title = `${title} · watchparty`;
       $("control-select").value = info.control;
+      $("wait-for-all").checked = info.wait_for_all;
       if (document.activeElement !== $("rename-input")) $("rename-input").value = info.name || "";
     }
   }
@@ -228,34 +236,119 @@
     player = window.WatchPlayers.create(container, state.video_kind, state.video_id, showError);
   }
 
-  function tick() {
+  function render() {
     ensurePlayer();
+    if (seekDragging) return;
     const now = target();
-    if (!seekDragging) {
-      const duration = player ? player.duration() : 0;
-      $("seek").max = String(Math.max(duration, now));
-      $("seek").value = String(now);
-      $("clock").textContent = `${fmt(now)} / ${fmt(duration)}`;
+    const duration = player ? player.duration() : 0;
+    $("seek").max = String(Math.max(duration, now));
+    $("seek").value = String(now);
+    $("clock").textContent = `${fmt(now)} / ${fmt(duration)}`;
+  }
+  setInterval(render, 250);
+
+  // A player takes a moment to get going, and the room moves on meanwhile: after play() its
+  // audio output starts (~80 ms in Chromium), after a seek it decodes. So each way of getting
+  // a player to the room aims that much ahead, and learns the amount from how far off the
+  // player was a quarter second later (the "lag" of each kind, in seconds):
+  //   start:  a scheduled start; play() goes out this much before the room's start time;
+  //   seek:   a seek while playing (drift beyond seekAbove);
+  //   resume: a paused player joining a room that already plays (a seek, then play()).
+  const lag = { start: 0.08, seek: 0.05, resume: 0.12 };
+  let settling = null;  // {kind, at (server time), version}: a catch-up to measure
+  let nudging = false;
+  let startTimer = null;
+
+  // A start scheduled ahead (STATE.updated_at later than now): hold at the position, then
+  // start with everyone else at that server time, less the start lag.
+  function scheduleStart() {
+    clearTimeout(startTimer);
+    if (!state || !state.playing || clock.offset === null) return;
+    const wait = clock.localTime(state.updated_at) - lag.start - localNow();
+    if (wait > 0) startTimer = setTimeout(startOnTime, wait * 1000);
+  }
+  function startOnTime() {
+    if (!player || !player.ready() || player.busy() || !state.playing) return;  // late: steer catches up
+    play();
+    settling = { kind: "start", at: state.updated_at, version: state.version, free: null };
+  }
+  function play() {
+    player.setRate(state.rate);
+    player.play().then(() => { $("unmute").hidden = true; }).catch(() => { $("unmute").hidden = false; });
+  }
+  function catchUp(kind, goal) {
+    player.seek(goal + lag[kind] * state.rate);
+    if (player.paused()) play();
+    settling = { kind, at: serverNow(), version: state.version, free: null };
+  }
+  // While a catch-up settles (until it has played a quarter second and 0.15 s since any
+  // seek finished), leave the player alone; then learn from where it landed.
+  function isSettling(error) {
+    if (!settling) return false;
+    if (settling.version !== state.version) {
+      settling = null;
+      return false;
     }
-    if (!player || !player.ready() || player.busy()) return;
+    const now = serverNow();
+    if (settling.free === null) settling.free = now;
+    if (now - settling.at < 0.25 || now - settling.free < 0.15) return true;
+    if (!player.paused()) {
+      lag[settling.kind] = Math.max(0, Math.min(1, lag[settling.kind] - 0.7 * error));
+    }
+    settling = null;
+    return false;
+  }
+
+  function steerPlayer() {
+    if (!state || !player) return;
+    reportBuffering();
+    if (!player.ready()) return;
+    if (player.busy()) {
+      if (settling) settling.free = null;
+      return;
+    }
     const duration = player.duration();
     reportEnd(duration);
+    const now = target();
     const goal = duration ? Math.min(now, duration) : now;
-    const drift = player.time() - goal;
-    if (state.playing && !(duration && goal >= duration - 0.05)) {
-      if (Math.abs(drift) > SYNC.seekAbove) player.seek(goal);
-      if (player.paused()) {
-        player.play().then(() => { $("unmute").hidden = true; }).catch(() => { $("unmute").hidden = false; });
-      }
-      const nudge = Math.abs(drift) > SYNC.nudgeAbove ? Math.max(-SYNC.maxNudge, Math.min(SYNC.maxNudge, drift / 2)) : 0;
-      player.setRate(state.rate * (1 - nudge));  // behind (drift < 0): a little faster
+    const error = player.time() - goal;
+    if (isSettling(error)) return;
+    if (state.playing && serverNow() >= state.updated_at && !(duration && goal >= duration - 0.05)) {
+      if (player.paused()) return catchUp("resume", goal);
+      const steering = steer(error, state.rate, SYNC, nudging);
+      nudging = steering.nudging;
+      if (steering.seek) return catchUp("seek", goal);
+      player.setRate(steering.rate);
     } else {
       if (!player.paused()) player.pause();
       player.setRate(state.rate);
-      if (Math.abs(drift) > SYNC.pausedSeekAbove) player.seek(goal);
+      if (Math.abs(error) > SYNC.pausedSeekAbove) player.seek(goal);
     }
   }
-  setInterval(tick, 200);
+  setInterval(steerPlayer, 50);
+
+  // A player that stalls while the room plays says so (the room may wait for it: docs/
+  // protocol.md, BUFFERING); a short hiccup is not worth holding everyone for.
+  let stalledSince = null;
+  let reportedStall = null;  // the video we said we are stuck on
+  function reportBuffering() {
+    const meantToPlay = state.playing || state.waiting;
+    const stuck = meantToPlay && player.stalled();
+    const now = localNow();
+    if (!stuck) {
+      stalledSince = null;
+      if (reportedStall !== null) {
+        socket.emit("READY", { video_id: reportedStall }, () => {});
+        reportedStall = null;
+      }
+      return;
+    }
+    if (stalledSince === null) stalledSince = now;
+    if (reportedStall === null && now - stalledSince > 0.5) {
+      reportedStall = state.video_id;
+      socket.emit("BUFFERING", { video_id: reportedStall }, () => {});
+    }
+  }
 
   // When the room does not know the video's length, the players say when it ends: the first
   // report moves the room on (the server ignores the rest), so report once per state.
@@ -267,24 +360,26 @@
     socket.emit("ENDED", { video_id: state.video_id, duration }, () => {});
   }
 
-  // --- clock sync: keep the offset from the round trip with the smallest delay ------------
+  // --- clock sync (static/sync.js): a burst of TIME pings on connect, then one every few
+  // seconds, so the estimate follows the network; our round trip goes along, so the room
+  // schedules its starts far enough ahead for us.
   function ping() {
-    const t0 = Date.now() / 1000;
-    socket.emit("TIME", { client_time: t0 }, (ack) => {
-      const t1 = Date.now() / 1000;
+    const t0 = localNow();
+    const payload = { client_time: t0 };
+    if (clock.rtt !== null) payload.rtt = Math.min(10, clock.rtt);
+    socket.emit("TIME", payload, (ack) => {
       if (!ack || !ack.ok) return;
-      clock.samples.push({ rtt: t1 - t0, offset: ack.server_time - (t0 + (t1 - t0) / 2) });
-      clock.samples = clock.samples.slice(-12);
-      clock.offset = clock.samples.reduce((a, b) => (b.rtt < a.rtt ? b : a)).offset;
+      const hadClock = clock.offset !== null;
+      clock.add(t0, localNow(), ack.server_time);
+      if (!hadClock) scheduleStart();
     });
   }
-  setInterval(() => socket.connected && ping(), 10000);
+  setInterval(() => socket.connected && ping(), 3000);
 
   // --- socket ---------------------------------------------------------------------------
   socket.on("connect", () => {
     setStatus("connected", "ok");
-    clock.samples = [];
-    for (let i = 0; i < 6; i++) setTimeout(ping, i * 150);
+    for (let i = 0; i < 8; i++) setTimeout(ping, i * 100);
   });
   socket.on("disconnect", () => setStatus("reconnecting…", "bad"));
   socket.io.on("reconnect_attempt", () => setStatus("reconnecting…", "bad"));
@@ -378,6 +473,7 @@
     if (name) updateRoom({ name });
   });
   $("control-select").addEventListener("change", () => updateRoom({ control: $("control-select").value }));
+  $("wait-for-all").addEventListener("change", () => updateRoom({ wait_for_all: $("wait-for-all").checked }));
   $("delete-room").addEventListener("click", async () => {
     if (!window.confirm("Delete this room for everyone? This cannot be undone.")) return;
     const res = await api("DELETE", `/api/rooms/${encodeURIComponent(roomId)}`);

@@ -494,3 +494,73 @@ async def _hls(page: Page) -> bool:
 async def _seek_bar_reaches(page: Page, seconds: float) -> bool:
     top: float = await page.evaluate("() => Number(document.querySelector('#seek').max)")
     return top >= seconds
+
+
+SKEWED_CLOCK = """
+(() => {
+  // This page's clocks run %(skew)d ms off: its wall clock and its monotonic clock both.
+  const perfNow = performance.now.bind(performance);
+  const origin = performance.timeOrigin;
+  window.realNow = () => (origin + perfNow()) / 1000;  // the test reads the true time here
+  const skew = %(skew)d, RealDate = Date;
+  window.Date = class extends RealDate {
+    constructor(...a) { if (a.length) super(...a); else super(origin + perfNow() + skew); }
+    static now() { return Math.floor(origin + perfNow() + skew); }
+  };
+  performance.now = () => perfNow() + skew;
+  localStorage.setItem("watchparty:name", %(name)r);
+})();
+"""
+
+
+async def position_at(page: Page, at: float) -> float:
+    """Where the page's video is at true time ``at`` (read now, moved on at rate 1)."""
+    now, time = await page.evaluate(
+        "() => [realNow(), document.querySelector('#player video').currentTime]"
+    )
+    return float(time + (at - now))
+
+
+async def test_pages_with_skewed_clocks_start_and_stay_together(
+    browser: Browser, live: LiveServer
+) -> None:
+    """Clock sync and scheduled starts: pages whose clocks are 3 s slow and 7 s fast (and
+    whose players start at different speeds) play within a frame or two of each other."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{live.url}/api/rooms", json={}) as r,
+    ):
+        room = await r.json()
+    url = room["url"].replace("localhost", "127.0.0.1")
+    pages = []
+    for name, skew in (("Slow", -3000), ("Fast", 7000)):
+        context = await browser.new_context()
+        await context.add_init_script(SKEWED_CLOCK % {"skew": skew, "name": name})
+        page = await context.new_page()
+        await page.goto(url)
+        await page.locator("#status.ok").wait_for(timeout=10_000)
+        pages.append(page)
+    slow, fast = pages
+    await slow.fill("#add-input", "/media/clip.webm")
+    await slow.click("#add-form button[type=submit]")
+    await slow.get_by_role("button", name="Play clip.webm now").click()
+    await eventually(lambda: _src(fast, "/media/clip.webm"))
+    await asyncio.sleep(1)  # both loaded and clock-synced
+    await fast.click("#toggle")
+    await eventually(lambda: _playing(slow, True))
+    await asyncio.sleep(2)
+    for _ in range(5):
+        at = await slow.evaluate("realNow()") + 0.05
+        a, b = await asyncio.gather(position_at(slow, at), position_at(fast, at))
+        assert abs(a - b) < 0.05, (a, b)
+        await asyncio.sleep(0.3)
+    # A seek while playing: both land together on the new position.
+    await slow.evaluate(
+        "() => { const s = document.getElementById('seek'); s.value = '20';"
+        " s.dispatchEvent(new Event('change')); }"
+    )
+    await asyncio.sleep(2)
+    at = await slow.evaluate("realNow()") + 0.05
+    a, b = await asyncio.gather(position_at(slow, at), position_at(fast, at))
+    assert 21 < a < 23, a
+    assert abs(a - b) < 0.05, (a, b)

@@ -64,6 +64,7 @@ async def test_a_token_signs_the_socket_in(
         "moderators": [],
         "banned": [],
         "skip_threshold": 0.5,
+        "wait_for_all": False,
         "plan": FREE.to_wire(),
     }
     members = (await peer.next("MEMBERS"))["joined"]
@@ -194,6 +195,7 @@ async def test_only_the_owner_changes_a_room(
         "control": "owner",
         "banned": [],
         "skip_threshold": 0.5,
+        "wait_for_all": False,
         "plan": FREE.to_wire(),
         "moderators": [bob.id],
     }

@@ -56,6 +56,7 @@ async def test_get_room_returns_the_state(http: aiohttp.ClientSession, base_url:
         "updated_at",
         "rate",
         "duration",
+        "waiting",
         "queue",
     }
 

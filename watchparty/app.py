@@ -46,6 +46,7 @@ from watchparty.plans import FREE, Plan, Plans
 from watchparty.playlists.routes import setup_routes as setup_playlists
 from watchparty.ratelimit import RateLimit
 from watchparty.realtime.autoplay import Autoplay
+from watchparty.realtime.buffering import Buffering
 from watchparty.realtime.chat import Chat
 from watchparty.realtime.life import RoomLife
 from watchparty.realtime.moderation import Moderation
@@ -130,6 +131,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
         plan_of=owner_plan,
         free_room_idle=settings.free_room_idle_days * 86400.0,
         reconnect_grace=settings.reconnect_grace_seconds,
+        start_lead=(settings.start_lead_ms / 1000, settings.start_lead_max_ms / 1000),
         clock=clock,
     )
     chat_writes = app[CHAT_WRITES] = WriteQueue()
@@ -143,6 +145,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
         ),
         Moderation(registry, transport),
         Autoplay(registry, transport),
+        Buffering(registry, settings.buffer_wait_seconds),
     )
     sio.register_namespace(RoomNamespace(registry, sessions, life))
     release_polls_on_close(sio)

@@ -73,6 +73,17 @@ class Settings:
     chat_rate_limit: str = "5/5 seconds"  # per member: a short burst, then rate_limited
     # How long a member whose connection dropped stays in the room, waiting for it to return.
     reconnect_grace_seconds: int = 5
+    # Sync (docs/sync.md): a start is scheduled this far ahead (plus the slowest member's
+    # round trip, up to the maximum) so that everyone starts together.
+    start_lead_ms: int = 300
+    start_lead_max_ms: int = 2000
+    # A room that waits for everyone plays on without a stalled member after this long.
+    buffer_wait_seconds: int = 8
+    # The page's drift correction: seek beyond sync_seek_ms, else nudge the playback rate by
+    # up to sync_max_nudge_percent while off by more than sync_nudge_ms.
+    sync_seek_ms: int = 150
+    sync_nudge_ms: int = 5
+    sync_max_nudge_percent: int = 5
     # Per-message deflate on websockets: off, as in Node's engine.io (see docs/fanout.md).
     ws_compression: bool = False
     # A connection with this many bytes sent to it but not yet read is closed (it reconnects).
@@ -95,6 +106,14 @@ class Settings:
         environment = reader.choice("WATCHPARTY_ENV", defaults.environment, ENVIRONMENTS)
         production = environment == "PRODUCTION"
         stripe = reader.all_or_none("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_PRICE_ID")
+        lead = reader.integer("WATCHPARTY_START_LEAD_MS", defaults.start_lead_ms, high=5000)
+        lead_max = reader.integer(
+            "WATCHPARTY_START_LEAD_MAX_MS", defaults.start_lead_max_ms, high=10_000
+        )
+        if lead_max < lead:
+            raise SettingsError(
+                "WATCHPARTY_START_LEAD_MAX_MS must be at least WATCHPARTY_START_LEAD_MS"
+            )
         return cls(
             host=reader.text("HOST", defaults.host),
             port=reader.integer("PORT", defaults.port, low=0, high=65535),
@@ -166,6 +185,20 @@ class Settings:
                 defaults.reconnect_grace_seconds,
                 low=0,
                 high=300,
+            ),
+            start_lead_ms=lead,
+            start_lead_max_ms=lead_max,
+            buffer_wait_seconds=reader.integer(
+                "WATCHPARTY_BUFFER_WAIT_SECONDS", defaults.buffer_wait_seconds, low=1, high=300
+            ),
+            sync_seek_ms=reader.integer(
+                "WATCHPARTY_SYNC_SEEK_MS", defaults.sync_seek_ms, low=50, high=10_000
+            ),
+            sync_nudge_ms=reader.integer(
+                "WATCHPARTY_SYNC_NUDGE_MS", defaults.sync_nudge_ms, low=1, high=1000
+            ),
+            sync_max_nudge_percent=reader.integer(
+                "WATCHPARTY_SYNC_MAX_NUDGE_PERCENT", defaults.sync_max_nudge_percent, low=1, high=50
             ),
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aiohttp_jinja2
@@ -10,6 +11,7 @@ from aiohttp import web
 from watchparty import __version__
 from watchparty.keys import BILLING, REGISTRY, SESSIONS, SETTINGS
 from watchparty.realtime.namespace import NAMESPACE
+from watchparty.settings import Settings
 
 
 async def _user(request: web.Request) -> dict[str, Any] | None:
@@ -27,10 +29,22 @@ async def index(request: web.Request) -> dict[str, Any]:
     }
 
 
+def sync_tuning(settings: Settings) -> str:
+    """The page's drift-correction thresholds (seconds and a fraction), from the settings."""
+    return json.dumps(
+        {
+            "seekAbove": settings.sync_seek_ms / 1000,
+            "nudgeAbove": settings.sync_nudge_ms / 1000,
+            "maxNudge": settings.sync_max_nudge_percent / 100,
+        }
+    )
+
+
 async def room_page(request: web.Request) -> web.Response:
     room_id = request.match_info["room_id"]
     room = await request.app[REGISTRY].find(room_id)
     context = {
+        "sync": sync_tuning(request.app[SETTINGS]),
         "room_id": room_id,
         "room_name": room.info.name if room else None,
         "ns": NAMESPACE,

@@ -1,4 +1,5 @@
-"""The room events beyond playback commands: chat, moderation, and the queue playing on.
+"""The room events beyond playback commands: chat, moderation, the queue playing on, and
+waiting for everyone to buffer.
 
 One table maps each event to the model that validates its payload and the handler that runs
 it for a joined member; the namespace looks events up here (OpenTogetherTube's habit of one
@@ -13,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from watchparty.realtime.autoplay import Autoplay
+from watchparty.realtime.buffering import Buffering
 from watchparty.realtime.chat import Chat
 from watchparty.realtime.moderation import Moderation
 from watchparty.realtime.registry import LiveRoom, Member
@@ -23,10 +25,14 @@ from watchparty.sync import (
     Ended,
     Kick,
     Mute,
+    Ready,
     Rejection,
     SetControl,
     Unban,
     VoteSkip,
+)
+from watchparty.sync import (
+    Buffering as Stalled,
 )
 from watchparty.sync import Chat as ChatMessage
 from watchparty.sync.commands import ROOM_EVENTS
@@ -42,10 +48,13 @@ def _ok(result: dict[str, Any] | Rejection | None = None, **extra: Any) -> Ack |
 
 
 class RoomLife:
-    def __init__(self, chat: Chat, moderation: Moderation, autoplay: Autoplay) -> None:
+    def __init__(
+        self, chat: Chat, moderation: Moderation, autoplay: Autoplay, buffering: Buffering
+    ) -> None:
         self._chat = chat
         self._moderation = moderation
         self._autoplay = autoplay
+        self._buffering = buffering
         handlers: dict[str, Handler] = {
             "CHAT": self._say,
             "CHAT_HISTORY": self._history,
@@ -57,6 +66,8 @@ class RoomLife:
             "SET_CONTROL": self._set_control,
             "ENDED": self._ended,
             "VOTE_SKIP": self._vote_skip,
+            "BUFFERING": self._stalled,
+            "READY": self._ready,
         }
         assert handlers.keys() == ROOM_EVENTS.keys(), "every room event needs a handler"
         # Each event's payload model comes from the protocol's own table.
@@ -98,3 +109,9 @@ class RoomLife:
 
     async def _vote_skip(self, room: LiveRoom, member: Member, ask: VoteSkip) -> Ack | Rejection:
         return _ok(await self._autoplay.vote(room, member))
+
+    async def _stalled(self, room: LiveRoom, member: Member, ask: Stalled) -> Ack | Rejection:
+        return _ok(await self._buffering.stalled(room, member, ask.video_id))
+
+    async def _ready(self, room: LiveRoom, member: Member, ask: Ready) -> Ack | Rejection:
+        return _ok(await self._buffering.ready(room, member, ask.video_id))

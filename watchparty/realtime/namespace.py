@@ -82,7 +82,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         payload = payloads[0] if payloads else None
         try:
             if event == "TIME":
-                return self._time(payload)
+                return self._time(sid, payload)
             if event in COMMANDS:
                 return await self._command(sid, event, payload)
             if event in self._life.events:
@@ -142,10 +142,12 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         lost = reason in LOST_CONNECTION
         await self._registry.leave(sid, lost=lost)
 
-    def _time(self, payload: Any) -> Ack:
+    def _time(self, sid: str, payload: Any) -> Ack:
         ping = validate(TimePing, payload)
         if isinstance(ping, Rejection):
             return error_ack(ping)
+        if ping.rtt is not None:
+            self._registry.note_rtt(sid, ping.rtt)
         return {"ok": True, "client_time": ping.client_time, "server_time": self._registry.now()}
 
     async def _room_event(self, sid: str, event: str, payload: Any) -> Ack:

@@ -32,6 +32,7 @@ from watchparty.realtime.transport import Transport
 from watchparty.store.rooms import RoomInfo, RoomRecord, RoomStore
 from watchparty.sync import (
     Accepted,
+    ChangeVideo,
     Command,
     QueueAdd,
     Rejection,
@@ -39,6 +40,7 @@ from watchparty.sync import (
     UpdateQueue,
     apply,
     new_room,
+    start_lead,
 )
 from watchparty.sync.limits import CHAT_HISTORY, CHAT_IN_SNAPSHOT
 from watchparty.sync.permissions import Role, may_control, refusal, role_of
@@ -106,6 +108,7 @@ class Member:
     resume: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     away: asyncio.TimerHandle | None = None  # its removal, while its connection is lost
     leaving: bool = False  # removed on purpose (kicked, left): no grace period
+    rtt: float = 0.0  # its latest round-trip estimate (TIME), in seconds
 
     @property
     def actor(self) -> Actor:
@@ -186,6 +189,12 @@ class LiveRoom:
     mutes: dict[str, float] = field(default_factory=dict)  # member key -> muted until
     skip_votes: set[str] = field(default_factory=set)  # member keys, for the current video
     end_timer: asyncio.TimerHandle | None = None  # moves the room on when the video ends
+    stalled: set[str] = field(default_factory=set)  # member ids whose player cannot play
+    left_behind: set[str] = field(default_factory=set)  # stalled too long: not waited for
+    wait_timer: asyncio.TimerHandle | None = None  # plays on without the stalled members
+
+    def timers(self) -> list[asyncio.TimerHandle]:
+        return [t for t in (self.end_timer, self.wait_timer) if t is not None]
 
     @classmethod
     def from_record(cls, record: RoomRecord, plan: Plan) -> LiveRoom:
@@ -241,6 +250,7 @@ class RoomRegistry:
         plan_of: PlanOf,
         free_room_idle: float,
         reconnect_grace: float = RECONNECT_GRACE_SECONDS,
+        start_lead: tuple[float, float] = (0.1, 1.0),
         clock: Clock = time.time,
     ) -> None:
         self._transport = transport
@@ -252,6 +262,7 @@ class RoomRegistry:
         self._plan_of = plan_of
         self._free_room_idle = free_room_idle
         self._grace = reconnect_grace
+        self._lead_bounds = start_lead
         # Lifecycle hooks for the room concerns kept in their own modules (chat, autoplay):
         # called with the room's lock held, except on_load (a room read back from the
         # database, before anyone can use it).
@@ -265,6 +276,17 @@ class RoomRegistry:
 
     def now(self) -> float:
         return self._clock()
+
+    def lead(self, room: LiveRoom, new_video: bool = False) -> float:
+        """How far ahead a start is scheduled in this room: its slowest member's round trip
+        (a few, for a new video), within the configured bounds (sync.timing)."""
+        low, high = self._lead_bounds
+        return start_lead((m.rtt for m in room.members.values()), low, high, new_video)
+
+    def note_rtt(self, sid: str, rtt: float) -> None:
+        located = self._by_sid.get(sid)
+        if located is not None:
+            located[1].rtt = rtt
 
     def __len__(self) -> int:
         return len(self._rooms)
@@ -343,8 +365,8 @@ class RoomRegistry:
         if not idle:
             raise RegistryFull
         unloaded = self._rooms.pop(min(idle, key=lambda room: room.last_active).id)
-        if unloaded.end_timer is not None:  # rescheduled when the room is loaded again
-            unloaded.end_timer.cancel()
+        for timer in unloaded.timers():  # scheduled again when the room is loaded again
+            timer.cancel()
 
     def issue_ticket(self, room: LiveRoom) -> str:
         """A member token: lets a socket be removed later by ``leave_by_ticket``."""
@@ -537,7 +559,7 @@ class RoomRegistry:
     async def close(self) -> None:
         """Cancel pending MEMBERS broadcasts and timers (the server is shutting down)."""
         for room in self._rooms.values():
-            for handle in [room.end_timer, *(m.away for m in room.members.values())]:
+            for handle in [*room.timers(), *(m.away for m in room.members.values())]:
                 if handle is not None:
                     handle.cancel()
         tasks = [room.members_flush for room in self._rooms.values() if room.members_flush]
@@ -584,7 +606,8 @@ class RoomRegistry:
                 if over is not None:
                     return over
             now = self._clock()
-            result = apply(room.state, command, now)
+            lead = self.lead(room, new_video=isinstance(command, ChangeVideo))
+            result = apply(room.state, command, now, lead)
             if isinstance(result, Accepted):
                 # The small queue operations reach other clients as the whole new queue.
                 wire_event = "UPDATE_QUEUE" if event.startswith("QUEUE_") else event
@@ -659,8 +682,8 @@ class RoomRegistry:
             if room.members_flush is not None:
                 room.members_flush.cancel()
                 room.members_flush = None
-            if room.end_timer is not None:
-                room.end_timer.cancel()
+            for timer in room.timers():
+                timer.cancel()
             for member in room.members.values():
                 member.leaving = True
                 if member.away is not None:

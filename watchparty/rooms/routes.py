@@ -40,6 +40,7 @@ class UpdateRoom(BaseModel):
         | None
     ) = None
     skip_threshold: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
+    wait_for_all: bool | None = None
 
 
 class JoinRoom(BaseModel):
@@ -104,6 +105,8 @@ async def update_room(request: web.Request) -> web.Response:
         changes["control"] = body.control
     if body.skip_threshold is not None:
         changes["skip_threshold"] = body.skip_threshold
+    if body.wait_for_all is not None:
+        changes["wait_for_all"] = body.wait_for_all
     if body.moderators is not None:
         users = request.app[STORE].users
         moderators = list(dict.fromkeys(m for m in body.moderators if m != room.info.owner_id))

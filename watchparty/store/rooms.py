@@ -36,6 +36,7 @@ class RoomInfo:
     moderators: tuple[str, ...] = ()  # user ids the owner named
     banned: tuple[str, ...] = ()  # user ids refused on connect
     skip_threshold: float = 0.5  # share of members whose VOTE_SKIP skips the video
+    wait_for_all: bool = False  # pause while a member's player stalls (realtime.buffering)
 
     def to_wire(self) -> dict[str, Any]:
         """The ROOM_INFO object of the protocol."""
@@ -46,6 +47,7 @@ class RoomInfo:
             "moderators": list(self.moderators),
             "banned": list(self.banned),
             "skip_threshold": self.skip_threshold,
+            "wait_for_all": self.wait_for_all,
         }
 
 
@@ -80,6 +82,7 @@ def to_document(record: RoomRecord) -> Document:
             "rate": state.rate,
             "updated_at": state.updated_at,
             "duration": state.duration,
+            "waiting": state.waiting,
         },
         "queue": [
             {"id": i.id, "video_id": i.video_id, "title": i.title, "duration": i.duration}
@@ -89,6 +92,7 @@ def to_document(record: RoomRecord) -> Document:
         "moderators": list(info.moderators),
         "banned": list(info.banned),
         "skip_threshold": info.skip_threshold,
+        "wait_for_all": info.wait_for_all,
         "expires_at": record.expires_at,
     }
 
@@ -105,6 +109,7 @@ def from_document(doc: Document) -> RoomRecord:
         updated_at=float(playback["updated_at"]),
         rate=float(playback["rate"]),
         duration=None if playback.get("duration") is None else float(playback["duration"]),
+        waiting=bool(playback.get("waiting", False)),
         queue=tuple(
             QueueItem(
                 id=str(item["id"]),
@@ -124,6 +129,7 @@ def from_document(doc: Document) -> RoomRecord:
         moderators=tuple(str(m) for m in doc.get("moderators") or ()),
         banned=tuple(str(b) for b in doc.get("banned") or ()),
         skip_threshold=float(doc.get("skip_threshold") or 0.5),
+        wait_for_all=bool(doc.get("wait_for_all", False)),
     )
     expires_at = None if doc.get("expires_at") is None else as_utc(doc["expires_at"])
     # Rooms saved before revisions existed count from their version.

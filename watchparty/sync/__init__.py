@@ -3,6 +3,7 @@
 from watchparty.sync.commands import (
     COMMANDS,
     Ban,
+    Buffering,
     ChangeVideo,
     Chat,
     ChatHistory,
@@ -18,6 +19,7 @@ from watchparty.sync.commands import (
     QueueItemIn,
     QueueMove,
     QueueRemove,
+    Ready,
     Rejection,
     Seek,
     SetControl,
@@ -28,13 +30,15 @@ from watchparty.sync.commands import (
     parse_command,
     validate,
 )
-from watchparty.sync.engine import Accepted, advance, apply
+from watchparty.sync.engine import Accepted, advance, apply, hold, resume
 from watchparty.sync.state import QueueItem, RoomState, current_position, ends_at, new_room
+from watchparty.sync.timing import start_lead
 
 __all__ = [
     "COMMANDS",
     "Accepted",
     "Ban",
+    "Buffering",
     "ChangeVideo",
     "Chat",
     "ChatHistory",
@@ -51,6 +55,7 @@ __all__ = [
     "QueueItemIn",
     "QueueMove",
     "QueueRemove",
+    "Ready",
     "Rejection",
     "RoomState",
     "Seek",
@@ -63,7 +68,10 @@ __all__ = [
     "apply",
     "current_position",
     "ends_at",
+    "hold",
     "new_room",
     "parse_command",
+    "resume",
+    "start_lead",
     "validate",
 ]

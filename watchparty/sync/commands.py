@@ -178,6 +178,11 @@ class TimePing(_Payload):
     """Clock sync: the server answers with its time next to the client's."""
 
     client_time: Annotated[float, Field(allow_inf_nan=False)]
+    rtt: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] | None = Field(
+        default=None,
+        description="This client's current round-trip estimate, in seconds: the server "
+        "schedules a room's starts far enough ahead for its slowest member.",
+    )
 
 
 class ConnectAuth(_Payload):
@@ -291,6 +296,19 @@ class VoteSkip(_Payload):
     """Vote to skip the current video."""
 
 
+class Buffering(_Payload):
+    """This client's player stalled (or is still loading) on ``video_id``. In a room that
+    waits for everyone, playback pauses (``waiting``) until it reports ``READY``."""
+
+    video_id: VideoId
+
+
+class Ready(_Payload):
+    """This client's player can play ``video_id`` again after a ``BUFFERING``."""
+
+    video_id: VideoId
+
+
 # The events beyond playback commands, by name (realtime.life handles them).
 ROOM_EVENTS: Final[dict[str, type[_Payload]]] = {
     "CHAT": Chat,
@@ -303,6 +321,8 @@ ROOM_EVENTS: Final[dict[str, type[_Payload]]] = {
     "SET_CONTROL": SetControl,
     "ENDED": Ended,
     "VOTE_SKIP": VoteSkip,
+    "BUFFERING": Buffering,
+    "READY": Ready,
 }
 
 

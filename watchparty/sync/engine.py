@@ -30,40 +30,67 @@ class Accepted:
     state: RoomState
 
 
-def apply(state: RoomState, command: Command, now: float) -> Accepted | Rejection:
-    """Apply ``command`` to ``state`` at server time ``now``."""
+def apply(
+    state: RoomState, command: Command, now: float, lead: float = 0.0
+) -> Accepted | Rejection:
+    """Apply ``command`` to ``state`` at server time ``now``.
+
+    Playback that starts (a play, a seek or a new video while playing) starts ``lead`` seconds
+    ahead, at ``updated_at``, so that every client starts together (sync.timing). A command that
+    arrives while such a start is still to come counts from ``now``: the position is held
+    until the start, so nothing jumps, and leads do not add up.
+    """
     if command.version is not None and command.version != state.version:
         return Rejection(
             "stale_version",
             f"the room is at version {state.version}, not {command.version}",
         )
-    # A clock that stepped back must not move a room's history backwards.
-    now = max(now, state.updated_at)
+    now = _base_time(state, now, lead)
     version = state.version + 1
     match command:
         case Play():
             if state.video_id is None:
                 return Rejection("no_video", "choose a video before pressing play")
             position = current_position(state, now)
+            start = now if state.playing else now + lead  # already playing: no hiccup
             return Accepted(
-                replace(state, version=version, playing=True, position=position, updated_at=now)
+                replace(
+                    state,
+                    version=version,
+                    playing=True,
+                    waiting=False,
+                    position=position,
+                    updated_at=start,
+                )
             )
         case Pause():
             position = current_position(state, now)
             return Accepted(
-                replace(state, version=version, playing=False, position=position, updated_at=now)
+                replace(
+                    state,
+                    version=version,
+                    playing=False,
+                    waiting=False,
+                    position=position,
+                    updated_at=now,
+                )
             )
         case Seek(timestamp=timestamp):
-            return Accepted(replace(state, version=version, position=timestamp, updated_at=now))
+            start = now + lead if state.playing else now
+            return Accepted(replace(state, version=version, position=timestamp, updated_at=start))
         case ChangeVideo(video_id=video_id, duration=duration):
+            # A room waiting for a stalled member was meant to be playing: the new video plays.
+            playing = state.playing or state.waiting
             return Accepted(
                 replace(
                     state,
                     version=version,
                     video_id=video_id,
                     duration=duration,
+                    playing=playing,
+                    waiting=False,
                     position=0.0,
-                    updated_at=now,
+                    updated_at=now + lead if playing else now,
                 )
             )
         case UpdateQueue(queue=items):
@@ -95,16 +122,34 @@ def apply(state: RoomState, command: Command, now: float) -> Accepted | Rejectio
     raise AssertionError(f"unhandled command {command!r}")  # pragma: no cover
 
 
-def advance(state: RoomState, now: float) -> RoomState:
+def _base_time(state: RoomState, now: float, lead: float = 0.0) -> float:
+    """The time a change counts from: ``now``, but never before the state's own time, so
+    that a clock that stepped back cannot move a room's history backwards. A start still to
+    come within one ``lead`` is a scheduled one, not a clock that stepped back: its position
+    is held until then whatever the time, so ``now`` stands (else a command right after a
+    play would wait out that play's lead as well as its own)."""
+    if state.playing and 0 < state.updated_at - now <= lead:
+        return now
+    return max(now, state.updated_at)
+
+
+def advance(state: RoomState, now: float, lead: float = 0.0) -> RoomState:
     """The room moves on: the next queue item starts playing from 0 (it leaves the queue), or,
     with nothing queued, playback stops where it is (at the end of a video that ended)."""
-    now = max(now, state.updated_at)
+    now = _base_time(state, now, lead)
     version = state.version + 1
     if not state.queue:
         position = current_position(state, now)
         if state.duration is not None:
             position = min(position, state.duration)
-        return replace(state, version=version, playing=False, position=position, updated_at=now)
+        return replace(
+            state,
+            version=version,
+            playing=False,
+            waiting=False,
+            position=position,
+            updated_at=now,
+        )
     head, rest = state.queue[0], state.queue[1:]
     return replace(
         state,
@@ -112,9 +157,31 @@ def advance(state: RoomState, now: float) -> RoomState:
         video_id=head.video_id,
         duration=head.duration,
         playing=True,
+        waiting=False,
         position=0.0,
-        updated_at=now,
+        updated_at=now + lead,
         queue=rest,
+    )
+
+
+def hold(state: RoomState, now: float) -> RoomState:
+    """Pause a playing room until stalled members can play (``waiting``); see ``resume``."""
+    now = _base_time(state, now)
+    return replace(
+        state,
+        version=state.version + 1,
+        playing=False,
+        waiting=True,
+        position=current_position(state, now),
+        updated_at=now,
+    )
+
+
+def resume(state: RoomState, now: float, lead: float = 0.0) -> RoomState:
+    """A waiting room plays on from where it held, ``lead`` seconds from now."""
+    now = _base_time(state, now)
+    return replace(
+        state, version=state.version + 1, playing=True, waiting=False, updated_at=now + lead
     )
 
 

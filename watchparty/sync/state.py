@@ -42,6 +42,9 @@ class RoomState:
     rate: float
     queue: tuple[QueueItem, ...]
     duration: float | None = None  # of the current video, when known
+    # Paused only until the members who stalled can play again (a room set to wait for
+    # everyone); it plays on from here by itself (realtime.buffering).
+    waiting: bool = False
 
     def to_wire(self) -> dict[str, Any]:
         """The STATE object of the protocol (docs/protocol.md)."""
@@ -55,6 +58,7 @@ class RoomState:
             "updated_at": self.updated_at,
             "rate": self.rate,
             "duration": self.duration,
+            "waiting": self.waiting,
             "queue": [item.to_wire() for item in self.queue],
         }
 
@@ -81,7 +85,10 @@ def ends_at(state: RoomState) -> float | None:
 
 
 def current_position(state: RoomState, now: float) -> float:
-    """Where playback is at server time ``now``; never negative, never past the limit."""
+    """Where playback is at server time ``now``; never negative, never past the limit.
+
+    A start scheduled for later (``updated_at`` ahead of ``now``) holds the position until then.
+    """
     if not state.playing:
         return state.position
     elapsed = max(0.0, now - state.updated_at)

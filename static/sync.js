@@ -1,0 +1,77 @@
+"use strict";
+// The page's sync arithmetic, with no DOM and no clock reads of its own (times are arguments),
+// so that Node tests it (tests/js/sync.test.js) exactly as the browser runs it.
+//
+//  - SyncClock: the offset from this page's monotonic clock to the server's. The server read
+//    its clock somewhere between our send (t0) and our receipt (t1), so each TIME round trip
+//    bounds the offset: server - t1 <= offset <= server - t0. The bounds of the last `keep`
+//    round trips intersect in a narrower interval (the fastest trip *each way* sets one end,
+//    even when they were different trips), and the estimate is its middle. Were the
+//    intersection empty (the server's clock stepped), the mean offset of the `best`
+//    lowest-RTT samples stands in, NTP-style.
+//  - steer: what the player should do about its error against the room (a seek, a playback
+//    rate, or nothing), from thresholds the server's settings give (docs/sync.md).
+(function (root) {
+  class SyncClock {
+    constructor({ keep = 20, best = 3 } = {}) {
+      this.keep = keep;
+      this.best = best;
+      this.samples = [];
+      this.offset = null;  // server time minus local time, seconds; null until a sample
+      this.rtt = null;  // round trip of the best samples, seconds
+    }
+
+    // t0, t1: local send and receive times; server: the server's time in the answer.
+    add(t0, t1, server) {
+      const rtt = t1 - t0;
+      if (!(rtt >= 0) || !Number.isFinite(server)) return;
+      this.samples.push({ rtt, offset: server - (t0 + rtt / 2), low: server - t1, high: server - t0 });
+      if (this.samples.length > this.keep) this.samples.shift();
+      const fastest = [...this.samples].sort((a, b) => a.rtt - b.rtt).slice(0, this.best);
+      this.rtt = fastest.reduce((sum, s) => sum + s.rtt, 0) / fastest.length;
+      const low = Math.max(...this.samples.map((s) => s.low));
+      const high = Math.min(...this.samples.map((s) => s.high));
+      this.offset = low <= high
+        ? (low + high) / 2
+        : fastest.reduce((sum, s) => sum + s.offset, 0) / fastest.length;
+    }
+
+    reset() {
+      this.samples = [];
+      this.offset = null;
+      this.rtt = null;
+    }
+
+    serverTime(local) {
+      return local + (this.offset || 0);
+    }
+
+    localTime(server) {
+      return server - (this.offset || 0);
+    }
+  }
+
+  // Where the room is at server time `now` (the protocol's formula; a start scheduled for
+  // later holds the position until then).
+  function roomPosition(state, now) {
+    if (!state || !state.playing) return state ? state.position : 0;
+    return state.position + Math.max(0, now - state.updated_at) * state.rate;
+  }
+
+  // error: player position minus the room's (seconds; > 0 ahead); nudging: whether the last
+  // answer was a nudge. Returns {seek, rate, nudging}. Beyond seekAbove, a seek. Beyond
+  // nudgeAbove, a playback rate off the room's in proportion to the error (`gain` per second:
+  // 2 closes half of it in 0.35 s), at most maxNudge either way, kept up until the error is
+  // under `settle` (hysteresis: a player does not sit at the edge of the dead band).
+  function steer(error, rate, { seekAbove, nudgeAbove, maxNudge, gain = 2, settle = 0.001 }, nudging = false) {
+    const size = Math.abs(error);
+    if (size > seekAbove) return { seek: true, rate, nudging: false };
+    if (size <= (nudging ? settle : nudgeAbove)) return { seek: false, rate, nudging: false };
+    const nudge = Math.max(-maxNudge, Math.min(maxNudge, error * gain));
+    return { seek: false, rate: rate * (1 - nudge), nudging: true };
+  }
+
+  const api = { SyncClock, roomPosition, steer };
+  if (typeof module === "object" && module.exports) module.exports = api;
+  else root.WatchSync = api;
+})(typeof window === "undefined" ? globalThis : window);
