@@ -2,7 +2,7 @@
 // One small interface over the three players, so the sync code does not care which one plays:
 //   play() -> Promise, pause(), seek(seconds), time(), duration(), paused(), ready(),
 //   busy() (seeking or loading), stalled() (cannot play on from here yet), setRate(rate),
-//   destroy()
+//   destroy(), and tolerance: how far off (seconds) is not worth a seek with this player
 // Player events are never turned into room commands: only the page's own controls send those,
 // so a player reacting to the room can never echo back into it.
 window.WatchPlayers = (() => {
@@ -28,7 +28,7 @@ window.WatchPlayers = (() => {
       video.src = source;
     }
     return {
-      kind, source, element: video,
+      kind, source, element: video, tolerance: 0,
       play: () => video.play(),
       pause: () => video.pause(),
       seek: (t) => { video.currentTime = t; },
@@ -72,7 +72,9 @@ window.WatchPlayers = (() => {
     }).catch((e) => onError(e.message));
     const call = (fn) => (player && isReady ? fn(player) : undefined);
     return {
-      kind: "youtube", source,
+      // YouTube seeks are slow (it buffers) and it has no fine rates: it only seeks, and not
+      // for less than half a second.
+      kind: "youtube", source, tolerance: 0.5,
       play: async () => call((p) => p.playVideo()),
       pause: () => call((p) => p.pauseVideo()),
       seek: (t) => call((p) => p.seekTo(t, true)),

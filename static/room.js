@@ -250,7 +250,7 @@
   // A player takes a moment to get going, and the room moves on meanwhile: after play() its
   // audio output starts (~80 ms in Chromium), after a seek it decodes. So each way of getting
   // a player to the room aims that much ahead, and learns the amount from how far off the
-  // player was a quarter second later (the "lag" of each kind, in seconds):
+  // player was 0.15 s later (the "lag" of each kind, in seconds):
   //   start:  a scheduled start; play() goes out this much before the room's start time;
   //   seek:   a seek while playing (drift beyond seekAbove);
   //   resume: a paused player joining a room that already plays (a seek, then play()).
@@ -281,7 +281,7 @@
     if (player.paused()) play();
     settling = { kind, at: serverNow(), version: state.version, free: null };
   }
-  // While a catch-up settles (until it has played a quarter second and 0.15 s since any
+  // While a catch-up settles (until it has played 0.15 s, and 0.15 s since any
   // seek finished), leave the player alone; then learn from where it landed.
   function isSettling(error) {
     if (!settling) return false;
@@ -291,7 +291,7 @@
     }
     const now = serverNow();
     if (settling.free === null) settling.free = now;
-    if (now - settling.at < 0.25 || now - settling.free < 0.15) return true;
+    if (now - settling.at < 0.15 || now - settling.free < 0.15) return true;
     if (!player.paused()) {
       lag[settling.kind] = Math.max(0, Math.min(1, lag[settling.kind] - 0.7 * error));
     }
@@ -314,15 +314,20 @@
     const error = player.time() - goal;
     if (isSettling(error)) return;
     if (state.playing && serverNow() >= state.updated_at && !(duration && goal >= duration - 0.05)) {
-      if (player.paused()) return catchUp("resume", goal);
-      const steering = steer(error, state.rate, SYNC, nudging);
+      if (player.paused()) {
+        // The browser refused to play without a click: wait for it (the overlay asks).
+        if (!$("unmute").hidden) return;
+        return catchUp("resume", goal);
+      }
+      const tuning = player.tolerance ? { ...SYNC, seekAbove: Math.max(SYNC.seekAbove, player.tolerance) } : SYNC;
+      const steering = steer(error, state.rate, tuning, nudging);
       nudging = steering.nudging;
       if (steering.seek) return catchUp("seek", goal);
       player.setRate(steering.rate);
     } else {
       if (!player.paused()) player.pause();
       player.setRate(state.rate);
-      if (Math.abs(error) > SYNC.pausedSeekAbove) player.seek(goal);
+      if (Math.abs(error) > Math.max(SYNC.pausedSeekAbove, player.tolerance / 10)) player.seek(goal);
     }
   }
   setInterval(steerPlayer, 50);

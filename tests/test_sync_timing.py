@@ -46,7 +46,7 @@ def paused_at(position: float) -> RoomState:
 def test_the_lead_covers_the_slowest_round_trip_within_bounds() -> None:
     assert start_lead([], 0.3, 2.0) == 0.3
     assert start_lead([0.05, 0.2, 0.1], 0.3, 2.0) == 0.5
-    assert start_lead([0.2], 0.3, 2.0, new_video=True) == 0.3 + LOAD_TRIPS * 0.2
+    assert start_lead([0.2], 0.3, 2.0, loading=True) == 0.3 + LOAD_TRIPS * 0.2
     assert start_lead([5.0], 0.3, 2.0) == 2.0
 
 

@@ -61,7 +61,7 @@ class Autoplay:
 
     async def _advance(self, room: LiveRoom, by: str) -> None:
         """Move on (call with the lock held): the next item, or a stop when none is queued."""
-        lead = self._registry.lead(room, new_video=bool(room.state.queue))
+        lead = self._registry.lead(room, loading=bool(room.state.queue))
         state = advance(room.state, self._registry.now(), lead)
         event = "CHANGE_VIDEO" if room.state.queue else "PAUSE"
         await self._registry.commit(room, state, event, by)

@@ -37,6 +37,7 @@ from watchparty.sync import (
     QueueAdd,
     Rejection,
     RoomState,
+    Seek,
     UpdateQueue,
     apply,
     new_room,
@@ -277,11 +278,12 @@ class RoomRegistry:
     def now(self) -> float:
         return self._clock()
 
-    def lead(self, room: LiveRoom, new_video: bool = False) -> float:
+    def lead(self, room: LiveRoom, loading: bool = False) -> float:
         """How far ahead a start is scheduled in this room: its slowest member's round trip
-        (a few, for a new video), within the configured bounds (sync.timing)."""
+        (a few, when players must load: a new video, a seek), within the configured bounds
+        (sync.timing)."""
         low, high = self._lead_bounds
-        return start_lead((m.rtt for m in room.members.values()), low, high, new_video)
+        return start_lead((m.rtt for m in room.members.values()), low, high, loading)
 
     def note_rtt(self, sid: str, rtt: float) -> None:
         located = self._by_sid.get(sid)
@@ -606,7 +608,7 @@ class RoomRegistry:
                 if over is not None:
                     return over
             now = self._clock()
-            lead = self.lead(room, new_video=isinstance(command, ChangeVideo))
+            lead = self.lead(room, loading=isinstance(command, ChangeVideo | Seek))
             result = apply(room.state, command, now, lead)
             if isinstance(result, Accepted):
                 # The small queue operations reach other clients as the whole new queue.

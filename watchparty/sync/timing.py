@@ -4,9 +4,10 @@ A start broadcast "now" begins on each client when the message happens to arrive
 would start as far apart as their latencies. Instead a start is scheduled ``lead`` seconds
 ahead in server time (the state's ``updated_at``); every client, knowing its offset to the
 server's clock, starts at that moment. The lead covers the slowest member's round trip (a
-one-way trip is about half of it; the other half absorbs jitter), within bounds. A new video
-must load before it can play, which takes a player a few round trips (connection, header,
-index, first data): its start waits ``LOAD_TRIPS`` round trips instead of one.
+one-way trip is about half of it; the other half absorbs jitter), within bounds. A new video,
+or a seek (mostly beyond what a player has buffered), must load before it can play, which
+takes a player a few round trips (connection, header, index, first data): such a start waits
+``LOAD_TRIPS`` round trips instead of one.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ LOAD_TRIPS = 4
 
 
 def start_lead(
-    round_trips: Iterable[float], minimum: float, maximum: float, new_video: bool = False
+    round_trips: Iterable[float], minimum: float, maximum: float, loading: bool = False
 ) -> float:
     """The lead for a room whose members report these round-trip times (seconds)."""
-    trips = LOAD_TRIPS if new_video else 1
+    trips = LOAD_TRIPS if loading else 1
     return min(maximum, minimum + trips * max(round_trips, default=0.0))
