@@ -45,6 +45,12 @@ def settings(tmp_path: Any, mongo_uri: str) -> Settings:
         # so every test disconnect would look like a lost connection; the tests of the grace
         # period turn it on.
         reconnect_grace_seconds=0,
+        # Every test connects and creates rooms from one address, and some load one
+        # connection with bursts of events no person sends (ordering, racing writers, chat
+        # history); tests/test_limits.py tests these limits with its own.
+        connect_rate_limit="100000/minute",
+        room_create_rate_limit="100000/minute",
+        event_rate_limit="100000/second",
     )
 
 

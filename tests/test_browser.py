@@ -79,9 +79,24 @@ async def live(settings: Settings) -> AsyncIterator[LiveServer]:
     await server.stop()
 
 
+# Every page records what its Content-Security-Policy refused (watchparty/headers.py): the
+# tests that play videos check that the policy let everything the page needs through.
+RECORD_CSP_VIOLATIONS = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation",
+  (e) => window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+"""
+
+
+async def csp_violations(page: Page) -> list[str]:
+    found: list[str] = await page.evaluate("window.cspViolations")
+    return found
+
+
 async def open_room(browser: Browser, url: str, name: str) -> Page:
     context = await browser.new_context(viewport={"width": 1200, "height": 760})
     await context.add_init_script(f"localStorage.setItem('watchparty:name', {name!r})")
+    await context.add_init_script(RECORD_CSP_VIOLATIONS)
     page = await context.new_page()
     await page.goto(url)
     await page.locator("#status.ok").wait_for(timeout=10_000)
@@ -171,6 +186,8 @@ async def test_two_pages_play_pause_seek_queue_reload_and_restart_in_sync(
     assert (await video_state(ann))["paused"] is False
     assert await spread(ann, bob) < 0.5
 
+    assert await csp_violations(ann) == []
+    assert await csp_violations(bob) == []
     ARTIFACTS.mkdir(exist_ok=True)
     await ann.screenshot(path=str(ARTIFACTS / "room-ann.png"))
     await bob.screenshot(path=str(ARTIFACTS / "room-bob.png"))
@@ -299,6 +316,7 @@ async def test_an_hls_stream_plays_through_hls_js_in_sync(
     state = await video_state(bob)
     assert state["time"] > 1.0
     assert await spread(ann, bob) < 0.5
+    assert await csp_violations(bob) == []  # hls.js's fetches and blob: media are allowed
 
 
 async def test_accounts_owner_settings_and_playlists_in_the_page(

@@ -21,6 +21,7 @@ from watchparty.accounts.throttle import LoginThrottle
 from watchparty.accounts.tokens import Tokens
 from watchparty.billing.routes import setup_routes as setup_billing
 from watchparty.billing.service import StripeBilling
+from watchparty.headers import add_security_headers
 from watchparty.http import json_errors
 from watchparty.keys import (
     BILLING,
@@ -31,6 +32,7 @@ from watchparty.keys import (
     PLANS,
     REGISTER_LIMIT,
     REGISTRY,
+    ROOM_CREATE_LIMIT,
     SEARCH,
     SEARCH_LIMIT,
     SESSIONS,
@@ -44,7 +46,7 @@ from watchparty.pages.routes import setup_routes as setup_pages
 from watchparty.paths import web_root
 from watchparty.plans import FREE, Plan, Plans
 from watchparty.playlists.routes import setup_routes as setup_playlists
-from watchparty.ratelimit import RateLimit
+from watchparty.ratelimit import RateLimit, SocketLimits
 from watchparty.realtime.autoplay import Autoplay
 from watchparty.realtime.buffering import Buffering
 from watchparty.realtime.chat import Chat
@@ -86,6 +88,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
         logging.getLogger(name).setLevel(logging.INFO)
     app = web.Application(middlewares=[json_errors], client_max_size=API_MAX_BODY)
     app[SETTINGS] = settings
+    app.on_response_prepare.append(add_security_headers)
 
     uri = settings.mongodb_uri
     if uri is None:
@@ -105,6 +108,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     app[PASSWORDS] = PasswordHasher(settings.bcrypt_rounds)
     app[LOGIN_THROTTLE] = LoginThrottle(settings.login_account_limit, settings.login_address_limit)
     app[REGISTER_LIMIT] = RateLimit(settings.register_rate_limit, "register")
+    app[ROOM_CREATE_LIMIT] = RateLimit(settings.room_create_rate_limit, "room-create")
 
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
@@ -147,7 +151,13 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
         Autoplay(registry, transport),
         Buffering(registry, settings.buffer_wait_seconds),
     )
-    sio.register_namespace(RoomNamespace(registry, sessions, life))
+    limits = SocketLimits(
+        events=RateLimit(settings.event_rate_limit, "events"),
+        pings=RateLimit(settings.time_rate_limit, "time"),
+        connects=RateLimit(settings.connect_rate_limit, "connect"),
+        proxy_hops=settings.proxy_hops,
+    )
+    sio.register_namespace(RoomNamespace(registry, sessions, life, limits))
     release_polls_on_close(sio)
     install_direct_websockets(sio, compress=settings.ws_compression)
     sio.attach(app)

@@ -11,6 +11,8 @@ from aiohttp import web
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
+from watchparty.errors import ApiError
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -63,3 +65,25 @@ def client_address(request: web.Request, proxy_hops: int) -> str:
         if len(hops) >= proxy_hops and hops[-proxy_hops]:
             return hops[-proxy_hops]
     return request.remote or "unknown"
+
+
+def too_many(verdict: Verdict, what: str) -> ApiError:
+    """The 429 for a refused request, with Retry-After."""
+    return ApiError(
+        429,
+        "rate_limited",
+        f"too many {what}; try again in {verdict.retry_after} s",
+        {"Retry-After": str(verdict.retry_after)},
+    )
+
+
+@dataclass(frozen=True)
+class SocketLimits:
+    """Limits on the /rooms namespace: events per connection (``TIME`` pings have their
+    own, since a page sends a burst of them on connect; chat has its own in realtime.chat),
+    and connections per client address."""
+
+    events: RateLimit
+    pings: RateLimit
+    connects: RateLimit
+    proxy_hops: int = 0

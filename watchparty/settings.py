@@ -71,6 +71,12 @@ class Settings:
     free_room_idle_days: int = 30
     free_max_members: int = FREE.max_members  # viewers in a room on the free plan
     chat_rate_limit: str = "5/5 seconds"  # per member: a short burst, then rate_limited
+    # Socket events per connection (TIME pings apart), pings per connection, connections
+    # and room creations per client address.
+    event_rate_limit: str = "20/second"
+    time_rate_limit: str = "20/10 seconds"
+    connect_rate_limit: str = "60/minute"
+    room_create_rate_limit: str = "30/hour"
     # How long a member whose connection dropped stays in the room, waiting for it to return.
     reconnect_grace_seconds: int = 5
     # Sync (docs/sync.md): a start is scheduled this far ahead (plus the slowest member's
@@ -176,6 +182,14 @@ class Settings:
                 "WATCHPARTY_FREE_MAX_MEMBERS", defaults.free_max_members, low=1
             ),
             chat_rate_limit=reader.rate("WATCHPARTY_CHAT_RATE_LIMIT", defaults.chat_rate_limit),
+            event_rate_limit=reader.rate("WATCHPARTY_EVENT_RATE_LIMIT", defaults.event_rate_limit),
+            time_rate_limit=reader.rate("WATCHPARTY_TIME_RATE_LIMIT", defaults.time_rate_limit),
+            connect_rate_limit=reader.rate(
+                "WATCHPARTY_CONNECT_RATE_LIMIT", defaults.connect_rate_limit
+            ),
+            room_create_rate_limit=reader.rate(
+                "WATCHPARTY_ROOM_CREATE_RATE_LIMIT", defaults.room_create_rate_limit
+            ),
             ws_compression=reader.boolean("WATCHPARTY_WS_COMPRESSION", defaults.ws_compression),
             slow_client_bytes=reader.integer(
                 "WATCHPARTY_SLOW_CLIENT_BYTES", defaults.slow_client_bytes, low=64 * 1024

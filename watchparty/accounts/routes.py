@@ -9,19 +9,10 @@ from watchparty.accounts.session import check_origin
 from watchparty.errors import ApiError
 from watchparty.http import read_body
 from watchparty.keys import LOGIN_THROTTLE, PASSWORDS, REGISTER_LIMIT, SESSIONS, SETTINGS, STORE
-from watchparty.ratelimit import Verdict, client_address
+from watchparty.ratelimit import client_address, too_many
 from watchparty.store.users import AccountTaken, User, normalize_email, normalize_username
 
 WRONG_CREDENTIALS = "wrong email, username or password"
-
-
-def _too_many(verdict: Verdict, what: str) -> ApiError:
-    return ApiError(
-        429,
-        "rate_limited",
-        f"too many {what}; try again in {verdict.retry_after} s",
-        {"Retry-After": str(verdict.retry_after)},
-    )
 
 
 def _signed_in(request: web.Request, user: User, status: int = 200) -> web.Response:
@@ -37,7 +28,7 @@ async def register(request: web.Request) -> web.Response:
     check_origin(request, settings.cors_origins)
     verdict = await request.app[REGISTER_LIMIT].hit(client_address(request, settings.proxy_hops))
     if not verdict.allowed:
-        raise _too_many(verdict, "sign-ups from this address")
+        raise too_many(verdict, "sign-ups from this address")
     body = await read_body(request, Register)
     password_hash = await request.app[PASSWORDS].hash(body.password)
     try:
@@ -68,7 +59,7 @@ async def login(request: web.Request) -> web.Response:
     trusted = user is not None and sessions.trusted_user(request) == user.id
     verdict = await throttle.check(account, address, trusted_device=trusted)
     if not verdict.allowed:
-        raise _too_many(verdict, "failed sign-ins")
+        raise too_many(verdict, "failed sign-ins")
     hashed = user.password_hash if user is not None else None
     if not await request.app[PASSWORDS].verify(body.password, hashed) or user is None:
         await throttle.failed(account, address)
@@ -117,7 +108,7 @@ async def change_password(request: web.Request) -> web.Response:
     # A stolen session must not become a way to guess the password: same limits as sign-in.
     verdict = await throttle.check(user.id, address, trusted_device=False)
     if not verdict.allowed:
-        raise _too_many(verdict, "wrong passwords")
+        raise too_many(verdict, "wrong passwords")
     passwords = request.app[PASSWORDS]
     if not await passwords.verify(body.current_password, user.password_hash):
         await throttle.failed(user.id, address)

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from watchparty.accounts.session import SESSION_COOKIE, Sessions, from_host
 from watchparty.accounts.tokens import TokenError
+from watchparty.ratelimit import SocketLimits, client_address
 from watchparty.realtime.life import RoomLife
 from watchparty.realtime.registry import JoinRefused, RegistryFull, RoomRegistry
 from watchparty.store.errors import StoreUnavailable
@@ -44,6 +45,10 @@ def _refuse(code: str, message: str) -> socketio.exceptions.ConnectionRefusedErr
     return socketio.exceptions.ConnectionRefusedError(message, {"code": code})
 
 
+def _slow_down(retry_after: int, what: str = "events") -> str:
+    return f"too many {what}; try again in {retry_after} s"
+
+
 def session_cookie(environ: dict[str, Any]) -> str | None:
     """The handshake's session cookie, parsed by aiohttp (which, unlike ``SimpleCookie``, does
     not stop at another site's oddly named cookie before ours)."""
@@ -65,12 +70,14 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         registry: RoomRegistry,
         sessions: Sessions,
         life: RoomLife,
+        limits: SocketLimits,
         namespace: str = NAMESPACE,
     ) -> None:
         super().__init__(namespace)
         self._registry = registry
         self._sessions = sessions
         self._life = life
+        self._limits = limits
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         """Route every event; unknown ones and failures still get an acknowledgement."""
@@ -81,6 +88,10 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return error_ack(Rejection("invalid_payload", "send one payload object"))
         payload = payloads[0] if payloads else None
         try:
+            limit = self._limits.pings if event == "TIME" else self._limits.events
+            verdict = await limit.hit(sid)
+            if not verdict.allowed:
+                return error_ack(Rejection("rate_limited", _slow_down(verdict.retry_after)))
             if event == "TIME":
                 return self._time(sid, payload)
             if event in COMMANDS:
@@ -93,6 +104,12 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return error_ack(Rejection("internal_error", "the server could not handle this"))
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
+        request = environ.get("aiohttp.request")
+        if isinstance(request, web.BaseRequest):
+            address = client_address(request, self._limits.proxy_hops)  # type: ignore[arg-type]
+            verdict = await self._limits.connects.hit(address)
+            if not verdict.allowed:
+                raise _refuse("rate_limited", _slow_down(verdict.retry_after, "connections"))
         if not isinstance(auth, dict):
             raise _refuse("invalid_auth", "auth must be an object with 'room' and 'name'")
         parsed = validate(ConnectAuth, auth)
@@ -141,6 +158,8 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         # A connection that was lost (not closed on purpose) may come back: see registry.leave.
         lost = reason in LOST_CONNECTION
         await self._registry.leave(sid, lost=lost)
+        await self._limits.events.reset(sid)
+        await self._limits.pings.reset(sid)
 
     def _time(self, sid: str, payload: Any) -> Ack:
         ping = validate(TimePing, payload)

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from watchparty.errors import ApiError
 from watchparty.http import read_body
-from watchparty.keys import REGISTRY, SESSIONS, STORE
+from watchparty.keys import REGISTRY, ROOM_CREATE_LIMIT, SESSIONS, SETTINGS, STORE
+from watchparty.ratelimit import client_address, too_many
 from watchparty.realtime.namespace import NAMESPACE
 from watchparty.realtime.registry import LiveRoom
 from watchparty.store.rooms import RoomInfo
@@ -72,6 +73,10 @@ def room_summary(room_id: str, info: RoomInfo) -> dict[str, Any]:
 async def create_room(request: web.Request) -> web.Response:
     session = await request.app[SESSIONS].optional(request)
     body = await read_body(request, CreateRoom)
+    address = client_address(request, request.app[SETTINGS].proxy_hops)
+    verdict = await request.app[ROOM_CREATE_LIMIT].hit(address)
+    if not verdict.allowed:
+        raise too_many(verdict, "new rooms")
     owner_id = session.user.id if session is not None else None
     room = await request.app[REGISTRY].create(body.name, owner_id)
     path = f"/r/{room.id}"

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from watchparty.errors import ApiError
 from watchparty.keys import SEARCH, SEARCH_LIMIT, SETTINGS
-from watchparty.ratelimit import client_address
+from watchparty.ratelimit import client_address, too_many
 from watchparty.search.service import SearchService
 from watchparty.sync.commands import describe_error
 
@@ -27,12 +27,7 @@ async def _limit(request: web.Request) -> None:
     client = client_address(request, request.app[SETTINGS].proxy_hops)
     verdict = await request.app[SEARCH_LIMIT].hit(client)
     if not verdict.allowed:
-        raise ApiError(
-            429,
-            "rate_limited",
-            f"too many searches; try again in {verdict.retry_after} s",
-            headers={"Retry-After": str(verdict.retry_after)},
-        )
+        raise too_many(verdict, "searches")
 
 
 def _service(request: web.Request) -> SearchService:
