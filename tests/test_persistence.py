@@ -19,6 +19,7 @@ from pymongo import AsyncMongoClient
 from tests.mongo import MongoProcess, fresh_database_uri
 from tests.peers import Peer
 from tests.processes import spawn, wait_healthy
+from tests.test_metrics import scrape
 from tests.waiting import until
 from watchparty.app import create_app
 from watchparty.keys import WRITE_BEHIND
@@ -150,6 +151,13 @@ async def test_a_database_outage_loses_no_accepted_change(
             assert (await response.json())["error"]["code"] == "database_unavailable"
         assert server.app is not None
         assert server.app[WRITE_BEHIND].pending == 1
+        # /metrics shows the backlog, its age and the failed attempts.
+        retries = ("watchparty_room_writes_retries_total", ())
+        async with asyncio.timeout(10):
+            while (samples := await scrape(http, url(server)))[retries] < 1:  # noqa: ASYNC110
+                await asyncio.sleep(0.1)  # polling a remote endpoint: no event to wait on
+        assert samples[("watchparty_room_writes_pending", ())] == 1
+        assert samples[("watchparty_room_writes_lag_seconds", ())] > 0.2
 
         database.start()
         assert await server.app[WRITE_BEHIND].flush(30)

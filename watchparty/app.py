@@ -42,6 +42,7 @@ from watchparty.keys import (
     WRITE_BEHIND,
     YOUTUBE,
 )
+from watchparty.metrics import Metrics, Sources
 from watchparty.pages.routes import setup_routes as setup_pages
 from watchparty.paths import web_root
 from watchparty.plans import FREE, Plan, Plans
@@ -110,11 +111,10 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     app[REGISTER_LIMIT] = RateLimit(settings.register_rate_limit, "register")
     app[ROOM_CREATE_LIMIT] = RateLimit(settings.room_create_rate_limit, "room-create")
 
+    manager = FanoutManager(max_buffer=settings.slow_client_bytes, max_queued=MAX_QUEUED_PACKETS)
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
-        client_manager=FanoutManager(
-            max_buffer=settings.slow_client_bytes, max_queued=MAX_QUEUED_PACKETS
-        ),
+        client_manager=manager,
         cors_allowed_origins=_socketio_origins(settings.cors_origins),
         max_http_buffer_size=settings.socketio_max_payload,
     )
@@ -139,14 +139,9 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
         clock=clock,
     )
     chat_writes = app[CHAT_WRITES] = WriteQueue()
+    chat_limit = RateLimit(settings.chat_rate_limit, "chat")
     life = RoomLife(
-        Chat(
-            registry,
-            transport,
-            store.chat,
-            chat_writes,
-            RateLimit(settings.chat_rate_limit, "chat"),
-        ),
+        Chat(registry, transport, store.chat, chat_writes, chat_limit),
         Moderation(registry, transport),
         Autoplay(registry, transport),
         Buffering(registry, settings.buffer_wait_seconds),
@@ -157,7 +152,8 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
         connects=RateLimit(settings.connect_rate_limit, "connect"),
         proxy_hops=settings.proxy_hops,
     )
-    sio.register_namespace(RoomNamespace(registry, sessions, life, limits))
+    namespace = RoomNamespace(registry, sessions, life, limits)
+    sio.register_namespace(namespace)
     release_polls_on_close(sio)
     install_direct_websockets(sio, compress=settings.ws_compression)
     sio.attach(app)
@@ -174,6 +170,27 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
         youtube, store.search_cache, lifetime_seconds=settings.search_cache_seconds
     )
     app[SEARCH_LIMIT] = RateLimit(settings.search_rate_limit, "search")
+    metrics = Metrics(
+        Sources(
+            registry,
+            namespace.events,
+            writer,
+            chat_writes,
+            limits=[
+                limits.events,
+                limits.pings,
+                limits.connects,
+                chat_limit,
+                app[REGISTER_LIMIT],
+                app[ROOM_CREATE_LIMIT],
+                app[SEARCH_LIMIT],
+                *app[LOGIN_THROTTLE].limits,
+            ],
+        ),
+        token=settings.metrics_token,
+    )
+    manager.observe = metrics.broadcast_seconds.observe
+    app.router.add_get("/metrics", metrics.handle)
     if settings.billing_enabled:
         app[BILLING] = StripeBilling(
             settings, store.users, store.billing_events, store.rooms, registry, plans

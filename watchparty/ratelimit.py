@@ -25,31 +25,33 @@ class RateLimit:
 
     def __init__(self, rate: str, name: str) -> None:
         self._item = limits.parse(rate)
-        self._name = name
+        self.name = name
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.refusals = 0  # for /metrics
 
     async def hit(self, key: str) -> Verdict:
         """Count one use and say whether it was within the limit."""
-        if await self._limiter.hit(self._item, self._name, key):
+        if await self._limiter.hit(self._item, self.name, key):
             return Verdict(True, 0)
         return await self._refusal(key)
 
     async def check(self, key: str) -> Verdict:
         """Whether one more use would be allowed, without counting it (for limits on
         failures, which are counted only once they happen)."""
-        if await self._limiter.test(self._item, self._name, key):
+        if await self._limiter.test(self._item, self.name, key):
             return Verdict(True, 0)
         return await self._refusal(key)
 
     async def count(self, key: str) -> None:
         """Count one use (a failure) whatever the verdict."""
-        await self._limiter.hit(self._item, self._name, key)
+        await self._limiter.hit(self._item, self.name, key)
 
     async def reset(self, key: str) -> None:
-        await self._limiter.clear(self._item, self._name, key)
+        await self._limiter.clear(self._item, self.name, key)
 
     async def _refusal(self, key: str) -> Verdict:
-        stats = await self._limiter.get_window_stats(self._item, self._name, key)
+        self.refusals += 1
+        stats = await self._limiter.get_window_stats(self._item, self.name, key)
         return Verdict(False, max(1, math.ceil(stats.reset_time - time.time())))
 
 

@@ -64,6 +64,8 @@ class Settings:
     stripe_secret_key: str | None = field(default=None, repr=False)
     stripe_webhook_secret: str | None = field(default=None, repr=False)
     stripe_price_id: str | None = None
+    # When set, GET /metrics needs "Authorization: Bearer <token>".
+    metrics_token: str | None = field(default=None, repr=False)
     stripe_api_base: str = "https://api.stripe.com"
     # Where Stripe sends people back to after checkout; None: the request's own origin.
     public_base_url: str | None = None
@@ -175,6 +177,7 @@ class Settings:
             stripe_price_id=stripe["STRIPE_PRICE_ID"],
             stripe_api_base=reader.url("STRIPE_API_BASE", defaults.stripe_api_base),
             public_base_url=reader.optional_url("PUBLIC_BASE_URL"),
+            metrics_token=reader.optional("METRICS_TOKEN"),
             free_room_idle_days=reader.integer(
                 "WATCHPARTY_FREE_ROOM_IDLE_DAYS", defaults.free_room_idle_days, low=1
             ),

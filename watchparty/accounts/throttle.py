@@ -18,6 +18,7 @@ class LoginThrottle:
     def __init__(self, per_account: str, per_address: str) -> None:
         self._account = RateLimit(per_account, "login-account")
         self._address = RateLimit(per_address, "login-address")
+        self.limits = (self._account, self._address)  # for /metrics
 
     async def check(self, account: str, address: str, *, trusted_device: bool) -> Verdict:
         verdict = await self._address.check(address)

@@ -8,6 +8,7 @@ nothing a client sends can crash a handler or leave a room half-changed.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -78,11 +79,21 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self._sessions = sessions
         self._life = life
         self._limits = limits
+        # Events handled, by (event, "ok" or the error code): read by /metrics. Unknown
+        # event names count as one, so a client cannot grow this without bound.
+        self.events: Counter[tuple[str, str]] = Counter()
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         """Route every event; unknown ones and failures still get an acknowledgement."""
         if event in ("connect", "disconnect"):
             return await super().trigger_event(event, *args)
+        ack = await self._handle(event, *args)
+        known = event == "TIME" or event in COMMANDS or event in self._life.events
+        result = "ok" if ack.get("ok") else ack["error"]["code"]
+        self.events[event if known else "unknown", result] += 1
+        return ack
+
+    async def _handle(self, event: str, *args: Any) -> Ack:
         sid, payloads = args[0], args[1:]
         if len(payloads) > 1:
             return error_ack(Rejection("invalid_payload", "send one payload object"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Protocol
@@ -40,6 +41,7 @@ class _Writer:
         self._idle = asyncio.Event()
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
+        self.retries = 0  # writes that found the database unavailable (for /metrics)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -66,6 +68,14 @@ class _Writer:
     async def _run(self) -> None:
         raise NotImplementedError
 
+    def lag(self) -> float:
+        """Seconds the oldest pending write has waited (0 when none is pending)."""
+        raise NotImplementedError
+
+    @property
+    def pending(self) -> int:
+        raise NotImplementedError
+
 
 class WriteBehind(_Writer):
     def __init__(
@@ -80,15 +90,21 @@ class WriteBehind(_Writer):
         self._store = store
         self._gather = gather
         self._dirty: dict[str, Callable[[], RoomRecord]] = {}
+        self._since: dict[str, float] = {}  # when each dirty room first became dirty
 
     def mark(self, room_id: str, snapshot: Callable[[], RoomRecord]) -> None:
         """Schedule ``room_id`` for saving; ``snapshot`` returns its latest record."""
         self._dirty[room_id] = snapshot
+        self._since.setdefault(room_id, time.monotonic())
         self._woken()
+
+    def lag(self) -> float:
+        return time.monotonic() - min(self._since.values()) if self._since else 0.0
 
     def forget(self, room_id: str) -> None:
         """Drop a pending save (the room was deleted)."""
         self._dirty.pop(room_id, None)
+        self._since.pop(room_id, None)
         if not self._dirty:
             self._idle.set()
 
@@ -111,6 +127,7 @@ class WriteBehind(_Writer):
                 try:
                     await self._store.save(record)
                 except StoreUnavailable as error:
+                    self.retries += 1
                     log.warning(
                         "database unavailable (%s): %d room(s) to save; retrying in %.1f s",
                         error,
@@ -132,6 +149,7 @@ class WriteBehind(_Writer):
                 # deleted meanwhile).
                 if room_id not in self._dirty or snapshot().revision == record.revision:
                     self._dirty.pop(room_id, None)
+                    self._since.pop(room_id, None)
                 else:
                     self._dirty[room_id] = self._dirty.pop(room_id)  # to the back of the line
             self._idle.set()
@@ -154,15 +172,22 @@ class WriteQueue(_Writer):
         retry_max: float = RETRY_MAX_SECONDS,
     ) -> None:
         super().__init__(retry_first, retry_max)
-        self._pending: deque[Operation] = deque()
+        self._pending: deque[tuple[Operation, float]] = deque()  # with when it was queued
         self._limit = limit
 
     def put(self, operation: Operation) -> None:
         if len(self._pending) >= self._limit:
             self._pending.popleft()
             log.error("write queue full: dropped its oldest write")
-        self._pending.append(operation)
+        self._pending.append((operation, time.monotonic()))
         self._woken()
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def lag(self) -> float:
+        return time.monotonic() - self._pending[0][1] if self._pending else 0.0
 
     async def _run(self) -> None:
         delay = self._retry_first
@@ -170,10 +195,11 @@ class WriteQueue(_Writer):
             await self._wake.wait()
             self._wake.clear()
             while self._pending:
-                operation = self._pending[0]
+                entry = self._pending[0]
                 try:
-                    await operation()
+                    await entry[0]()
                 except StoreUnavailable as error:
+                    self.retries += 1
                     log.warning("database unavailable (%s): retrying in %.1f s", error, delay)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, self._retry_max)
@@ -181,6 +207,6 @@ class WriteQueue(_Writer):
                 except Exception:
                     log.exception("a queued write failed; dropped")
                 delay = self._retry_first
-                if self._pending and self._pending[0] is operation:
+                if self._pending and self._pending[0] is entry:
                     self._pending.popleft()
             self._idle.set()

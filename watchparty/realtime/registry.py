@@ -293,6 +293,11 @@ class RoomRegistry:
     def __len__(self) -> int:
         return len(self._rooms)
 
+    @property
+    def connections(self) -> int:
+        """Sockets in a room now (a member away in its grace period has none)."""
+        return len(self._by_sid)
+
     async def create(self, name: str | None = None, owner_id: str | None = None) -> LiveRoom:
         """A new room, written to the database before anyone learns its id.
 

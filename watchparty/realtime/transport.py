@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
+import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import socketio
@@ -200,6 +202,8 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]  # untyped lib
         self.max_queued = max_queued
         self.direct_deliveries = 0  # counted for tests and /healthz-style introspection
         self.dropped = 0
+        # Told each room broadcast's fan-out time (seconds): /metrics' histogram.
+        self.observe: Callable[[float], None] = lambda seconds: None
 
     async def emit(
         self,
@@ -225,6 +229,7 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]  # untyped lib
             return await super().emit(  # type: ignore[no-any-return]
                 event, data, namespace, room=room, skip_sid=skip_sid, **kwargs
             )
+        started = time.perf_counter()
         skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
         sockets = self.server.eio.sockets
         frame: bytes | None = None
@@ -256,6 +261,7 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]  # untyped lib
                 # check: that check can close the socket and run the disconnect handler right
                 # here, inside a broadcast that holds its room's lock, which the handler needs.
                 socket.queue.put_nowait(queued)
+        self.observe(time.perf_counter() - started)
         return None
 
     def _drop(self, socket: Any, transport: asyncio.Transport | None) -> None:

@@ -1,0 +1,116 @@
+"""``/metrics``: what the server is doing, in Prometheus' text format (prometheus-client).
+
+Most figures are read when Prometheus scrapes, from counters the parts keep anyway (the
+registry's connections and rooms, the namespace's event tally, the write-behind's backlog and
+retries, each rate limit's refusals), so the hot paths pay nothing for them. The one
+measurement taken as it happens is a room broadcast's fan-out time, once per broadcast (not
+per recipient). Each app has its own collector registry: no module-level state.
+
+``METRICS_TOKEN``, when set, must come as ``Authorization: Bearer <token>``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from watchparty.ratelimit import RateLimit
+from watchparty.realtime.persistence import WriteBehind, WriteQueue
+from watchparty.realtime.registry import RoomRegistry
+
+# Fan-out time of one room broadcast: tens of microseconds for a small room, milliseconds
+# for thousands of viewers.
+BROADCAST_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1)
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The parts whose counters the scrape reads."""
+
+    registry: RoomRegistry
+    events: Counter[tuple[str, str]]  # (event, "ok" or error code) -> count
+    room_writes: WriteBehind
+    chat_writes: WriteQueue
+    limits: Iterable[RateLimit]
+
+
+class _Collector(Collector):
+    def __init__(self, sources: Sources) -> None:
+        self._sources = sources
+
+    def collect(self) -> Iterator[Metric]:
+        s = self._sources
+        yield GaugeMetricFamily(
+            "watchparty_connected_clients",
+            "Socket.IO connections in a room",
+            value=s.registry.connections,
+        )
+        yield GaugeMetricFamily(
+            "watchparty_live_rooms", "Rooms this process holds in memory", value=len(s.registry)
+        )
+        events = CounterMetricFamily(
+            "watchparty_events",
+            "Socket events handled, by event and result (ok, or the error code)",
+            labels=("event", "result"),
+        )
+        for (event, result), count in sorted(s.events.items()):
+            events.add_metric((event, result), count)
+        yield events
+        for name, writer, what in (
+            ("room_writes", s.room_writes, "rooms"),
+            ("chat_writes", s.chat_writes, "chat writes"),
+        ):
+            yield GaugeMetricFamily(
+                f"watchparty_{name}_pending", f"{what} waiting to be saved", value=writer.pending
+            )
+            yield GaugeMetricFamily(
+                f"watchparty_{name}_lag_seconds",
+                f"How long the oldest of the {what} waiting to be saved has waited",
+                value=writer.lag(),
+            )
+            yield CounterMetricFamily(
+                f"watchparty_{name}_retries",
+                f"Attempts to save {what} that found the database unavailable",
+                value=writer.retries,
+            )
+        refusals = CounterMetricFamily(
+            "watchparty_rate_limited",
+            "Requests and events refused by a rate limit, by limit",
+            labels=("limit",),
+        )
+        for limit in s.limits:
+            refusals.add_metric((limit.name,), limit.refusals)
+        yield refusals
+
+
+class Metrics:
+    def __init__(self, sources: Sources, token: str | None) -> None:
+        self.registry = CollectorRegistry()
+        self.broadcast_seconds = Histogram(
+            "watchparty_broadcast_seconds",
+            "Time to hand one room broadcast to every recipient's connection",
+            buckets=BROADCAST_BUCKETS,
+            registry=self.registry,
+        )
+        self.registry.register(_Collector(sources))
+        self._token = token
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if self._token is not None:
+            given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+            if not hmac.compare_digest(given.encode(), self._token.encode()):
+                return web.json_response(
+                    {"error": {"code": "unauthorized", "message": "a metrics token is needed"}},
+                    status=401,
+                    headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+                )
+        return web.Response(
+            body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        )
