@@ -350,3 +350,23 @@ async def test_a_failing_handler_answers_and_the_room_keeps_working(
         assert ack["state"]["version"] == 1
     finally:
         await peer.close()
+
+
+async def test_a_client_cannot_fake_lifecycle_events(join: PeerFactory) -> None:
+    """A client's event named "connect" or "disconnect" is not the real thing (python-socketio
+    would hand it to the same handlers: realtime.transport.refuse_reserved_events)."""
+    ann, bob = await join("ann"), await join("bob")
+    await bob.next("ROOM_STATE")
+    for event, args in (
+        ("disconnect", ("transport close",)),
+        ("disconnect", ()),
+        ("connect", ({"HTTP_HOST": "x"}, {"room": "r", "name": "n"})),
+    ):
+        data = args[0] if len(args) == 1 else args  # a tuple: several arguments
+        ack = await ann.client.call(event, data, namespace="/rooms", timeout=5)
+        assert ack["error"]["code"] == "unknown_event"
+        assert ack["error"]["message"] == f"{event!r} is reserved"
+    # Ann is still a member: her commands work and bob never saw her leave.
+    assert (await ann.call("SEEK", {"timestamp": 3.0}))["ok"]
+    assert (await bob.next("SEEK"))["by"] == "ann"
+    assert all(not delta["left"] for name, delta in bob.drain() if name == "MEMBERS")

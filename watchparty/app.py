@@ -61,7 +61,9 @@ from watchparty.realtime.transport import (
     FanoutManager,
     SocketIOTransport,
     close_all_connections,
+    close_on_malformed_packets,
     install_direct_websockets,
+    refuse_reserved_events,
     release_polls_on_close,
 )
 from watchparty.rooms.routes import setup_routes as setup_rooms
@@ -155,6 +157,8 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     namespace = RoomNamespace(registry, sessions, life, limits)
     sio.register_namespace(namespace)
     release_polls_on_close(sio)
+    refuse_reserved_events(sio)
+    close_on_malformed_packets(sio)
     install_direct_websockets(sio, compress=settings.ws_compression)
     sio.attach(app)
     app[SOCKETIO] = sio

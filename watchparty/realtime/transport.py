@@ -3,7 +3,8 @@ room broadcast reaches its viewers.
 
 The registry decides *what* to send and holds the room lock while it does; this module knows
 *how*. It is also the one place that reaches into python-socketio's and python-engineio's
-internals (the fan-out below, and two fixes to their shutdown), each guarded by a test.
+internals (the fan-out below, two fixes to their shutdown, and two guards on what clients
+send), each guarded by a test.
 """
 
 from __future__ import annotations
@@ -272,6 +273,78 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]  # untyped lib
             transport.abort()  # frees its unsent buffer now
         reason = self.server.eio.reason.TRANSPORT_ERROR
         self.server.start_background_task(socket.close, wait=False, abort=True, reason=reason)
+
+
+# The names python-socketio gives its own lifecycle handlers.
+RESERVED_EVENTS = frozenset({"connect", "disconnect"})
+
+
+def refuse_reserved_events(server: socketio.AsyncServer) -> None:
+    """Answer a *client's* event named ``connect`` or ``disconnect`` with ``unknown_event``.
+
+    python-socketio (5.18) hands such an event to the same namespace handler as the real
+    connection and disconnection (found by tests/test_fuzz.py): a client could fake its own
+    disconnect and leave its room's member list while its socket stayed in the room. Real
+    lifecycle events do not pass through ``_handle_event_internal``, client events do, so the
+    guard sits there. tests/test_realtime.py::test_a_client_cannot_fake_lifecycle_events
+    fails if the library changes underneath.
+    """
+    handle = server._handle_event_internal
+
+    async def guarded(
+        srv: Any, sid: str, eio_sid: str, data: list[Any], namespace: str, ack_id: Any
+    ) -> None:
+        if data and isinstance(data[0], str) and data[0] in RESERVED_EVENTS:
+            if ack_id is not None:
+                error = {"code": "unknown_event", "message": f"{data[0]!r} is reserved"}
+                await srv._send_packet(
+                    eio_sid,
+                    srv.packet_class(
+                        sio_packet.ACK,
+                        namespace=namespace,
+                        id=ack_id,
+                        data=[{"ok": False, "error": error}],
+                    ),
+                )
+            return
+        await handle(srv, sid, eio_sid, data, namespace, ack_id)
+
+    server._handle_event_internal = guarded
+
+
+def _well_formed(server: socketio.AsyncServer, data: str) -> bool:
+    """Whether a Socket.IO packet parses, and an event's name is a string (the protocol)."""
+    try:
+        pkt = server.packet_class(encoded_packet=data)
+    except (ValueError, TypeError, RecursionError, IndexError, KeyError):
+        return False
+    if pkt.packet_type in (sio_packet.EVENT, sio_packet.BINARY_EVENT):
+        return isinstance(pkt.data, list) and bool(pkt.data) and isinstance(pkt.data[0], str)
+    if pkt.packet_type in (sio_packet.ACK, sio_packet.BINARY_ACK):
+        return isinstance(pkt.data, list)
+    return pkt.packet_type in (sio_packet.CONNECT, sio_packet.DISCONNECT)
+
+
+def close_on_malformed_packets(server: socketio.AsyncServer) -> None:
+    """Close a connection that sends a packet that does not parse, as Node's socket.io does
+    ("parse error"), instead of python-socketio's (5.18) traceback at ERROR for every such
+    packet (JSON nested deeper than the parser recurses, cut short, an event that is not an
+    array or has no name; found by tests/test_fuzz.py), which let one client flood the logs.
+    A packet is parsed once more here, before the library parses it: incoming packets are
+    commands, not broadcasts, so the hot path does not pay for it.
+    tests/test_fuzz.py::test_malformed_frames_close_that_connection_only guards it.
+    """
+    handle = server._handle_eio_message
+
+    async def guarded(eio_sid: str, data: Any) -> None:
+        text = isinstance(data, str) and eio_sid not in server._binary_packet
+        if text and not _well_formed(server, data):
+            log.info("closing connection %s: it sent a packet that does not parse", eio_sid)
+            await server.eio.disconnect(eio_sid)
+            return
+        await handle(eio_sid, data)
+
+    server.eio.on("message", guarded)  # in place of the library's own handler
 
 
 def install_direct_websockets(server: socketio.AsyncServer, *, compress: bool) -> None:
