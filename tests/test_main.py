@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import time
 from pathlib import Path
@@ -71,3 +72,34 @@ def test_the_server_runs_on_uvloop_when_it_is_installed() -> None:
         assert isinstance(loop, uvloop.Loop)
     finally:
         loop.close()
+
+
+async def test_json_log_lines_carry_request_ids(tmp_path: Path) -> None:
+    server = await spawn(tmp_path, capture=True, LOG_FORMAT="json")
+    process = server.process
+    try:
+        await wait_healthy(server.url)
+        async with aiohttp.ClientSession() as http:
+            proxied = {"X-Request-Id": "edge-1234-abcd"}
+            async with http.get(f"{server.url}/healthz", headers=proxied) as response:
+                assert response.headers["X-Request-Id"] == "edge-1234-abcd"
+            # An id that does not look like one is replaced; errors get an id too.
+            odd = {"X-Request-Id": "x\u00e9", "Authorization": "Bearer secret-looking-token"}
+            async with http.get(f"{server.url}/api/rooms/nope?q=private", headers=odd) as r:
+                assert r.status == 404
+                generated = r.headers["X-Request-Id"]
+        assert len(generated) == 16
+        process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=20)
+    finally:
+        await server.stop()
+    text = output.decode()
+    lines = [json.loads(line) for line in text.splitlines() if line.strip()]  # all JSON
+    assert {"time", "level", "logger", "message"} <= set(lines[0])
+    requests = {line.get("request_id"): line for line in lines if "status" in line}
+    health = requests["edge-1234-abcd"]
+    assert (health["method"], health["path"], health["status"]) == ("GET", "/healthz", 200)
+    missing = requests[generated]
+    assert (missing["path"], missing["status"]) == ("/api/rooms/nope", 404)
+    assert "secret-looking-token" not in text
+    assert "private" not in text  # no query strings

@@ -9,6 +9,7 @@ import sys
 from aiohttp import web
 
 from watchparty.app import create_app
+from watchparty.logs import RequestLog, configure
 from watchparty.settings import Settings, SettingsError
 
 
@@ -18,9 +19,7 @@ def main() -> None:
     except SettingsError as error:
         print(f"watchparty: {error}", file=sys.stderr)
         raise SystemExit(2) from None
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure(settings.log_level, json_lines=settings.log_format == "JSON")
     log = logging.getLogger("watchparty")
     log.info("starting on http://%s:%d", settings.host, settings.port)
     # run_app turns SIGINT and SIGTERM into a graceful shutdown and returns, so we exit 0.
@@ -30,6 +29,7 @@ def main() -> None:
         port=settings.port,
         print=None,
         loop=new_event_loop(),
+        access_log_class=RequestLog,
     )
 
 

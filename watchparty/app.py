@@ -42,6 +42,7 @@ from watchparty.keys import (
     WRITE_BEHIND,
     YOUTUBE,
 )
+from watchparty.logs import request_ids
 from watchparty.metrics import Metrics, Sources
 from watchparty.pages.routes import setup_routes as setup_pages
 from watchparty.paths import web_root
@@ -89,7 +90,7 @@ QUIET_LOGGERS = ("pymongo", "stripe")
 def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Application:
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.INFO)
-    app = web.Application(middlewares=[json_errors], client_max_size=API_MAX_BODY)
+    app = web.Application(middlewares=[request_ids, json_errors], client_max_size=API_MAX_BODY)
     app[SETTINGS] = settings
     app.on_response_prepare.append(add_security_headers)
 

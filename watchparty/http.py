@@ -15,6 +15,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from watchparty.errors import ApiError
+from watchparty.logs import REQUEST_ID, REQUEST_ID_KEY
 from watchparty.realtime.registry import RegistryFull
 from watchparty.store.errors import StoreUnavailable
 from watchparty.sync.commands import describe_error
@@ -61,7 +62,14 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         code = _HTTP_CODES.get(error.status, "http_error")
         return error_response(error.status, code, error.reason)
     except Exception:
-        log.exception("%s %s failed", request.method, request.path)
+        request_id = request.get(REQUEST_ID_KEY, "-")
+        log.exception(
+            "%s %s failed [%s]",
+            request.method,
+            request.path,
+            request_id,
+            extra={REQUEST_ID: request_id, "method": request.method, "path": request.path},
+        )
         if not request.path.startswith("/api/"):
             raise
         return error_response(500, "internal_error", "the server could not handle this request")

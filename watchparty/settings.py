@@ -17,6 +17,7 @@ import limits
 from watchparty.plans import FREE
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("TEXT", "JSON")
 ENVIRONMENTS = ("DEVELOPMENT", "PRODUCTION")
 # HS256 wants a key at least as long as its hash (RFC 7518 3.2).
 MIN_JWT_SECRET_BYTES = 32
@@ -33,6 +34,7 @@ class Settings:
     data_dir: Path = Path("watchparty-data")
     cors_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
+    log_format: str = "TEXT"  # or "JSON": one JSON object per line
     max_rooms: int = 10_000
     max_members_per_room: int = 5_000
     socketio_max_payload: int = 256 * 1024
@@ -128,6 +130,7 @@ class Settings:
             data_dir=Path(reader.text("WATCHPARTY_DATA_DIR", str(defaults.data_dir))),
             cors_origins=reader.origins("CORS_ORIGINS"),
             log_level=reader.choice("LOG_LEVEL", defaults.log_level, LOG_LEVELS),
+            log_format=reader.choice("LOG_FORMAT", defaults.log_format, LOG_FORMATS),
             max_rooms=reader.integer("WATCHPARTY_MAX_ROOMS", defaults.max_rooms, low=1),
             max_members_per_room=reader.integer(
                 "WATCHPARTY_MAX_MEMBERS", defaults.max_members_per_room, low=1

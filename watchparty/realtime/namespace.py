@@ -111,7 +111,8 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 return await self._room_event(sid, event, payload)
             return error_ack(Rejection("unknown_event", f"unknown event {str(event)[:40]!r}"))
         except Exception:
-            log.exception("event %s failed", str(event)[:40])
+            name = str(event)[:40]
+            log.exception("event %s from %s failed", name, sid, extra={"sid": sid, "event": name})
             return error_ack(Rejection("internal_error", "the server could not handle this"))
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
