@@ -309,3 +309,22 @@ def test_thesession_cookie_is_found_behind_other_cookies() -> None:
     assert session_cookie(environ) == "the-token"
     assert session_cookie({"HTTP_COOKIE": "watchparty_session=plain"}) == "plain"
     assert session_cookie({}) is None
+
+
+async def test_a_free_user_owns_ten_rooms_at_once(
+    http: aiohttp.ClientSession, base_url: str
+) -> None:
+    ann = await register(http, base_url, "ann")
+    rooms = [await create_room(http, base_url, ann, name=f"R{i}") for i in range(FREE.max_rooms)]
+    async with http.post(f"{base_url}/api/rooms", json={}, headers=ann.bearer) as response:
+        assert response.status == 402
+        error = (await response.json())["error"]
+    assert error["code"] == "upgrade_required"
+    assert error["message"] == (
+        "on the Free plan you may own 10 rooms; delete one or upgrade to Plus"
+    )
+    # Deleting one frees its place; guests are not counted against anyone.
+    async with http.delete(f"{base_url}/api/rooms/{rooms[0]}", headers=ann.bearer) as response:
+        assert response.status == 204
+    await create_room(http, base_url, ann, name="again")
+    await create_room(http, base_url, None)

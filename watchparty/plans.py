@@ -23,6 +23,7 @@ class Plan:
     title: str
     max_members: int  # viewers in one of the owner's rooms
     max_queue: int  # items in one of the owner's rooms' queues
+    max_rooms: int  # rooms a signed-in user may own at once
     persistent_rooms: bool  # False: rooms are deleted after WATCHPARTY_FREE_ROOM_IDLE_DAYS idle
     ad_free: bool
 
@@ -31,10 +32,22 @@ class Plan:
 
 
 FREE: Final = Plan(
-    "free", "Free", max_members=50, max_queue=50, persistent_rooms=False, ad_free=False
+    "free",
+    "Free",
+    max_members=50,
+    max_queue=50,
+    max_rooms=10,
+    persistent_rooms=False,
+    ad_free=False,
 )
 PLUS: Final = Plan(
-    "plus", "Plus", max_members=1000, max_queue=200, persistent_rooms=True, ad_free=True
+    "plus",
+    "Plus",
+    max_members=1000,
+    max_queue=200,
+    max_rooms=100,
+    persistent_rooms=True,
+    ad_free=True,
 )
 
 
@@ -63,6 +76,17 @@ def check_queue(plan: Plan, current: int, proposed: int) -> Rejection | None:
     """A queue may not grow beyond the plan's limit (a queue already longer may shrink)."""
     if proposed > plan.max_queue and proposed > current:
         return upgrade_required(f"on the {plan.title} plan a queue holds {plan.max_queue} items")
+    return None
+
+
+def check_rooms(plan: Plan, owned: int) -> Rejection | None:
+    """Whether a user who owns ``owned`` rooms may create another (delete one, or upgrade)."""
+    if owned >= plan.max_rooms:
+        return Rejection(
+            "upgrade_required",
+            f"on the {plan.title} plan you may own {plan.max_rooms} rooms; delete one or "
+            "upgrade to Plus",
+        )
     return None
 
 

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from watchparty.errors import ApiError
 from watchparty.http import read_body
-from watchparty.keys import REGISTRY, ROOM_CREATE_LIMIT, SESSIONS, SETTINGS, STORE
+from watchparty.keys import PLANS, REGISTRY, ROOM_CREATE_LIMIT, SESSIONS, SETTINGS, STORE
+from watchparty.plans import check_rooms
 from watchparty.ratelimit import client_address, too_many
 from watchparty.realtime.namespace import NAMESPACE
 from watchparty.realtime.registry import LiveRoom
@@ -77,6 +78,11 @@ async def create_room(request: web.Request) -> web.Response:
     verdict = await request.app[ROOM_CREATE_LIMIT].hit(address)
     if not verdict.allowed:
         raise too_many(verdict, "new rooms")
+    if session is not None:  # two creations at the same moment may both pass: harmless
+        plan = request.app[PLANS].named(session.user.plan)
+        over = check_rooms(plan, await request.app[STORE].rooms.count_owned(session.user.id))
+        if over is not None:
+            raise ApiError(402, over.code, over.message)
     owner_id = session.user.id if session is not None else None
     room = await request.app[REGISTRY].create(body.name, owner_id)
     path = f"/r/{room.id}"

@@ -190,6 +190,10 @@ class RoomStore:
             result = await self._collection.delete_one({"_id": room_id})
         return result.deleted_count == 1
 
+    async def count_owned(self, owner_id: str) -> int:
+        async with unavailable_on_failure():
+            return await self._collection.count_documents({"owner_id": owner_id})
+
     async def owned_by(self, owner_id: str, limit: int) -> list[RoomRecord]:
         """The rooms ``owner_id`` created, newest first."""
         async with unavailable_on_failure():
