@@ -246,7 +246,6 @@ class Run:
     states: list[tuple[float, dict[str, Any]]]  # (real time received, STATE)
     commands: list[Command]
     end: float
-    latency_ms: list[float] = field(default_factory=list)
 
 
 Script = list[tuple[str, dict[str, Any], float, str]]
@@ -377,6 +376,9 @@ class Segment:
     times: list[float]
     offsets: list[list[float]]  # per page, seconds from the room's position (nan: wrong video)
     playing: list[bool]
+    # Max minus min of the pages' offsets at each instant (inf: a page is not on the room's
+    # video yet).
+    spread: list[float] = field(default_factory=list)
     settle: float | None = None
 
 
@@ -395,10 +397,14 @@ def analyse(run: Run) -> list[Segment]:
                 room = room_position(state, t)
                 segment.times.append(t)
                 segment.playing.append(bool(state["playing"]) and t >= state["updated_at"])
+                offsets = []
                 for index, samples in enumerate(run.pages):
                     position, src = page_position(samples, t)
-                    right = src == state["video_id"]
-                    segment.offsets[index].append(position - room if right else float("nan"))
+                    offset = position - room if src == state["video_id"] else float("nan")
+                    segment.offsets[index].append(offset)
+                    offsets.append(offset)
+                wrong_video = any(offset != offset for offset in offsets)  # nan
+                segment.spread.append(float("inf") if wrong_video else max(offsets) - min(offsets))
             t += GRID
         segment.settle = settle_time(segment, goals(run.profile)[0])
         segments.append(segment)
@@ -410,23 +416,11 @@ def goals(profile: str) -> tuple[float, float, float]:
     return TARGETS.get(profile, (FRAME, 2 * FRAME, 1.0))
 
 
-def spreads(segment: Segment) -> list[float]:
-    result = []
-    for i in range(len(segment.times)):
-        values = [page[i] for page in segment.offsets]
-        if any(v != v for v in values):  # nan: a page is not on the room's video yet
-            result.append(float("inf"))
-        else:
-            result.append(max(values) - min(values))
-    return result
-
-
 def settle_time(segment: Segment, within: float) -> float | None:
     """Seconds from the command until the spread stays ``within`` for the rest of the
     segment (None: it never did)."""
-    spread = spreads(segment)
     settled_from = None
-    for i, value in enumerate(spread):
+    for i, value in enumerate(segment.spread):
         if value <= within:
             if settled_from is None:
                 settled_from = i
@@ -441,7 +435,7 @@ def summarise(run: Run, segments: list[Segment]) -> dict[str, Any]:
     settled_spreads: list[float] = []
     room_offsets: list[float] = []
     for segment in segments:
-        spread = spreads(segment)
+        spread = segment.spread
         begin = segment.start + (segment.settle if segment.settle is not None else 1.5)
         for i, t in enumerate(segment.times):
             if t >= begin and segment.playing[i] and spread[i] != float("inf"):
@@ -559,7 +553,7 @@ async def main_async(args: argparse.Namespace) -> None:
     if args.debug:  # the last moments of each segment beyond its goal, every page's offset
         for run, segments in runs:
             for segment in segments:
-                spread = spreads(segment)
+                spread = segment.spread
                 within = goals(run.profile)[0]
                 wide = [i for i, value in enumerate(spread) if value > within][-6:]
                 for i in wide:

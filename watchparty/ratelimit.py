@@ -55,7 +55,7 @@ class RateLimit:
         return Verdict(False, max(1, math.ceil(stats.reset_time - time.time())))
 
 
-def client_address(request: web.Request, proxy_hops: int) -> str:
+def client_address(request: web.BaseRequest, proxy_hops: int) -> str:
     """The client's address, as the last ``proxy_hops`` proxies in front of us saw it.
 
     Each trusted proxy appends the address it received from to X-Forwarded-For, so the

@@ -82,15 +82,15 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         # Events handled, by (event, "ok" or the error code): read by /metrics. Unknown
         # event names count as one, so a client cannot grow this without bound.
         self.events: Counter[tuple[str, str]] = Counter()
+        self._known = frozenset({"TIME", *COMMANDS, *life.events})
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         """Route every event; unknown ones and failures still get an acknowledgement."""
         if event in ("connect", "disconnect"):
             return await super().trigger_event(event, *args)
         ack = await self._handle(event, *args)
-        known = event == "TIME" or event in COMMANDS or event in self._life.events
         result = "ok" if ack.get("ok") else ack["error"]["code"]
-        self.events[event if known else "unknown", result] += 1
+        self.events[event if event in self._known else "unknown", result] += 1
         return ack
 
     async def _handle(self, event: str, *args: Any) -> Ack:
@@ -118,7 +118,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
         request = environ.get("aiohttp.request")
         if isinstance(request, web.BaseRequest):
-            address = client_address(request, self._limits.proxy_hops)  # type: ignore[arg-type]
+            address = client_address(request, self._limits.proxy_hops)
             verdict = await self._limits.connects.hit(address)
             if not verdict.allowed:
                 raise _refuse("rate_limited", _slow_down(verdict.retry_after, "connections"))

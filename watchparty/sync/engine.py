@@ -64,17 +64,7 @@ def apply(
                 )
             )
         case Pause():
-            position = current_position(state, now)
-            return Accepted(
-                replace(
-                    state,
-                    version=version,
-                    playing=False,
-                    waiting=False,
-                    position=position,
-                    updated_at=now,
-                )
-            )
+            return Accepted(_paused(state, now, current_position(state, now)))
         case Seek(timestamp=timestamp):
             start = now + lead if state.playing else now
             return Accepted(replace(state, version=version, position=timestamp, updated_at=start))
@@ -122,6 +112,19 @@ def apply(
     raise AssertionError(f"unhandled command {command!r}")  # pragma: no cover
 
 
+def _paused(state: RoomState, now: float, position: float, waiting: bool = False) -> RoomState:
+    """The next version of ``state``: paused at ``position`` as of ``now`` (``waiting``:
+    until stalled members can play)."""
+    return replace(
+        state,
+        version=state.version + 1,
+        playing=False,
+        waiting=waiting,
+        position=position,
+        updated_at=now,
+    )
+
+
 def _base_time(state: RoomState, now: float, lead: float = 0.0) -> float:
     """The time a change counts from: ``now``, but never before the state's own time, so
     that a clock that stepped back cannot move a room's history backwards. A start still to
@@ -137,23 +140,15 @@ def advance(state: RoomState, now: float, lead: float = 0.0) -> RoomState:
     """The room moves on: the next queue item starts playing from 0 (it leaves the queue), or,
     with nothing queued, playback stops where it is (at the end of a video that ended)."""
     now = _base_time(state, now, lead)
-    version = state.version + 1
     if not state.queue:
         position = current_position(state, now)
         if state.duration is not None:
             position = min(position, state.duration)
-        return replace(
-            state,
-            version=version,
-            playing=False,
-            waiting=False,
-            position=position,
-            updated_at=now,
-        )
+        return _paused(state, now, position)
     head, rest = state.queue[0], state.queue[1:]
     return replace(
         state,
-        version=version,
+        version=state.version + 1,
         video_id=head.video_id,
         duration=head.duration,
         playing=True,
@@ -167,14 +162,7 @@ def advance(state: RoomState, now: float, lead: float = 0.0) -> RoomState:
 def hold(state: RoomState, now: float) -> RoomState:
     """Pause a playing room until stalled members can play (``waiting``); see ``resume``."""
     now = _base_time(state, now)
-    return replace(
-        state,
-        version=state.version + 1,
-        playing=False,
-        waiting=True,
-        position=current_position(state, now),
-        updated_at=now,
-    )
+    return _paused(state, now, current_position(state, now), waiting=True)
 
 
 def resume(state: RoomState, now: float, lead: float = 0.0) -> RoomState:
