@@ -38,7 +38,13 @@
     localStorage.setItem(nameKey, nameInput.value);
     auth.name = nameInput.value;
   }
-  const socket = io(root.dataset.namespace, { auth });
+  // A websocket from the start (long-polling only if it fails): with several server
+  // processes on one port, long-polling's requests could reach different ones.
+  const socket = io(root.dataset.namespace, {
+    auth,
+    transports: ["websocket", "polling"],
+    tryAllTransports: true,
+  });
 
   // --- small helpers -------------------------------------------------------------------
   let errorTimer = null;

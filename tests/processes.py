@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,12 @@ class Running:
 
 
 async def spawn(
-    cwd: Path, *, embedded_data: Path | None = None, capture: bool = False, **env: str
+    cwd: Path,
+    *,
+    embedded_data: Path | None = None,
+    capture: bool = False,
+    env: Mapping[str, str] | None = None,
+    **more_env: str,
 ) -> Running:
     """Start the server; ``embedded_data`` makes it start its own database there.
 
@@ -34,7 +40,7 @@ async def spawn(
     reads the pipe until then.
     """
     port = free_port()
-    environment = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), **env}
+    environment = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), **(env or {}), **more_env}
     if embedded_data is not None:
         environment.pop("MONGODB_URI", None)
         environment["WATCHPARTY_DATA_DIR"] = str(embedded_data)

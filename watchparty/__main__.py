@@ -1,16 +1,31 @@
-"""``python -m watchparty``: read settings from the environment and serve."""
+"""``python -m watchparty``: read settings from the environment and serve.
+
+With ``WEB_CONCURRENCY`` above 1 and ``REDIS_URL`` set, this process supervises that many
+worker processes on one port (the kernel spreads connections over them, ``SO_REUSEPORT``) and
+restarts any that dies; rooms span the workers through Redis (docs/scaling.md).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
+import socket
 import sys
 
 from aiohttp import web
 
 from watchparty.app import create_app
+from watchparty.keys import CLUSTER
 from watchparty.logs import RequestLog, configure
 from watchparty.settings import Settings, SettingsError
+from watchparty.store.database import DEFAULT_DATABASE
+from watchparty.store.embedded import EmbeddedMongo
+
+log = logging.getLogger("watchparty")
+WORKER = "--worker"  # how the supervisor starts a worker: share the port, no workers of its own
+RESTART_DELAY_SECONDS = 1.0
 
 
 def main() -> None:
@@ -20,17 +35,83 @@ def main() -> None:
         print(f"watchparty: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     configure(settings.log_level, json_lines=settings.log_format == "JSON")
-    log = logging.getLogger("watchparty")
+    worker = WORKER in sys.argv[1:]
+    if settings.web_concurrency > 1 and not worker:
+        if settings.redis_url is not None:
+            raise SystemExit(asyncio.run(supervise(settings)))
+        log.warning(
+            "WEB_CONCURRENCY=%d needs REDIS_URL for rooms to span processes; running one process",
+            settings.web_concurrency,
+        )
+    serve(settings, share_port=worker)
+
+
+def serve(settings: Settings, *, share_port: bool = False) -> None:
     log.info("starting on http://%s:%d", settings.host, settings.port)
+    app = create_app(settings)
+    sockets = []
+    cluster = app.get(CLUSTER)
+    if cluster is not None:
+        # A loopback address of this process's own, where requests about the rooms it
+        # holds, sent by other processes, are replayed (cluster.forward).
+        internal = socket.socket()
+        internal.bind(("127.0.0.1", 0))
+        cluster.replay.internal_url = f"http://127.0.0.1:{internal.getsockname()[1]}"
+        sockets.append(internal)
     # run_app turns SIGINT and SIGTERM into a graceful shutdown and returns, so we exit 0.
     web.run_app(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
+        sock=sockets or None,
+        reuse_port=share_port or None,
         print=None,
         loop=new_event_loop(),
         access_log_class=RequestLog,
     )
+
+
+async def supervise(settings: Settings) -> int:
+    """Run ``WEB_CONCURRENCY`` workers until SIGTERM or SIGINT, which each of them gets (and
+    shuts down gracefully on); a worker that dies otherwise is started again. One embedded
+    database serves them all when no MONGODB_URI is set."""
+    env = dict(os.environ)
+    embedded = None
+    if settings.mongodb_uri is None:
+        embedded = EmbeddedMongo(settings.data_dir)
+        log.info("no MONGODB_URI: starting the embedded database in %s", embedded.data_dir)
+        await embedded.start()
+        env["MONGODB_URI"] = embedded.uri + DEFAULT_DATABASE
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    log.info("starting %d workers on port %d", settings.web_concurrency, settings.port)
+
+    async def worker(number: int) -> int:
+        while True:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "watchparty", WORKER, env=env
+            )
+            ended = asyncio.ensure_future(process.wait())
+            stop = asyncio.ensure_future(stopping.wait())
+            await asyncio.wait({ended, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if stopping.is_set():
+                stop.cancel()
+                if process.returncode is None:
+                    process.send_signal(signal.SIGTERM)
+                return await ended
+            stop.cancel()
+            log.error("worker %d exited (%s); starting it again", number, process.returncode)
+            await asyncio.sleep(RESTART_DELAY_SECONDS)
+
+    try:
+        codes = await asyncio.gather(*(worker(n) for n in range(settings.web_concurrency)))
+    finally:
+        if embedded is not None:
+            await embedded.stop()
+    # A worker still starting when told to stop dies of the signal itself: that is a stop too.
+    return 0 if all(code in (0, -signal.SIGTERM) for code in codes) else 1
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:

@@ -21,11 +21,15 @@ from watchparty.accounts.throttle import LoginThrottle
 from watchparty.accounts.tokens import Tokens
 from watchparty.billing.routes import setup_routes as setup_billing
 from watchparty.billing.service import StripeBilling
+from watchparty.cluster.errors import ClusterUnavailable
+from watchparty.cluster.forward import to_holder
+from watchparty.cluster.node import SOCKETIO_CHANNEL, Cluster
 from watchparty.headers import add_security_headers
 from watchparty.http import json_errors
 from watchparty.keys import (
     BILLING,
     CHAT_WRITES,
+    CLUSTER,
     EMBEDDED_DB,
     LOGIN_THROTTLE,
     PASSWORDS,
@@ -60,6 +64,7 @@ from watchparty.realtime.registry import Clock, RoomRegistry
 from watchparty.realtime.transport import (
     MAX_QUEUED_PACKETS,
     FanoutManager,
+    RedisFanoutManager,
     SocketIOTransport,
     close_all_connections,
     close_on_malformed_packets,
@@ -110,11 +115,27 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     )
     app[SESSIONS] = sessions
     app[PASSWORDS] = PasswordHasher(settings.bcrypt_rounds)
-    app[LOGIN_THROTTLE] = LoginThrottle(settings.login_account_limit, settings.login_address_limit)
-    app[REGISTER_LIMIT] = RateLimit(settings.register_rate_limit, "register")
-    app[ROOM_CREATE_LIMIT] = RateLimit(settings.room_create_rate_limit, "room-create")
+    # Limits per client address or account hold across processes (in Redis, when shared);
+    # limits per connection stay in memory, since a connection lives in one process.
+    shared = settings.redis_url
+    app[LOGIN_THROTTLE] = LoginThrottle(
+        settings.login_account_limit, settings.login_address_limit, shared
+    )
+    app[REGISTER_LIMIT] = RateLimit(settings.register_rate_limit, "register", shared)
+    app[ROOM_CREATE_LIMIT] = RateLimit(settings.room_create_rate_limit, "room-create", shared)
 
-    manager = FanoutManager(max_buffer=settings.slow_client_bytes, max_queued=MAX_QUEUED_PACKETS)
+    manager: FanoutManager
+    if settings.redis_url is None:
+        manager = FanoutManager(
+            max_buffer=settings.slow_client_bytes, max_queued=MAX_QUEUED_PACKETS
+        )
+    else:
+        manager = RedisFanoutManager(
+            settings.redis_url,
+            channel=SOCKETIO_CHANNEL,
+            max_buffer=settings.slow_client_bytes,
+            max_queued=MAX_QUEUED_PACKETS,
+        )
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
         client_manager=manager,
@@ -129,6 +150,9 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
         return plans.named(user.plan if user is not None else None)
 
     transport = SocketIOTransport(sio, NAMESPACE)
+    cluster = None
+    if settings.redis_url is not None:
+        cluster = app[CLUSTER] = Cluster(settings.redis_url, settings.room_lease_seconds, transport)
     registry = RoomRegistry(
         transport,
         store.rooms,
@@ -140,6 +164,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
         reconnect_grace=settings.reconnect_grace_seconds,
         start_lead=(settings.start_lead_ms / 1000, settings.start_lead_max_ms / 1000),
         clock=clock,
+        authority=None if cluster is None else cluster.leases,
     )
     chat_writes = app[CHAT_WRITES] = WriteQueue()
     chat_limit = RateLimit(settings.chat_rate_limit, "chat")
@@ -152,11 +177,15 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     limits = SocketLimits(
         events=RateLimit(settings.event_rate_limit, "events"),
         pings=RateLimit(settings.time_rate_limit, "time"),
-        connects=RateLimit(settings.connect_rate_limit, "connect"),
+        connects=RateLimit(settings.connect_rate_limit, "connect", shared),
         proxy_hops=settings.proxy_hops,
     )
-    namespace = RoomNamespace(registry, sessions, life, limits)
+    namespace = RoomNamespace(
+        registry, sessions, life, limits, relay=None if cluster is None else cluster.relay
+    )
     sio.register_namespace(namespace)
+    if cluster is not None:
+        _join_cluster(app, cluster, registry, namespace, plans)
     release_polls_on_close(sio)
     refuse_reserved_events(sio)
     close_on_malformed_packets(sio)
@@ -174,7 +203,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     app[SEARCH] = SearchService(
         youtube, store.search_cache, lifetime_seconds=settings.search_cache_seconds
     )
-    app[SEARCH_LIMIT] = RateLimit(settings.search_rate_limit, "search")
+    app[SEARCH_LIMIT] = RateLimit(settings.search_rate_limit, "search", shared)
     metrics = Metrics(
         Sources(
             registry,
@@ -220,10 +249,51 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     # Connections close first (on shutdown), then the last writes are flushed and the
     # database stops (clean-up, in the reverse order of start-up).
     app.on_shutdown.append(_close_connections)
+    # The cluster stops last: rooms are given back only once they are saved.
+    app.cleanup_ctx.append(_cluster_lifecycle)
     app.cleanup_ctx.append(_database_lifecycle)
     app.cleanup_ctx.append(_youtube_lifecycle)
     app.on_cleanup.append(_close_billing)
     return app
+
+
+def _join_cluster(
+    app: web.Application,
+    cluster: Cluster,
+    registry: RoomRegistry,
+    namespace: RoomNamespace,
+    plans: Plans,
+) -> None:
+    """Wire the parts that make rooms span processes (docs/scaling.md)."""
+    cluster.relay.serve(registry, namespace.dispatch)
+
+    async def lost(room_ids: list[str]) -> None:
+        cluster.relay.forget(await registry.give_up(room_ids))
+
+    cluster.leases.on_lost = lost
+
+    async def tell_others(owner_id: str, plan: Plan) -> None:
+        try:
+            await cluster.peers.tell_everyone("plan", owner_id=owner_id, plan=plan.name)
+        except ClusterUnavailable:  # the plan is saved: other processes read it on next load
+            log.warning("could not tell the other processes about a plan change (no Redis)")
+
+    async def plan_changed(owner_id: str, plan: str) -> None:
+        await registry.change_plan(owner_id, plans.named(plan), here_only=True)
+
+    registry.on_plan.append(tell_others)
+    cluster.peers.handlers["plan"] = plan_changed
+    app.middlewares.append(to_holder(cluster.peers))
+
+
+async def _cluster_lifecycle(app: web.Application) -> AsyncIterator[None]:
+    cluster = app.get(CLUSTER)
+    if cluster is None:
+        yield
+        return
+    await cluster.start()
+    yield
+    await cluster.stop()
 
 
 def _socketio_origins(origins: tuple[str, ...]) -> str | list[str] | None:

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from watchparty.cluster.errors import ClusterUnavailable
 from watchparty.errors import ApiError
 from watchparty.logs import REQUEST_ID, REQUEST_ID_KEY
 from watchparty.realtime.registry import RegistryFull
@@ -32,6 +33,15 @@ def error_response(
     return web.json_response(body, status=status, headers=headers)
 
 
+UNAVAILABLE: dict[type[Exception], tuple[str, str]] = {
+    StoreUnavailable: ("database_unavailable", "the database is unavailable; try again shortly"),
+    RegistryFull: ("capacity_reached", "this server cannot hold more rooms"),
+    ClusterUnavailable: (
+        "cluster_unavailable",
+        "the servers cannot reach each other; try again shortly",
+    ),
+}
+
 _HTTP_CODES = {
     400: "bad_request",
     404: "not_found",
@@ -47,12 +57,8 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return await handler(request)
     except ApiError as error:
         return error_response(error.status, error.code, error.message, error.headers)
-    except (StoreUnavailable, RegistryFull) as error:
-        code, message = (
-            ("database_unavailable", "the database is unavailable; try again shortly")
-            if isinstance(error, StoreUnavailable)
-            else ("capacity_reached", "this server cannot hold more rooms")
-        )
+    except (StoreUnavailable, RegistryFull, ClusterUnavailable) as error:
+        code, message = UNAVAILABLE[type(error)]
         if not request.path.startswith("/api/"):
             raise web.HTTPServiceUnavailable(text=message) from None
         return error_response(503, code, message)

@@ -9,6 +9,7 @@ from watchparty.accounts.passwords import PasswordHasher
 from watchparty.accounts.session import Sessions
 from watchparty.accounts.throttle import LoginThrottle
 from watchparty.billing.service import StripeBilling
+from watchparty.cluster.node import Cluster
 from watchparty.plans import Plans
 from watchparty.ratelimit import RateLimit
 from watchparty.realtime.persistence import WriteBehind, WriteQueue
@@ -36,3 +37,4 @@ ROOM_CREATE_LIMIT = web.AppKey("room_create_limit", RateLimit)
 BILLING = web.AppKey("billing", StripeBilling)
 CHAT_WRITES = web.AppKey("chat_writes", WriteQueue)
 PLANS = web.AppKey("plans", Plans)
+CLUSTER = web.AppKey("cluster", Cluster)

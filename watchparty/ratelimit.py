@@ -1,4 +1,5 @@
-"""Per-client rate limits with the ``limits`` library (memory storage in one process)."""
+"""Per-client rate limits with the ``limits`` library: in memory, or in Redis when processes
+share the load (``REDIS_URL``), so that a client's address counts the same on all of them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 
 import limits
 from aiohttp import web
-from limits.aio.storage import MemoryStorage
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from watchparty.errors import ApiError
@@ -23,10 +24,10 @@ class Verdict:
 class RateLimit:
     """One limit (e.g. ``"30/minute"``) applied separately to each key (a client address)."""
 
-    def __init__(self, rate: str, name: str) -> None:
+    def __init__(self, rate: str, name: str, redis_url: str | None = None) -> None:
         self._item = limits.parse(rate)
         self.name = name
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._limiter = MovingWindowRateLimiter(storage(redis_url))
         self.refusals = 0  # for /metrics
 
     async def hit(self, key: str) -> Verdict:
@@ -53,6 +54,16 @@ class RateLimit:
         self.refusals += 1
         stats = await self._limiter.get_window_stats(self._item, self.name, key)
         return Verdict(False, max(1, math.ceil(stats.reset_time - time.time())))
+
+
+def storage(redis_url: str | None) -> Storage:
+    """Where a limit keeps its counts: this process's memory, or Redis (redis-py, which
+    python-socketio's Redis manager uses too: one client library)."""
+    if redis_url is None:
+        return MemoryStorage()
+    scheme, rest = redis_url.split("://", 1)
+    scheme = {"redis": "redis", "rediss": "rediss", "unix": "redis+unix"}[scheme]
+    return RedisStorage(f"async+{scheme}://{rest}", implementation="redispy")
 
 
 def client_address(request: web.BaseRequest, proxy_hops: int) -> str:

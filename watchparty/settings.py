@@ -98,6 +98,12 @@ class Settings:
     ws_compression: bool = False
     # A connection with this many bytes sent to it but not yet read is closed (it reconnects).
     slow_client_bytes: int = 1024 * 1024
+    # Several processes (docs/scaling.md): WEB_CONCURRENCY workers on one port, sharing rooms
+    # through Redis. Without REDIS_URL there is one process. The URL may hold a password.
+    redis_url: str | None = field(default=None, repr=False)
+    web_concurrency: int = 1
+    # A process that stops renewing a room's lease (it died) loses the room after this long.
+    room_lease_seconds: int = 3
 
     @property
     def production(self) -> bool:
@@ -205,6 +211,13 @@ class Settings:
                 defaults.reconnect_grace_seconds,
                 low=0,
                 high=300,
+            ),
+            redis_url=reader.redis_url("REDIS_URL"),
+            web_concurrency=reader.integer(
+                "WEB_CONCURRENCY", defaults.web_concurrency, low=1, high=64
+            ),
+            room_lease_seconds=reader.integer(
+                "WATCHPARTY_ROOM_LEASE_SECONDS", defaults.room_lease_seconds, low=1, high=60
             ),
             start_lead_ms=lead,
             start_lead_max_ms=lead_max,
@@ -315,6 +328,12 @@ class _Reader:
         raw = self._raw(name)
         if raw is not None and not raw.startswith(("mongodb://", "mongodb+srv://")):
             raise SettingsError(f"{name} must start with mongodb:// or mongodb+srv://")
+        return raw
+
+    def redis_url(self, name: str) -> str | None:
+        raw = self._raw(name)
+        if raw is not None and not raw.startswith(("redis://", "rediss://", "unix://")):
+            raise SettingsError(f"{name} must start with redis://, rediss:// or unix://")
         return raw
 
     def origins(self, name: str) -> tuple[str, ...]:

@@ -15,9 +15,9 @@ from watchparty.ratelimit import RateLimit, Verdict
 
 
 class LoginThrottle:
-    def __init__(self, per_account: str, per_address: str) -> None:
-        self._account = RateLimit(per_account, "login-account")
-        self._address = RateLimit(per_address, "login-address")
+    def __init__(self, per_account: str, per_address: str, redis_url: str | None = None) -> None:
+        self._account = RateLimit(per_account, "login-account", redis_url)
+        self._address = RateLimit(per_address, "login-address", redis_url)
         self.limits = (self._account, self._address)  # for /metrics
 
     async def check(self, account: str, address: str, *, trusted_device: bool) -> Verdict:

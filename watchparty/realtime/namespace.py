@@ -17,9 +17,11 @@ from aiohttp import web
 
 from watchparty.accounts.session import SESSION_COOKIE, Sessions, from_host
 from watchparty.accounts.tokens import TokenError
+from watchparty.cluster.errors import ClusterUnavailable, RoomElsewhere
+from watchparty.cluster.relay import Relay
 from watchparty.ratelimit import SocketLimits, client_address
 from watchparty.realtime.life import RoomLife
-from watchparty.realtime.registry import JoinRefused, RegistryFull, RoomRegistry
+from watchparty.realtime.registry import MOVING, JoinRefused, RegistryFull, RoomRegistry
 from watchparty.store.errors import StoreUnavailable
 from watchparty.store.users import User
 from watchparty.sync import COMMANDS, ConnectAuth, Rejection, TimePing, parse_command, validate
@@ -73,12 +75,14 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         life: RoomLife,
         limits: SocketLimits,
         namespace: str = NAMESPACE,
+        relay: Relay | None = None,
     ) -> None:
         super().__init__(namespace)
         self._registry = registry
         self._sessions = sessions
         self._life = life
         self._limits = limits
+        self._relay = relay  # rooms shared between processes: sockets whose room is elsewhere
         # Events handled, by (event, "ok" or the error code): read by /metrics. Unknown
         # event names count as one, so a client cannot grow this without bound.
         self.events: Counter[tuple[str, str]] = Counter()
@@ -105,15 +109,20 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 return error_ack(Rejection("rate_limited", _slow_down(verdict.retry_after)))
             if event == "TIME":
                 return self._time(sid, payload)
-            if event in COMMANDS:
-                return await self._command(sid, event, payload)
-            if event in self._life.events:
-                return await self._room_event(sid, event, payload)
-            return error_ack(Rejection("unknown_event", f"unknown event {str(event)[:40]!r}"))
+            return await self.dispatch(sid, event, payload)
         except Exception:
             name = str(event)[:40]
             log.exception("event %s from %s failed", name, sid, extra={"sid": sid, "event": name})
             return error_ack(Rejection("internal_error", "the server could not handle this"))
+
+    async def dispatch(self, sid: str, event: str, payload: Any) -> Ack:
+        """A room event from ``sid``, rate-limited already: here, or where the room is held.
+        Other processes call this for their sockets in rooms this process holds."""
+        if event in COMMANDS:
+            return await self._command(sid, event, payload)
+        if event in self._life.events:
+            return await self._room_event(sid, event, payload)
+        return error_ack(Rejection("unknown_event", f"unknown event {str(event)[:40]!r}"))
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
         request = environ.get("aiohttp.request")
@@ -133,9 +142,13 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             if name is None:
                 raise _refuse("invalid_auth", "invalid auth: name: a guest needs a display name")
             user_id = user.id if user is not None else None
-            await self._registry.join(
-                parsed.room, sid, name, parsed.member_token, user_id, parsed.resume
-            )
+            auth_ = {
+                "name": name,
+                "ticket": parsed.member_token,
+                "user_id": user_id,
+                "resume": parsed.resume,
+            }
+            await self._join(parsed.room, sid, auth_)
         except JoinRefused as refused:
             raise _refuse(refused.code, refused.message) from None
         except StoreUnavailable:
@@ -144,6 +157,22 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             ) from None
         except RegistryFull:
             raise _refuse("capacity_reached", "this server cannot hold more rooms") from None
+        except ClusterUnavailable:
+            raise _refuse(
+                "cluster_unavailable", "the servers cannot reach each other; try again shortly"
+            ) from None
+
+    async def _join(self, room_id: str, sid: str, auth: dict[str, Any]) -> None:
+        """Join here, or where the room is held (which may turn out to be here after all)."""
+        for _ in range(3):
+            try:
+                await self._registry.join(room_id, sid, **auth)
+                return
+            except RoomElsewhere as elsewhere:
+                assert self._relay is not None  # only a cluster's registry says elsewhere
+                if await self._relay.join(elsewhere.holder, room_id, sid, **auth):
+                    return
+        raise JoinRefused("room_unavailable", "this room is moving between servers; try again")
 
     async def _identify(self, token: str | None, environ: dict[str, Any]) -> User | None:
         """The signed-in user of this connection, or None for a guest.
@@ -169,6 +198,9 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_disconnect(self, sid: str, reason: str) -> None:
         # A connection that was lost (not closed on purpose) may come back: see registry.leave.
         lost = reason in LOST_CONNECTION
+        if self._relay is not None and sid in self._relay:
+            self._relay.leave(sid, lost)
+            return
         await self._registry.leave(sid, lost=lost)
         # The limiters' windows for this sid expire by themselves (clearing them here races
         # the memory storage's own expiry in limits 5, which then logs a KeyError).
@@ -179,31 +211,42 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return error_ack(ping)
         if ping.rtt is not None:
             self._registry.note_rtt(sid, ping.rtt)
+            if self._relay is not None:
+                self._relay.note_rtt(sid, ping.rtt)
         return {"ok": True, "client_time": ping.client_time, "server_time": self._registry.now()}
 
     async def _room_event(self, sid: str, event: str, payload: Any) -> Ack:
-        located = self._registry.locate(sid)
-        if located is None:
-            return error_ack(Rejection("not_joined", "this connection is not in a room"))
-        room, member = located
         model, handler = self._life.events[event]
         parsed = validate(model, payload)
         if isinstance(parsed, Rejection):
             return error_ack(parsed)
+        located = self._registry.locate(sid)
+        if located is None:
+            return await self._elsewhere(sid, event, payload)
+        room, member = located
+        if not self._registry.authoritative(room):
+            return error_ack(MOVING)
         result = await handler(room, member, parsed)
         return error_ack(result) if isinstance(result, Rejection) else result
 
     async def _command(self, sid: str, event: str, payload: Any) -> Ack:
-        located = self._registry.locate(sid)
-        if located is None:
-            return error_ack(Rejection("not_joined", "this connection is not in a room"))
-        room, member = located
         command = parse_command(event, payload)
         if isinstance(command, Rejection):
             return error_ack(command)
+        located = self._registry.locate(sid)
+        if located is None:
+            return await self._elsewhere(sid, event, payload)
+        room, member = located
         result = await self._registry.execute(room, member.actor, event, command)
         if isinstance(result, Rejection):
             if result.code == "stale_version":
                 return error_ack(result, state=room.state.to_wire())
             return error_ack(result)
         return {"ok": True, "state": result.state.to_wire()}
+
+    async def _elsewhere(self, sid: str, event: str, payload: Any) -> Ack:
+        """An event (valid: checked here first) from a socket whose room another process
+        holds: that process handles it."""
+        if self._relay is None or sid not in self._relay:
+            return error_ack(Rejection("not_joined", "this connection is not in a room"))
+        return await self._relay.forward(sid, event, payload)

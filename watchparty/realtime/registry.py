@@ -23,8 +23,9 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
+from watchparty.cluster.errors import RoomElsewhere
 from watchparty.errors import ClientError
 from watchparty.plans import FREE, Plan, check_members, check_queue
 from watchparty.realtime.persistence import WriteBehind
@@ -76,8 +77,22 @@ def members_window(size: int) -> float:
 
 log = logging.getLogger(__name__)
 
+MOVING = Rejection("room_moving", "this room is moving to another server; try again shortly")
 
 ROOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+class Authority(Protocol):
+    """Which rooms this process may hold, when rooms are shared between processes
+    (cluster.leases)."""
+
+    me: str
+
+    async def claim(self, room_id: str) -> str: ...  # the holder afterwards (perhaps ``me``)
+
+    def holds(self, room_id: str) -> bool: ...
+
+    def release(self, room_id: str) -> None: ...
 
 
 class RegistryFull(Exception):
@@ -253,6 +268,7 @@ class RoomRegistry:
         reconnect_grace: float = RECONNECT_GRACE_SECONDS,
         start_lead: tuple[float, float] = (0.1, 1.0),
         clock: Clock = time.time,
+        authority: Authority | None = None,
     ) -> None:
         self._transport = transport
         self._store = store
@@ -264,6 +280,7 @@ class RoomRegistry:
         self._free_room_idle = free_room_idle
         self._grace = reconnect_grace
         self._lead_bounds = start_lead
+        self._authority = authority  # None: one process, which holds every room
         # Lifecycle hooks for the room concerns kept in their own modules (chat, autoplay):
         # called with the room's lock held, except on_load (a room read back from the
         # database, before anyone can use it).
@@ -271,6 +288,7 @@ class RoomRegistry:
         self.on_state: list[Callable[[LiveRoom, RoomState], None]] = []  # gets the old state
         self.on_leave: list[Callable[[LiveRoom, Member], Awaitable[None]]] = []
         self.on_delete: list[Callable[[str], None]] = []
+        self.on_plan: list[Callable[[str, Plan], Awaitable[None]]] = []  # a plan changed here
         self._rooms: dict[str, LiveRoom] = {}
         self._loading: dict[str, asyncio.Future[LiveRoom | None]] = {}
         self._by_sid: dict[str, tuple[LiveRoom, Member]] = {}
@@ -317,6 +335,8 @@ class RoomRegistry:
             self._touch(room)
             if await self._store.insert(room.record()):
                 break
+        if self._authority is not None:
+            await self._authority.claim(room_id)  # a new id: nobody else knows it yet
         # Rooms loaded while we waited may overshoot the limit by a few; that is harmless,
         # and refusing now would hide a room that already exists.
         self._rooms[room_id] = room
@@ -325,13 +345,22 @@ class RoomRegistry:
     async def find(self, room_id: str) -> LiveRoom | None:
         """The live room, loaded from the database if this process does not hold it yet.
 
-        Raises ``StoreUnavailable`` when it must be loaded and the database cannot be reached.
+        Raises ``StoreUnavailable`` when it must be loaded and the database cannot be reached,
+        and, when rooms are shared between processes, ``RoomElsewhere`` when another process
+        holds the room and ``ClusterUnavailable`` when Redis cannot be reached.
         """
         room = self._rooms.get(room_id)
-        if room is not None:
+        if room is not None and self.authoritative(room):
             return room
         if not ROOM_ID.fullmatch(room_id):
             return None
+        if self._authority is not None:
+            holder = await self._authority.claim(room_id)
+            if holder != self._authority.me:
+                await self.give_up([room_id])
+                raise RoomElsewhere(room_id, holder)
+            if room is not None:  # ours still: its lease was renewed
+                return room
         loading = self._loading.get(room_id)
         if loading is None:  # concurrent lookups share one load
             loading = asyncio.ensure_future(self._load(room_id))
@@ -342,6 +371,8 @@ class RoomRegistry:
     async def _load(self, room_id: str) -> LiveRoom | None:
         record = await self._store.load(room_id)
         if record is None:
+            if self._authority is not None:
+                self._authority.release(room_id)
             return None
         plan = await self._plan_of(record.info.owner_id)
         room = LiveRoom.from_record(record, plan)
@@ -374,6 +405,8 @@ class RoomRegistry:
         unloaded = self._rooms.pop(min(idle, key=lambda room: room.last_active).id)
         for timer in unloaded.timers():  # scheduled again when the room is loaded again
             timer.cancel()
+        if self._authority is not None:
+            self._authority.release(unloaded.id)
 
     def issue_ticket(self, room: LiveRoom) -> str:
         """A member token: lets a socket be removed later by ``leave_by_ticket``."""
@@ -591,6 +624,36 @@ class RoomRegistry:
     def locate(self, sid: str) -> tuple[LiveRoom, Member] | None:
         return self._by_sid.get(sid)
 
+    def authoritative(self, room: LiveRoom) -> bool:
+        """Whether this process may change the room now: always, in one process; while it
+        holds the room's lease, when rooms are shared (fencing: no I/O, so it costs nothing)."""
+        return self._authority is None or self._authority.holds(room.id)
+
+    async def give_up(self, room_ids: Iterable[str]) -> list[str]:
+        """Stop holding these rooms (their lease was lost): drop them without a word to their
+        members, close the connections here so that those clients reconnect to wherever the
+        room goes next, and answer the sids that were members. What was accepted and not yet
+        saved is still saved (the store's revision check keeps it from overwriting newer)."""
+        sids: list[str] = []
+        for room_id in room_ids:
+            room = self._rooms.pop(room_id, None)
+            if room is None:
+                continue
+            async with room.lock:
+                for handle in [*room.timers(), *(m.away for m in room.members.values())]:
+                    if handle is not None:
+                        handle.cancel()
+                if room.members_flush is not None:
+                    room.members_flush.cancel()
+                    room.members_flush = None
+                for sid in room.members:
+                    self._by_sid.pop(sid, None)
+                sids.extend(room.members)
+                room.members.clear()
+        if sids:
+            await self._transport.drop(sids)
+        return sids
+
     async def execute(
         self, room: LiveRoom, actor: Actor, event: str, command: Command
     ) -> Accepted | Rejection:
@@ -599,6 +662,8 @@ class RoomRegistry:
         async with room.lock:
             if room.deleted:
                 return Rejection("room_not_found", "this room was deleted")
+            if not self.authoritative(room):
+                return MOVING
             info = room.info
             if not may_control(
                 info.control, role_of(actor.user_id, info.owner_id, info.moderators)
@@ -656,9 +721,13 @@ class RoomRegistry:
         self._writer.mark(room.id, room.record)
         return info
 
-    async def change_plan(self, owner_id: str, plan: Plan) -> None:
+    async def change_plan(self, owner_id: str, plan: Plan, *, here_only: bool = False) -> None:
         """The owner's plan changed: their live rooms follow (checked from the next action on;
-        nothing already in a room is taken away), and tell their members."""
+        nothing already in a room is taken away), and tell their members. Other processes are
+        told too (``on_plan``) unless the news came from one of them (``here_only``)."""
+        if not here_only:
+            for hook in self.on_plan:
+                await hook(owner_id, plan)
         for room in [r for r in self._rooms.values() if r.info.owner_id == owner_id]:
             async with room.lock:
                 if room.deleted or room.plan == plan:
@@ -703,5 +772,7 @@ class RoomRegistry:
             room.tickets.clear()
             self._rooms.pop(room.id, None)
             self._writer.forget(room.id)
+            if self._authority is not None:
+                self._authority.release(room.id)
             for forget in self.on_delete:
                 forget(room.id)

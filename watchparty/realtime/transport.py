@@ -36,6 +36,8 @@ class Transport(Protocol):
 
     async def disconnect(self, sid: str) -> None: ...
 
+    async def drop(self, sids: list[str]) -> None: ...
+
 
 class SocketIOTransport:
     """``Transport`` over one namespace of a python-socketio ``AsyncServer``."""
@@ -60,6 +62,15 @@ class SocketIOTransport:
 
     async def disconnect(self, sid: str) -> None:
         await self._server.disconnect(sid, namespace=self._namespace)
+
+    async def drop(self, sids: list[str]) -> None:
+        """Close the connections of these sockets that live in this process (the others are
+        their own process's business), so that their clients reconnect."""
+        engine, manager = self._server.eio, self._server.manager
+        for sid in sids:
+            socket = engine.sockets.get(manager.eio_sid_from_sid(sid, self._namespace))
+            if socket is not None and not socket.closed:
+                await _close(engine, socket)
 
 
 def release_polls_on_close(server: socketio.AsyncServer) -> None:
@@ -93,14 +104,26 @@ async def close_all_connections(server: socketio.AsyncServer) -> None:
     python-engineio's ``disconnect()`` queues a CLOSE packet but leaves each websocket's
     writer waiting for more until the ping timeout (45 s), and aiohttp's shutdown waits for
     those handlers: a restart would stall that long (Heroku allows 30 s). So each socket gets
-    CLOSE and then ``None``, the library's own signal that ends its writer, which sends the
-    CLOSE and closes the websocket. Guarded by
+    ``None``, the library's own signal that ends its writer, which closes the websocket
+    (``_close``). Guarded by
     tests/test_main.py::test_sigterm_with_clients_connected_exits_promptly.
     """
     engine = server.eio
     for socket in list(engine.sockets.values()):
+        await _close(engine, socket)
+
+
+async def _close(engine: Any, socket: Any) -> None:
+    """Close one connection so that its client reconnects.
+
+    A websocket just closes (``None`` ends its writer, which closes it), as a dropped
+    connection would: every Socket.IO client reconnects after that, while python-socketio's
+    client takes an Engine.IO CLOSE packet as final. A long-polling client can only be told
+    with CLOSE (the browser client reconnects after it).
+    """
+    if not socket.upgraded:
         await socket.close(wait=False, reason=engine.reason.SERVER_DISCONNECT)
-        socket.queue.put_nowait(None)
+    socket.queue.put_nowait(None)
 
 
 # --- Room fan-out: one frame, written to every upgraded websocket ------------------------------
@@ -197,7 +220,8 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]  # untyped lib
     closed (its client reconnects and gets the room's state afresh) rather than let it
     grow without end."""
 
-    def __init__(self, *, max_buffer: int, max_queued: int) -> None:
+    # Defaults, because python-socketio's pub/sub managers call ``__init__()`` bare.
+    def __init__(self, *, max_buffer: int = 1 << 20, max_queued: int = MAX_QUEUED_PACKETS) -> None:
         super().__init__()
         self.max_buffer = max_buffer
         self.max_queued = max_queued
@@ -273,6 +297,17 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]  # untyped lib
             transport.abort()  # frees its unsent buffer now
         reason = self.server.eio.reason.TRANSPORT_ERROR
         self.server.start_background_task(socket.close, wait=False, abort=True, reason=reason)
+
+
+class RedisFanoutManager(socketio.AsyncRedisManager, FanoutManager):  # type: ignore[misc]
+    """Rooms spread over processes: python-socketio's Redis manager publishes every emit to
+    the other processes and hands it to ``FanoutManager.emit`` (next in the method order) for
+    this process's own sockets, so each process fans out to its viewers the direct way."""
+
+    def __init__(self, url: str, *, channel: str, max_buffer: int, max_queued: int) -> None:
+        socketio.AsyncRedisManager.__init__(self, url, channel=channel)
+        self.max_buffer = max_buffer
+        self.max_queued = max_queued
 
 
 # The names python-socketio gives its own lifecycle handlers.

@@ -1,0 +1,188 @@
+"""Sockets whose room another process holds, from both ends.
+
+On the process a client is connected to (the relay), such a socket's join, events and leave
+go to the room's authority; events are validated here first, so bad input never travels.
+Everything the authority sends to the room or to that socket comes back through python-
+socketio's Redis manager, which delivers it to the socket where it lives. On the authority,
+the member is an ordinary member whose ``sid`` happens to live elsewhere.
+
+When a room changes hands (its holder died, or gave it up), the relays close its sockets: the
+clients reconnect by themselves and join the room where it is now, from its saved state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from watchparty.cluster.errors import ClusterUnavailable, PeerGone, RoomElsewhere
+from watchparty.cluster.leases import Leases
+from watchparty.cluster.peers import Peers, RemoteFailure
+from watchparty.realtime.registry import JoinRefused, RegistryFull, RoomRegistry
+from watchparty.store.errors import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+Ack = dict[str, Any]
+Dispatch = Callable[[str, str, Any], Awaitable[Ack]]  # (sid, event, payload) -> its ack
+CHECK_SECONDS = 1.0  # how often relays look for rooms that changed hands
+NOT_ANSWERING = "the server holding this room is not answering; try again shortly"
+UNAVAILABLE = {"ok": False, "error": {"code": "room_unavailable", "message": NOT_ANSWERING}}
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    room_id: str
+    holder: str  # the process that held the room when this socket joined it
+
+
+class Relay:
+    def __init__(
+        self, peers: Peers, leases: Leases, drop: Callable[[list[str]], Awaitable[None]]
+    ) -> None:
+        self._peers = peers
+        self._leases = leases
+        self._drop = drop  # closes local connections so that their clients reconnect
+        self.routes: dict[str, Route] = {}  # relayed sid -> where its room is held
+        self.remote: dict[str, str] = {}  # on the authority: a member's sid -> its process
+        self._registry: RoomRegistry | None = None
+
+    def __contains__(self, sid: str) -> bool:
+        return sid in self.routes
+
+    # --- the relay's side ---------------------------------------------------------------------
+
+    async def join(self, holder: str, room_id: str, sid: str, **auth: Any) -> bool:
+        """Join ``sid`` to the room at its holder. False when the room turned out to be this
+        process's to hold (the caller joins it here). Raises ``JoinRefused``."""
+        for _ in range(5):
+            if holder == self._leases.me:
+                return False
+            try:
+                reply: dict[str, Any] = await self._peers.call(
+                    holder, "join", process=self._peers.me, room_id=room_id, sid=sid, **auth
+                )
+            except (PeerGone, RemoteFailure):
+                self._peers.notify(holder, "leave", sid=sid, lost=False)  # if it joined late
+                holder = await self._next_holder(room_id, holder)
+                continue
+            if "elsewhere" in reply:
+                holder = reply["elsewhere"]
+                continue
+            if not reply["ok"]:
+                raise JoinRefused(reply["code"], reply["message"])
+            self.routes[sid] = Route(room_id, holder)
+            return True
+        raise JoinRefused("room_unavailable", NOT_ANSWERING)
+
+    async def _next_holder(self, room_id: str, silent: str) -> str:
+        """The room's holder after ``silent`` stopped answering: once its lease runs out,
+        whoever takes the room (perhaps this process)."""
+        deadline = time.monotonic() + self._leases.ttl + 1.0
+        while time.monotonic() < deadline:
+            holder = await self._leases.claim(room_id)
+            if holder != silent or await self._peers.listening([silent]):
+                return holder  # moved on, or alive after all (slow): ask it again
+            await asyncio.sleep(0.2)
+        raise JoinRefused("room_unavailable", NOT_ANSWERING)
+
+    async def forward(self, sid: str, event: str, payload: Any) -> Ack:
+        """A relayed socket's event, handled by its room's authority; the acknowledgement."""
+        route = self.routes[sid]
+        try:
+            ack: Ack = await self._peers.call(
+                route.holder, "event", sid=sid, event=event, payload=payload
+            )
+        except (PeerGone, RemoteFailure):
+            return UNAVAILABLE
+        if not ack.get("ok") and ack.get("error", {}).get("code") == "not_joined":
+            # The authority does not know this socket (it restarted, or gave the room up):
+            # reconnecting joins it again, wherever the room is now.
+            self.routes.pop(sid, None)
+            await self._drop([sid])
+        return ack
+
+    def note_rtt(self, sid: str, rtt: float) -> None:
+        route = self.routes.get(sid)
+        if route is not None:
+            self._peers.notify(route.holder, "rtt", sid=sid, rtt=rtt)
+
+    def leave(self, sid: str, lost: bool) -> None:
+        route = self.routes.pop(sid, None)
+        if route is not None:
+            self._peers.notify(route.holder, "leave", sid=sid, lost=lost)
+
+    # --- the authority's side -----------------------------------------------------------------
+
+    def serve(self, registry: RoomRegistry, dispatch: Dispatch) -> None:
+        """Answer other processes' requests for the rooms this process holds."""
+        self._registry = registry
+
+        async def join(process: str, room_id: str, sid: str, **auth: Any) -> dict[str, Any]:
+            try:
+                await registry.join(room_id, sid, **auth)
+            except RoomElsewhere as elsewhere:
+                return {"elsewhere": elsewhere.holder}
+            except JoinRefused as refused:
+                return {"ok": False, "code": refused.code, "message": refused.message}
+            except StoreUnavailable:
+                return {"ok": False, "code": "database_unavailable", "message": DB_DOWN}
+            except RegistryFull:
+                return {"ok": False, "code": "capacity_reached", "message": FULL}
+            self.remote[sid] = process
+            return {"ok": True}
+
+        async def event(sid: str, event: str, payload: Any) -> Ack:
+            return await dispatch(sid, event, payload)
+
+        async def leave(sid: str, lost: bool) -> None:
+            self.remote.pop(sid, None)
+            await registry.leave(sid, lost=lost)
+
+        async def rtt(sid: str, rtt: float) -> None:
+            registry.note_rtt(sid, float(rtt))
+
+        self._peers.handlers.update(join=join, event=event, leave=leave, rtt=rtt)
+
+    def forget(self, sids: list[str]) -> None:
+        """These members are gone with the rooms this process gave up."""
+        for sid in sids:
+            self.remote.pop(sid, None)
+
+    # --- both -----------------------------------------------------------------------------------
+
+    async def watch(self) -> None:
+        """Once a second: close relayed sockets whose room changed hands, and let go of the
+        members whose process died. For ever."""
+        while True:
+            await asyncio.sleep(CHECK_SECONDS)
+            try:
+                await self.check()
+            except ClusterUnavailable:
+                log.warning("cannot reach Redis to check where rooms are held")
+
+    async def check(self) -> None:
+        holders = await self._leases.holders({route.room_id for route in self.routes.values()})
+        moved = [
+            sid for sid, route in self.routes.items() if holders.get(route.room_id) != route.holder
+        ]
+        for sid in moved:
+            del self.routes[sid]
+        if moved:
+            log.info("%d relayed connection(s) closed: their room changed hands", len(moved))
+            await self._drop(moved)
+        if self._registry is None or not self.remote:
+            return
+        alive = await self._peers.listening(set(self.remote.values()))
+        for sid, process in list(self.remote.items()):
+            if process not in alive:
+                del self.remote[sid]
+                await self._registry.leave(sid, lost=True)
+
+
+DB_DOWN = "the database is unavailable; try again shortly"
+FULL = "this server cannot hold more rooms"
