@@ -246,6 +246,9 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]  # untyped lib
             return await super().emit(  # type: ignore[no-any-return]
                 event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs
             )
+        if isinstance(room, str) and room not in self.rooms[namespace]:
+            # Nobody here (with several processes, every process hears every room's emits).
+            return None
         args = list(data) if isinstance(data, tuple) else [] if data is None else [data]
         encoded = self.server.packet_class(
             sio_packet.EVENT, namespace=namespace, data=[event, *args]
