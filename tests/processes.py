@@ -31,6 +31,7 @@ async def spawn(
     *,
     embedded_data: Path | None = None,
     capture: bool = False,
+    port: int | None = None,
     env: Mapping[str, str] | None = None,
     **more_env: str,
 ) -> Running:
@@ -39,7 +40,7 @@ async def spawn(
     ``capture`` collects its output for ``communicate()``; only for short runs, since nothing
     reads the pipe until then.
     """
-    port = free_port()
+    port = port or free_port()
     environment = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), **(env or {}), **more_env}
     if embedded_data is not None:
         environment.pop("MONGODB_URI", None)

@@ -7,11 +7,14 @@ import json
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
+import socketio
 
-from tests.peers import Peer
+from tests.peers import NAMESPACE, Peer
 from tests.processes import spawn, wait_healthy
+from watchparty.store.embedded import free_port
 
 
 async def test_serves_on_port_and_exits_cleanly_on_sigterm(tmp_path: Path) -> None:
@@ -58,6 +61,50 @@ async def test_sigterm_with_clients_connected_exits_promptly(tmp_path: Path) -> 
         for peer in peers:
             await peer.close()
         await server.stop()
+
+
+async def test_a_restart_keeps_the_room_playing_and_clients_come_back_by_themselves(
+    tmp_path: Path,
+) -> None:
+    """SIGTERM in the middle of playback: the server saves and closes every connection as a
+    dropped one, so clients (python-socketio's too) reconnect by themselves to its successor,
+    which has the room's queue, video and position, still playing."""
+    port, data = free_port(), tmp_path / "data"
+    first = await spawn(tmp_path, embedded_data=data, port=port)
+    second = None
+    snapshots: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    client = socketio.AsyncClient(reconnection_delay=0.2, reconnection_delay_max=1)
+    client.on("ROOM_STATE", snapshots.put, namespace=NAMESPACE)
+    try:
+        await wait_healthy(first.url)
+        async with aiohttp.ClientSession() as http, http.post(f"{first.url}/api/rooms") as r:
+            room = (await r.json())["id"]
+        await client.connect(
+            first.url, namespaces=[NAMESPACE], auth={"room": room, "name": "ann"}, wait_timeout=5
+        )
+        await snapshots.get()
+        queue = [{"video_id": "dQw4w9WgXcQ"}, {"video_id": "9bZkp7q19f0"}]
+        queued = await client.call("UPDATE_QUEUE", {"queue": queue}, namespace=NAMESPACE)
+        await client.call("CHANGE_VIDEO", {"video_id": "dQw4w9WgXcQ"}, namespace=NAMESPACE)
+        await client.call("SEEK", {"timestamp": 30.0}, namespace=NAMESPACE)
+        played = await client.call("PLAY", namespace=NAMESPACE)
+        assert played["ok"], played
+        first.process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(first.process.wait(), timeout=20) == 0
+        second = await spawn(tmp_path, embedded_data=data, port=port)
+        snapshot = await asyncio.wait_for(snapshots.get(), timeout=30)
+        state = snapshot["state"]
+        assert state["video_id"] == "dQw4w9WgXcQ"
+        assert [i["id"] for i in state["queue"]] == [i["id"] for i in queued["state"]["queue"]]
+        assert state["playing"] is True
+        assert state["version"] == played["state"]["version"]
+        now = state["position"] + (snapshot["server_time"] - state["updated_at"])
+        assert now > 30.0  # it kept playing through the restart
+    finally:
+        await client.disconnect()
+        await first.stop()
+        if second is not None:
+            await second.stop()
 
 
 def test_the_server_runs_on_uvloop_when_it_is_installed() -> None:
