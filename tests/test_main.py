@@ -30,6 +30,24 @@ async def test_serves_on_port_and_exits_cleanly_on_sigterm(tmp_path: Path) -> No
         await server.stop()
 
 
+async def test_web_concurrency_without_redis_runs_one_process_and_says_so(
+    tmp_path: Path,
+) -> None:
+    """Heroku's Python buildpack may set WEB_CONCURRENCY: without REDIS_URL, processes could
+    not share rooms, so the server runs one and says why rather than failing to start."""
+    server = await spawn(tmp_path, capture=True, WEB_CONCURRENCY="3")
+    try:
+        await wait_healthy(server.url)
+        server.process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(server.process.communicate(), timeout=20)
+        assert server.process.returncode == 0
+        text = output.decode()
+        assert "WEB_CONCURRENCY=3 needs REDIS_URL" in text
+        assert text.count("starting on http://") == 1
+    finally:
+        await server.stop()
+
+
 async def test_bad_setting_fails_at_start_with_a_clear_message(tmp_path: Path) -> None:
     server = await spawn(tmp_path, capture=True, PORT="not-a-port")
     output, _ = await asyncio.wait_for(server.process.communicate(), timeout=20)

@@ -56,6 +56,9 @@ def test_every_setting_is_read_from_the_environment(tmp_path: Path) -> None:
             "WATCHPARTY_LOGIN_ACCOUNT_LIMIT": "3/minute",
             "WATCHPARTY_LOGIN_ADDRESS_LIMIT": "9/hour",
             "WATCHPARTY_REGISTER_RATE_LIMIT": "2/day",
+            "REDIS_URL": "rediss://:pw@cache.example:6380/1",
+            "WEB_CONCURRENCY": "4",
+            "WATCHPARTY_ROOM_LEASE_SECONDS": "5",
         }
     )
     assert (settings.mongodb_uri, settings.db_timeout_ms) == ("mongodb://db.example:27017/wp", 1500)
@@ -68,6 +71,8 @@ def test_every_setting_is_read_from_the_environment(tmp_path: Path) -> None:
     assert (settings.session_seconds, settings.bcrypt_rounds) == (3600, 10)
     assert (settings.login_account_limit, settings.login_address_limit) == ("3/minute", "9/hour")
     assert settings.register_rate_limit == "2/day"
+    assert settings.redis_url == "rediss://:pw@cache.example:6380/1"
+    assert (settings.web_concurrency, settings.room_lease_seconds) == (4, 5)
 
 
 def test_blank_values_mean_default() -> None:
@@ -89,6 +94,9 @@ def test_blank_values_mean_default() -> None:
         ({"WATCHPARTY_BCRYPT_ROUNDS": "3"}, "WATCHPARTY_BCRYPT_ROUNDS must be between 4 and 16"),
         ({"WATCHPARTY_SESSION_SECONDS": "5"}, "WATCHPARTY_SESSION_SECONDS must be at least 60"),
         ({"WATCHPARTY_LOGIN_ACCOUNT_LIMIT": "x"}, "WATCHPARTY_LOGIN_ACCOUNT_LIMIT must look like"),
+        ({"REDIS_URL": "cache.example:6379"}, "REDIS_URL must start with redis://"),
+        ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY must be between 1 and 64"),
+        ({"WATCHPARTY_ROOM_LEASE_SECONDS": "0"}, "WATCHPARTY_ROOM_LEASE_SECONDS must be between"),
         (
             {"WATCHPARTY_SEARCH_CACHE_SECONDS": "5"},
             "WATCHPARTY_SEARCH_CACHE_SECONDS must be at least",
@@ -101,9 +109,12 @@ def test_malformed_values_fail_naming_the_variable(env: dict[str, str], message:
 
 
 def test_secrets_stay_out_of_repr_and_errors() -> None:
-    settings = Settings.from_env({"YOUTUBE_API_KEY": "AIza-secret-key", "PORT": "81"})
+    settings = Settings.from_env(
+        {"YOUTUBE_API_KEY": "AIza-secret-key", "PORT": "81", "REDIS_URL": "redis://:pw-9x@r:1"}
+    )
     assert settings.youtube_api_key == "AIza-secret-key"
     assert "AIza-secret-key" not in repr(settings)
+    assert "pw-9x" not in repr(settings)
     with pytest.raises(SettingsError) as caught:
         Settings.from_env({"MONGODB_URI": "user:hunter2@db"})
     assert "hunter2" not in str(caught.value)

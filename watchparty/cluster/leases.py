@@ -141,7 +141,10 @@ class Leases:
         """Renew every lease held, once per third of the lease time, for ever."""
         while True:
             await asyncio.sleep(self.ttl / 3)
-            await self.renew()
+            try:
+                await self.renew()
+            except Exception:
+                log.exception("renewing room leases failed")
 
     async def renew(self) -> None:
         rooms = list(self._valid)

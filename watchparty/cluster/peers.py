@@ -97,7 +97,7 @@ class Peers:
             reply["failed"] = True
         if message.get("id") is not None:
             try:
-                await self._redis.publish(self.channel(message["from"]), json.dumps(reply))
+                await self._redis.publish(self.channel(str(message.get("from"))), json.dumps(reply))
             except RedisError:
                 log.warning("could not reply to process %s", message.get("from"))
 

@@ -164,6 +164,8 @@ class Relay:
                 await self.check()
             except ClusterUnavailable:
                 log.warning("cannot reach Redis to check where rooms are held")
+            except Exception:
+                log.exception("checking where rooms are held failed")
 
     async def check(self) -> None:
         holders = await self._leases.holders({route.room_id for route in self.routes.values()})
@@ -175,13 +177,16 @@ class Relay:
         if moved:
             log.info("%d relayed connection(s) closed: their room changed hands", len(moved))
             await self._drop(moved)
-        if self._registry is None or not self.remote:
+        registry = self._registry
+        if registry is None or not self.remote:
             return
+        for sid in [sid for sid in self.remote if registry.locate(sid) is None]:
+            del self.remote[sid]  # gone with a room this process gave up, or kicked
         alive = await self._peers.listening(set(self.remote.values()))
         for sid, process in list(self.remote.items()):
             if process not in alive:
                 del self.remote[sid]
-                await self._registry.leave(sid, lost=True)
+                await registry.leave(sid, lost=True)
 
 
 DB_DOWN = "the database is unavailable; try again shortly"
