@@ -66,6 +66,10 @@ async def test_metrics_count_what_happens(
     assert samples[("watchparty_rate_limited_total", (("limit", "search"),))] == 0
     # Room broadcasts (the video change and the pause reached bob; MEMBERS too) were timed.
     assert samples[("watchparty_broadcast_seconds_count", ())] >= 2
+    delivered = samples[("watchparty_direct_deliveries_total", ())]
+    assert delivered >= 2  # bob's copies
+    assert 1 <= samples[("watchparty_direct_writes_total", ())] <= delivered
+    assert samples[("watchparty_slow_connections_closed_total", ())] == 0
     assert samples[("watchparty_room_writes_retries_total", ())] == 0
     assert samples[("watchparty_chat_writes_pending", ())] == 0
 

@@ -220,6 +220,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
                 app[SEARCH_LIMIT],
                 *app[LOGIN_THROTTLE].limits,
             ],
+            fanout=manager,
         ),
         token=settings.metrics_token,
     )

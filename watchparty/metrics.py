@@ -24,6 +24,7 @@ from prometheus_client.registry import Collector
 from watchparty.ratelimit import RateLimit
 from watchparty.realtime.persistence import WriteBehind, WriteQueue
 from watchparty.realtime.registry import RoomRegistry
+from watchparty.realtime.transport import FanoutManager
 
 # Fan-out time of one room broadcast: tens of microseconds for a small room, milliseconds
 # for thousands of viewers.
@@ -39,6 +40,7 @@ class Sources:
     room_writes: WriteBehind
     chat_writes: WriteQueue
     limits: Iterable[RateLimit]
+    fanout: FanoutManager
 
 
 class _Collector(Collector):
@@ -80,6 +82,21 @@ class _Collector(Collector):
                 f"Attempts to save {what} that found the database unavailable",
                 value=writer.retries,
             )
+        yield CounterMetricFamily(
+            "watchparty_direct_deliveries",
+            "Broadcast messages written straight to a viewer's websocket",
+            value=s.fanout.direct_deliveries,
+        )
+        yield CounterMetricFamily(
+            "watchparty_direct_writes",
+            "Writes (system calls) those took: fewer than deliveries when bursts share writes",
+            value=s.fanout.direct_writes,
+        )
+        yield CounterMetricFamily(
+            "watchparty_slow_connections_closed",
+            "Connections closed because they did not read what they were sent",
+            value=s.fanout.dropped,
+        )
         refusals = CounterMetricFamily(
             "watchparty_rate_limited",
             "Requests and events refused by a rate limit, by limit",
