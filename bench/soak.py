@@ -54,7 +54,7 @@ class Tally:
     errors: list[str] = field(default_factory=list)
     sent_at: dict[tuple[str, int], float] = field(default_factory=dict)  # (room, version)
     last_version: dict[str, int] = field(default_factory=dict)  # acknowledged, per room
-    latencies: list[float] = field(default_factory=list)
+    latencies: list[tuple[float, float]] = field(default_factory=list)  # (at, seconds)
     missed: int = 0
     delivered: int = 0
     joins: int = 0
@@ -126,7 +126,8 @@ async def viewer(
                             tally.delivered += 1
                             sent = tally.sent_at.get((room, version))
                             if sent is not None:
-                                tally.latencies.append(time.perf_counter() - sent)
+                                now = time.perf_counter()
+                                tally.latencies.append((now, now - sent))
         except TimeoutError:
             pass  # its stay is over
         except (aiohttp.ClientError, ConnectionError) as error:
@@ -281,11 +282,17 @@ def main() -> None:
     print(f"accepted commands lost: {lost}")
     print(f"broadcasts missed by connected viewers: {tally.missed}")
     if tally.latencies:
-        ms = [s * 1000 for s in tally.latencies]
+        ms = [seconds * 1000 for _, seconds in tally.latencies]
         print(
             f"fan-out latency: p50 {pct(ms, 50):.1f} ms, p99 {pct(ms, 99):.1f} ms, "
             f"mean {statistics.fmean(ms):.1f} ms"
         )
+        start = tally.latencies[0][0]
+        windows: dict[int, list[float]] = {}
+        for at, seconds in tally.latencies:
+            windows.setdefault(int((at - start) // 60), []).append(seconds * 1000)
+        by_minute = (f"{m}: {pct(v, 99):.0f} ms" for m, v in sorted(windows.items()))
+        print("  p99 by minute: " + ", ".join(by_minute))
     print("server RSS (MiB) over time: " + ", ".join(f"{t:.0f}s {m:.0f}" for t, m in tally.rss))
 
 
