@@ -30,7 +30,7 @@ class Cluster:
         self.redis = Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
         self.leases = Leases(self.redis, self.me, lease_seconds, PREFIX)
         self.peers = Peers(self.redis, self.me, PREFIX, timeout=lease_seconds + 2.0)
-        self.relay = Relay(self.peers, self.leases, transport.drop)
+        self.relay = Relay(self.peers, self.leases, transport.drop, transport.here)
         self.replay = Replay()
         self.peers.handlers["http"] = self.replay
         self._tasks: list[asyncio.Task[None]] = []

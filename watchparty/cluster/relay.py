@@ -42,11 +42,16 @@ class Route:
 
 class Relay:
     def __init__(
-        self, peers: Peers, leases: Leases, drop: Callable[[list[str]], Awaitable[None]]
+        self,
+        peers: Peers,
+        leases: Leases,
+        drop: Callable[[list[str]], Awaitable[None]],
+        here: Callable[[str], bool],
     ) -> None:
         self._peers = peers
         self._leases = leases
         self._drop = drop  # closes local connections so that their clients reconnect
+        self._here = here  # whether a socket is still connected to this process
         self.routes: dict[str, Route] = {}  # relayed sid -> where its room is held
         self.remote: dict[str, str] = {}  # on the authority: a member's sid -> its process
         self._registry: RoomRegistry | None = None
@@ -168,6 +173,10 @@ class Relay:
                 log.exception("checking where rooms are held failed")
 
     async def check(self) -> None:
+        # A socket that went away while its join was on its way (python-socketio then calls
+        # no disconnect handler) is a member the holder would otherwise keep.
+        for sid in [sid for sid in self.routes if not self._here(sid)]:
+            self.leave(sid, lost=True)
         holders = await self._leases.holders({route.room_id for route in self.routes.values()})
         moved = [
             sid for sid, route in self.routes.items() if holders.get(route.room_id) != route.holder

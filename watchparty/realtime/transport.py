@@ -38,6 +38,8 @@ class Transport(Protocol):
 
     async def drop(self, sids: list[str]) -> None: ...
 
+    def here(self, sid: str) -> bool: ...
+
 
 class SocketIOTransport:
     """``Transport`` over one namespace of a python-socketio ``AsyncServer``."""
@@ -62,6 +64,14 @@ class SocketIOTransport:
 
     async def disconnect(self, sid: str) -> None:
         await self._server.disconnect(sid, namespace=self._namespace)
+
+    def here(self, sid: str) -> bool:
+        """Whether this socket is connected (or connecting) to this process."""
+        manager = self._server.manager
+        return bool(
+            manager.is_connected(sid, self._namespace)
+            or manager.is_pre_connected(sid, self._namespace)
+        )
 
     async def drop(self, sids: list[str]) -> None:
         """Close the connections of these sockets that live in this process (the others are
