@@ -29,7 +29,7 @@ from typing import Any
 
 import aiohttp
 import socketio
-from fanout import NAMESPACE, Counter, bench_env, receiver
+from fanout import NAMESPACE, Counter, bench_env, controller, receivers
 
 from watchparty.store.embedded import free_port, server_command
 
@@ -78,9 +78,9 @@ async def healthy(url: str) -> None:
     raise SystemExit(f"no answer from {url}")
 
 
-async def seeks(controller: socketio.AsyncClient, count: int, base: float) -> None:
+async def seeks(ctl: socketio.AsyncClient, count: int, base: float) -> None:
     for k in range(count):
-        ack = await controller.call("SEEK", {"timestamp": base + k}, namespace=NAMESPACE)
+        ack = await ctl.call("SEEK", {"timestamp": base + k}, namespace=NAMESPACE)
         assert ack["ok"], ack
 
 
@@ -92,28 +92,15 @@ async def measure(
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
         async with http.post(f"{holder}/api/rooms", json={}) as response:
             room = (await response.json())["id"]
-        sockets = []
-        for first in range(0, clients, 50):
-            sockets += await asyncio.gather(
-                *(
-                    receiver(http, holder, room, f"r{i}", counter)
-                    for i in range(first, min(clients, first + 50))
-                )
-            )
+        sockets = await receivers(http, holder, room, clients, counter)
         phases = [("on the holder", holder)] + ([("relayed", other)] if other else [])
         for number, (label, url) in enumerate(phases):
-            controller = socketio.AsyncClient()
-            await controller.connect(
-                url,
-                namespaces=[NAMESPACE],
-                auth={"room": room, "name": "ctl"},
-                transports=["websocket"],
-            )
+            ctl = await controller(url, room)
             await asyncio.sleep(1.0)  # let the join's MEMBERS go out
             before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             began = time.perf_counter()
             base = 1000.0 * (number + 1)
-            await seeks(controller, commands, base)
+            await seeks(ctl, commands, base)
             while counter.count[base + commands - 1] < clients:  # noqa: ASYNC110
                 await asyncio.sleep(0.005)
             elapsed = time.perf_counter() - began
@@ -122,7 +109,7 @@ async def measure(
                 "seconds": round(elapsed, 2),
                 "cpu_s": {k: round(v, 3) for k, v in used.items()},
             }
-            await controller.disconnect()
+            await ctl.disconnect()
         for ws in sockets:
             await ws.close()
     return results

@@ -71,6 +71,28 @@ async def receiver(
     return ws
 
 
+async def receivers(
+    http: aiohttp.ClientSession, url: str, room: str, clients: int, counter: Counter
+) -> list[aiohttp.ClientWebSocketResponse]:
+    """``clients`` receivers in the room, joined fifty at a time."""
+    sockets = []
+    for start in range(0, clients, 50):
+        batch = range(start, min(clients, start + 50))
+        sockets += await asyncio.gather(
+            *(receiver(http, url, room, f"r{i}", counter) for i in batch)
+        )
+    return sockets
+
+
+async def controller(url: str, room: str) -> socketio.AsyncClient:
+    """The client that sends the commands (python-socketio's)."""
+    client = socketio.AsyncClient()
+    await client.connect(
+        url, namespaces=[NAMESPACE], auth={"room": room, "name": "ctl"}, transports=["websocket"]
+    )
+    return client
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")
@@ -82,19 +104,8 @@ async def run(url: str, clients: int, rate: float, commands: int, burst: int) ->
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
         async with http.post(f"{url}/api/rooms", json={}) as response:
             room = (await response.json())["id"]
-        sockets = []
-        for start in range(0, clients, 50):
-            batch = range(start, min(clients, start + 50))
-            sockets += await asyncio.gather(
-                *(receiver(http, url, room, f"r{i}", counter) for i in batch)
-            )
-        controller = socketio.AsyncClient()
-        await controller.connect(
-            url,
-            namespaces=[NAMESPACE],
-            auth={"room": room, "name": "ctl"},
-            transports=["websocket"],
-        )
+        sockets = await receivers(http, url, room, clients, counter)
+        ctl = await controller(url, room)
 
         async def wait_all(stamps: list[float], limit: float) -> None:
             """Poll until every receiver has every stamp (as the shared load.js does)."""
@@ -108,7 +119,7 @@ async def run(url: str, clients: int, rate: float, commands: int, burst: int) ->
         t0 = time.perf_counter()
         for k in range(1, commands + 1):
             sent[float(k)] = time.perf_counter()
-            await controller.emit("SEEK", {"timestamp": float(k)}, namespace=NAMESPACE)
+            await ctl.emit("SEEK", {"timestamp": float(k)}, namespace=NAMESPACE)
             delay = t0 + k / rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -120,12 +131,12 @@ async def run(url: str, clients: int, rate: float, commands: int, burst: int) ->
         stamps = [100_000.0 + k for k in range(burst)]
         b0 = time.perf_counter()
         for stamp in stamps:
-            await controller.emit("SEEK", {"timestamp": stamp}, namespace=NAMESPACE)
+            await ctl.emit("SEEK", {"timestamp": stamp}, namespace=NAMESPACE)
         await wait_all(stamps, 60)
         b1 = max((counter.last_at.get(s, time.perf_counter()) for s in stamps), default=b0)
         delivered = sum(counter.count[s] for s in stamps)
 
-        await controller.disconnect()
+        await ctl.disconnect()
         for ws in sockets:
             await ws.close()
     return {

@@ -194,31 +194,50 @@ async def test_http_about_a_room_held_elsewhere_is_answered_by_its_holder(cluste
             await bob.close()
 
 
+class Reconnecting:
+    """A python-socketio client that reconnects by itself, keeping each join's snapshot and
+    noting each connection."""
+
+    def __init__(self) -> None:
+        self.client = socketio.AsyncClient(reconnection_delay=0.1, reconnection_delay_max=0.5)
+        self.states: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.connects: asyncio.Queue[None] = asyncio.Queue()
+        self.client.on("ROOM_STATE", self.states.put, namespace=NAMESPACE)
+        self.client.on("connect", self._connected, namespace=NAMESPACE)
+
+    async def _connected(self) -> None:
+        await self.connects.put(None)
+
+    async def join(self, url: str, room: str, name: str) -> None:
+        await self.client.connect(
+            url,
+            namespaces=[NAMESPACE],
+            transports=["websocket"],
+            auth={"room": room, "name": name},
+            wait_timeout=5,
+        )
+        await asyncio.wait_for(self.states.get(), timeout=5)
+        await self.connects.get()
+
+    async def rejoined(self, within: float) -> dict[str, Any]:
+        """The snapshot of its next join, once connected again (the snapshot comes first)."""
+        snapshot = await asyncio.wait_for(self.states.get(), timeout=within)
+        await asyncio.wait_for(self.connects.get(), timeout=5)
+        return snapshot
+
+    async def call(self, event: str, payload: Any = None) -> Any:
+        return await self.client.call(event, payload, namespace=NAMESPACE, timeout=5)
+
+
 async def test_the_room_survives_its_holder_dying(cluster: Any, mongo_uri: str) -> None:
     """Kill the holding process hard: within a few seconds another process holds the room,
     from its saved state, and clients on the survivor reconnect to it by themselves."""
     a, b = await cluster(2)
     room = await new_room(a.url)
     ann = await joined(a.url, room, "ann")
-    states: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    bob = socketio.AsyncClient(reconnection_delay=0.1, reconnection_delay_max=0.5)
-    bob.on("ROOM_STATE", states.put, namespace=NAMESPACE)
-    connects: asyncio.Queue[None] = asyncio.Queue()
-
-    async def connected() -> None:
-        await connects.put(None)
-
-    bob.on("connect", connected, namespace=NAMESPACE)
+    bob = Reconnecting()
     try:
-        await bob.connect(
-            b.url,
-            namespaces=[NAMESPACE],
-            transports=["websocket"],
-            auth={"room": room, "name": "bob"},
-            wait_timeout=5,
-        )
-        await asyncio.wait_for(states.get(), timeout=5)
-        await connects.get()
+        await bob.join(b.url, room, "bob")
         await ann.call("CHANGE_VIDEO", {"video_id": "dQw4w9WgXcQ"})
         last = await ann.call("SEEK", {"timestamp": 42.0})
         version = last["state"]["version"]
@@ -226,18 +245,17 @@ async def test_the_room_survives_its_holder_dying(cluster: Any, mongo_uri: str) 
         a.process.send_signal(signal.SIGKILL)
         await a.process.wait()
         died = time.monotonic()
-        snapshot = await asyncio.wait_for(states.get(), timeout=LEASE_SECONDS + 8)
+        snapshot = await bob.rejoined(within=LEASE_SECONDS + 8)
         assert time.monotonic() - died < LEASE_SECONDS + 4
         assert snapshot["state"]["video_id"] == "dQw4w9WgXcQ"
         assert snapshot["state"]["version"] == version
         assert abs(snapshot["state"]["position"] - 42.0) < 0.01
-        await asyncio.wait_for(connects.get(), timeout=5)  # the snapshot comes first
-        ack = await bob.call("PLAY", namespace=NAMESPACE, timeout=5)
+        ack = await bob.call("PLAY")
         assert ack["ok"], ack
         assert ack["state"]["version"] == version + 1
     finally:
         await ann.close()
-        await bob.disconnect()
+        await bob.client.disconnect()
 
 
 async def saved(mongo_uri: str, room: str, version: int) -> None:
@@ -362,31 +380,15 @@ async def test_a_paused_holder_never_accepts_commands_after_its_lease(cluster: A
     a, b = await cluster(2)
     room = await new_room(a.url)
     ann = await joined(a.url, room, "ann")
-    bob = socketio.AsyncClient(reconnection_delay=0.1, reconnection_delay_max=0.5)
-    states: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    bob.on("ROOM_STATE", states.put, namespace=NAMESPACE)
-    connects: asyncio.Queue[None] = asyncio.Queue()
-
-    async def connected() -> None:
-        await connects.put(None)
-
-    bob.on("connect", connected, namespace=NAMESPACE)
+    bob = Reconnecting()
     try:
-        await bob.connect(
-            b.url,
-            namespaces=[NAMESPACE],
-            transports=["websocket"],
-            auth={"room": room, "name": "bob"},
-        )
-        await states.get()
-        await connects.get()
+        await bob.join(b.url, room, "bob")
         await ann.call("CHANGE_VIDEO", {"video_id": "dQw4w9WgXcQ"})
         a.process.send_signal(signal.SIGSTOP)
         try:
             # b's relay sees the lease run out, and bob reconnects to the room's new holder.
-            await asyncio.wait_for(states.get(), timeout=LEASE_SECONDS + 8)
-            await asyncio.wait_for(connects.get(), timeout=5)
-            moved = await bob.call("SEEK", {"timestamp": 10.0}, namespace=NAMESPACE, timeout=5)
+            await bob.rejoined(within=LEASE_SECONDS + 8)
+            moved = await bob.call("SEEK", {"timestamp": 10.0})
             assert moved["ok"], moved
         finally:
             a.process.send_signal(signal.SIGCONT)
@@ -402,4 +404,4 @@ async def test_a_paused_holder_never_accepts_commands_after_its_lease(cluster: A
         assert state["version"] == moved["state"]["version"]
     finally:
         await ann.close()
-        await bob.disconnect()
+        await bob.client.disconnect()
