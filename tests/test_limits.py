@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import aiohttp
+import limits
 import pytest
 from aiohttp.test_utils import TestServer
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
 
 from tests.conftest import ServerFactory
 from tests.peers import Peer
 from tests.test_room_auth import connect_refusal
+from watchparty.ratelimit import MemoryWindows, RateLimit
 
 
 def url_of(server: TestServer) -> str:
@@ -97,3 +104,90 @@ async def test_room_creation_per_address(
     other = {"X-Forwarded-For": "198.51.100.9"}
     async with http.post(f"{base_url}/api/rooms", json={}, headers=other) as response:
         assert response.status == (201 if hops else 429)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_memory_windows_answer_as_the_limits_library_does() -> None:
+    """The in-memory window gives the same verdicts as ``limits``' own moving window, for a
+    pattern of hits over time that crosses the window's edge."""
+    item = limits.parse("3/second")
+    clock = Clock()
+    ours = MemoryWindows(clock)
+    theirs = MovingWindowRateLimiter(MemoryStorage())
+    # Theirs reads the real clock, so the pattern runs in real time, in steps of 0.1 s, never
+    # on a window's edge.
+    for step in (0, 0, 3, 3, 3, 5, 8, 12, 12, 12, 12, 14, 16):
+        await asyncio.sleep(max(0.0, (1_000_000.0 + step / 10) - clock.now))
+        clock.now = 1_000_000.0 + step / 10
+        assert await ours.test(item, "k") == await theirs.test(item, "k")
+        assert await ours.hit(item, "k") == await theirs.hit(item, "k"), step
+
+
+async def test_memory_windows_say_when_to_come_back() -> None:
+    clock = Clock()
+    limit = RateLimit("2/minute", "test")
+    limit._limiter = windows = MemoryWindows(clock)
+    assert (await limit.hit("a")).allowed
+    assert (await limit.hit("a")).allowed
+    clock.now += 20
+    refused = await limit.hit("a")
+    assert (refused.allowed, limit.refusals) == (False, 1)
+    # The oldest hit leaves the window 60 s after it was made: 40 s from now.
+    item = limits.parse("2/minute")
+    stats = await windows.get_window_stats(item, "test", "a")
+    assert (stats.reset_time, stats.remaining) == (clock.now + 40, 0)
+    assert (await limit.hit("b")).allowed  # keys are counted apart
+    clock.now += 40.5
+    assert (await limit.hit("a")).allowed
+    await limit.reset("a")
+    assert (await limit.check("a")).allowed
+    assert (await limit.hit("a")).allowed
+
+
+async def test_memory_windows_forget_clients_gone_quiet() -> None:
+    """One key per connection or address: keys whose windows emptied are dropped by the next
+    sweep, so memory follows the clients seen lately, not every client ever seen."""
+    clock = Clock()
+    windows = MemoryWindows(clock)
+    item = limits.parse("5/second")
+    for key in range(1000):
+        assert await windows.hit(item, str(key))
+    assert len(windows) == 1000
+    clock.now += MemoryWindows.SWEEP_SECONDS
+    assert await windows.hit(item, "still-here")
+    assert len(windows) == 1
+
+
+async def test_a_hit_starts_no_thread_and_looks_at_its_own_key_only() -> None:
+    """``limits``' memory storages (5.8) sweep every key after each hit, the asyncio one
+    through a thread per key: with a key per connection, each clock ping cost work in
+    proportion to the connections (bench/connections.py --ping). A hit here must not."""
+    windows = MemoryWindows()
+    item = limits.parse("1000/second")
+    for key in range(2000):
+        await windows.hit(item, str(key))
+    threads = threading.active_count()
+    touched: list[str] = []
+
+    class Watched(dict[str, object]):
+        def items(self):  # type: ignore[no-untyped-def]
+            touched.append("sweep")
+            return super().items()
+
+        def get(self, key, default=None):  # type: ignore[no-untyped-def]
+            touched.append(key)
+            return super().get(key, default)
+
+    windows._windows = Watched(windows._windows)  # type: ignore[assignment]
+    for _ in range(100):
+        assert await windows.hit(item, "7")
+    assert set(touched) == {item.key_for("7")}
+    assert threading.active_count() == threads
+    assert asyncio.get_running_loop()._default_executor is None  # type: ignore[attr-defined]

@@ -1,15 +1,19 @@
-"""Per-client rate limits with the ``limits`` library: in memory, or in Redis when processes
-share the load (``REDIS_URL``), so that a client's address counts the same on all of them."""
+"""Per-client rate limits: moving windows in this process's memory, or in Redis through the
+``limits`` library when processes share the load (``REDIS_URL``), so that a client's address
+counts the same on all of them."""
 
 from __future__ import annotations
 
 import math
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import limits
 from aiohttp import web
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from watchparty.errors import ApiError
@@ -21,13 +25,94 @@ class Verdict:
     retry_after: int  # whole seconds until the client may try again (0 when allowed)
 
 
+class Limiter(Protocol):
+    """What ``RateLimit`` uses of ``limits``' moving-window strategy."""
+
+    async def hit(self, item: limits.RateLimitItem, *identifiers: str) -> bool: ...
+
+    async def test(self, item: limits.RateLimitItem, *identifiers: str) -> bool: ...
+
+    async def clear(self, item: limits.RateLimitItem, *identifiers: str) -> None: ...
+
+    async def get_window_stats(
+        self, item: limits.RateLimitItem, *identifiers: str
+    ) -> limits.WindowStats: ...
+
+
+class MemoryWindows:
+    """``limits``' moving window, kept in this process's memory: the same answers as
+    ``MovingWindowRateLimiter``, without its memory storages' cost.
+
+    Written here because ``limits`` (5.8) sweeps *every* key after each hit in its memory
+    storages (the asyncio one hands each key to a thread, the other starts a timer thread).
+    With one key per connection that is work in proportion to the connections on every
+    event: 1,000 pages sending the room page's clock ping every 3 s kept the server at 0.9 of
+    a core, against 0.13 without it (bench/connections.py --ping 3). Here a hit looks at its
+    own key only, and keys whose windows have emptied are dropped by a sweep at most once a
+    minute, so memory stays bounded by the clients seen lately.
+    """
+
+    SWEEP_SECONDS = 60.0
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        # key -> (window length in seconds, the times of the hits inside it, oldest first)
+        self._windows: dict[str, tuple[float, deque[float]]] = {}
+        self._next_sweep = clock() + self.SWEEP_SECONDS
+
+    def _hits(self, item: limits.RateLimitItem, identifiers: tuple[str, ...]) -> deque[float]:
+        now = self._clock()
+        if now >= self._next_sweep:
+            self._sweep(now)
+        key = item.key_for(*identifiers)
+        window = self._windows.get(key)
+        if window is None:
+            window = self._windows[key] = (item.get_expiry(), deque())
+        length, hits = window
+        while hits and hits[0] <= now - length:
+            hits.popleft()
+        return hits
+
+    def _sweep(self, now: float) -> None:
+        self._next_sweep = now + self.SWEEP_SECONDS
+        stale = [
+            k for k, (length, hits) in self._windows.items() if not hits or hits[-1] <= now - length
+        ]
+        for key in stale:
+            del self._windows[key]
+
+    async def hit(self, item: limits.RateLimitItem, *identifiers: str) -> bool:
+        hits = self._hits(item, identifiers)
+        if len(hits) >= item.amount:
+            return False
+        hits.append(self._clock())
+        return True
+
+    async def test(self, item: limits.RateLimitItem, *identifiers: str) -> bool:
+        return len(self._hits(item, identifiers)) < item.amount
+
+    async def clear(self, item: limits.RateLimitItem, *identifiers: str) -> None:
+        self._windows.pop(item.key_for(*identifiers), None)
+
+    async def get_window_stats(
+        self, item: limits.RateLimitItem, *identifiers: str
+    ) -> limits.WindowStats:
+        hits = self._hits(item, identifiers)
+        reset = hits[0] + item.get_expiry() if hits else self._clock()
+        return limits.WindowStats(reset, max(0, item.amount - len(hits)))
+
+    def __len__(self) -> int:
+        """How many keys are held (for tests)."""
+        return len(self._windows)
+
+
 class RateLimit:
     """One limit (e.g. ``"30/minute"``) applied separately to each key (a client address)."""
 
     def __init__(self, rate: str, name: str, redis_url: str | None = None) -> None:
         self._item = limits.parse(rate)
         self.name = name
-        self._limiter = MovingWindowRateLimiter(storage(redis_url))
+        self._limiter = limiter(redis_url)
         self.refusals = 0  # for /metrics
 
     async def hit(self, key: str) -> Verdict:
@@ -56,14 +141,15 @@ class RateLimit:
         return Verdict(False, max(1, math.ceil(stats.reset_time - time.time())))
 
 
-def storage(redis_url: str | None) -> Storage:
+def limiter(redis_url: str | None) -> Limiter:
     """Where a limit keeps its counts: this process's memory, or Redis (redis-py, which
     python-socketio's Redis manager uses too: one client library)."""
     if redis_url is None:
-        return MemoryStorage()
+        return MemoryWindows()
     scheme, rest = redis_url.split("://", 1)
     scheme = {"redis": "redis", "rediss": "rediss", "unix": "redis+unix"}[scheme]
-    return RedisStorage(f"async+{scheme}://{rest}", implementation="redispy")
+    storage = RedisStorage(f"async+{scheme}://{rest}", implementation="redispy")
+    return MovingWindowRateLimiter(storage)
 
 
 def client_address(request: web.BaseRequest, proxy_hops: int) -> str:
