@@ -1,0 +1,41 @@
+"""orjson writes Socket.IO packets that read back as the standard library's would."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+import pytest
+
+from watchparty.realtime.packet_json import OrjsonPackets, packet_json
+
+packets = OrjsonPackets(orjson)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        ["SEEK", {"state": {"position": 5.0, "updated_at": 1795701570.8040648, "queue": []}}],
+        ["CHAT", {"text": "café 🎬 \u2028", "at": 1e16, "n": -0.0}],
+        {"big": 2**70},  # orjson cannot write it
+        {1: "a key that is not a string"},  # nor this
+    ],
+)
+def test_writes_what_the_standard_library_reads_back_the_same(value: Any) -> None:
+    written = packets.dumps(value, separators=(",", ":"))
+    assert json.loads(written) == json.loads(json.dumps(value))
+    assert ", " not in written
+    assert ": " not in written  # compact, as python-socketio asks
+
+
+def test_reads_with_the_standard_library() -> None:
+    """orjson would read this integer as a float and refuse NaN."""
+    big = "[123456789012345678901234567890,NaN]"
+    read = packets.loads(big)
+    assert read[0] == 123456789012345678901234567890
+    assert read[1] != read[1]
+
+
+def test_installed_with_the_fast_extra() -> None:
+    assert isinstance(packet_json(), OrjsonPackets)

@@ -1,0 +1,44 @@
+"""orjson to write Socket.IO packets, when the ``[fast]`` extra installed it.
+
+Measured (docs/fanout.md): the standard library takes about 11 µs to encode a room's state
+with a five-item queue, orjson under 1 µs; with it a viewer's join (its ``ROOM_STATE``, with
+the queue and the member list) costs the server 10-18 % less CPU. A broadcast is encoded once
+per command, so the fan-out itself barely moves.
+
+Only writing: packets are *read* by the standard library as before, since orjson reads some
+inputs differently (integers wider than 64 bits become floats; ``NaN`` is refused), and the
+commands a client sends are small. What orjson cannot write (an integer wider than 64 bits, a
+key that is not a string) is written by the standard library.
+"""
+
+from __future__ import annotations
+
+import json
+from types import ModuleType
+from typing import Any
+
+
+class OrjsonPackets:
+    """The ``dumps``/``loads`` pair python-socketio's ``json`` option asks for."""
+
+    def __init__(self, orjson: ModuleType) -> None:
+        self._orjson = orjson
+
+    def dumps(self, obj: Any, **options: Any) -> str:
+        try:
+            return str(self._orjson.dumps(obj).decode())
+        except self._orjson.JSONEncodeError:
+            return json.dumps(obj, **options)
+
+    @staticmethod
+    def loads(text: str | bytes) -> Any:
+        return json.loads(text)
+
+
+def packet_json() -> OrjsonPackets | None:
+    """orjson when installed, else None (python-socketio then uses the standard library)."""
+    try:
+        import orjson
+    except ImportError:
+        return None
+    return OrjsonPackets(orjson)
