@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -15,6 +16,7 @@ from aiohttp.test_utils import TestServer
 from tests.conftest import PeerFactory
 from tests.peers import Peer
 from watchparty.app import create_app
+from watchparty.keys import REGISTRY, SOCKETIO
 from watchparty.settings import Settings
 
 
@@ -370,3 +372,45 @@ async def test_a_client_cannot_fake_lifecycle_events(join: PeerFactory) -> None:
     assert (await ann.call("SEEK", {"timestamp": 3.0}))["ok"]
     assert (await bob.next("SEEK"))["by"] == "ann"
     assert all(not delta["left"] for name, delta in bob.drain() if name == "MEMBERS")
+
+
+async def test_a_connection_closed_while_joining_leaves_no_member(
+    server: TestServer, base_url: str, room_id: str, join: PeerFactory
+) -> None:
+    """python-socketio runs no disconnect handler for a socket whose connection closes while
+    its connect handler is still running (here, engine.io closing it as it does a connection
+    whose heartbeat stopped): the handler looks for itself (realtime.transport.connection_open)
+    and leaves no ghost member in the room."""
+    ann = await join("ann")
+    await ann.next("ROOM_STATE")
+    registry, sio = server.app[REGISTRY], server.app[SOCKETIO]
+    held: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    go_on = asyncio.Event()
+    original = registry.join
+
+    async def held_join(room: str, sid: str, **auth: Any) -> Any:
+        held.set_result(sid)
+        await go_on.wait()
+        return await original(room, sid, **auth)
+
+    registry.join = held_join  # type: ignore[method-assign, assignment]
+    async with aiohttp.ClientSession() as http:
+        ws = await http.ws_connect(f"{base_url}/socket.io/?EIO=4&transport=websocket")
+        assert (await ws.receive_str()).startswith("0")
+        await ws.send_str("40/rooms," + json.dumps({"room": room_id, "name": "ghost"}))
+        sid = await asyncio.wait_for(held, 5)
+        registry.join = original  # type: ignore[method-assign]
+        socket = sio.eio.sockets[sio.manager.eio_sid_from_sid(sid, "/rooms")]
+        await socket.close(wait=False, reason=sio.eio.reason.PING_TIMEOUT)
+        go_on.set()
+        await asyncio.sleep(0.3)
+        room = registry.peek(room_id)
+        assert room is not None
+        assert [m.name for m in room.members.values()] == ["ann"]
+        assert not sio.manager.is_connected(sid, "/rooms")
+        assert list(sio.manager.get_participants("/rooms", room_id)) == [
+            (ann.client.get_sid("/rooms"), ann.client.eio.sid)
+        ]
+        assert (await ann.call("SEEK", {"timestamp": 1.0}))["ok"]  # the room goes on
+        assert [m["name"] for m in ann.members] == ["ann"]
+        await ws.close()

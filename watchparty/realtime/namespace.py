@@ -22,6 +22,7 @@ from watchparty.cluster.relay import Relay
 from watchparty.ratelimit import SocketLimits, client_address
 from watchparty.realtime.life import RoomLife
 from watchparty.realtime.registry import MOVING, JoinRefused, RegistryFull, RoomRegistry
+from watchparty.realtime.transport import connection_open
 from watchparty.store.errors import StoreUnavailable
 from watchparty.store.users import User
 from watchparty.sync import COMMANDS, ConnectAuth, Rejection, TimePing, parse_command, validate
@@ -161,6 +162,11 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             raise _refuse(
                 "cluster_unavailable", "the servers cannot reach each other; try again shortly"
             ) from None
+        if not connection_open(self.server, self.namespace, sid):
+            # Closed while joining: python-socketio runs no disconnect handler for a socket
+            # whose connect handler was still running, so the member would stay for good.
+            await self._leave(sid, lost=False)
+            raise _refuse("connection_closed", "the connection closed while joining")
 
     async def _join(self, room_id: str, sid: str, auth: dict[str, Any]) -> None:
         """Join here, or where the room is held (which may turn out to be here after all)."""
@@ -197,13 +203,14 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_disconnect(self, sid: str, reason: str) -> None:
         # A connection that was lost (not closed on purpose) may come back: see registry.leave.
-        lost = reason in LOST_CONNECTION
+        await self._leave(sid, lost=reason in LOST_CONNECTION)
+        # The limiters' windows for this sid expire by themselves (ratelimit.MemoryWindows).
+
+    async def _leave(self, sid: str, lost: bool) -> None:
         if self._relay is not None and sid in self._relay:
             self._relay.leave(sid, lost)
             return
         await self._registry.leave(sid, lost=lost)
-        # The limiters' windows for this sid expire by themselves (clearing them here races
-        # the memory storage's own expiry in limits 5, which then logs a KeyError).
 
     def _time(self, sid: str, payload: Any) -> Ack:
         ping = validate(TimePing, payload)
