@@ -5,6 +5,7 @@ connection which stops reading is closed without holding its room back."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import socket
 
@@ -225,3 +226,37 @@ async def test_a_connection_that_stops_reading_is_closed_and_the_room_goes_on(
             await ann.close()
             await bob.close()
             slow.close()
+
+
+async def test_a_closed_connection_is_freed_at_once(
+    server: TestServer, base_url: str, room_id: str
+) -> None:
+    """A connection that closes leaves no reference cycle behind: its request, websocket and
+    engine.io socket go when the last reference does, not at the next full garbage
+    collection (under churn those took hundreds of milliseconds; DirectWebSocket.wait)."""
+    owned = {"Request", "RequestHandler", "WebSocketResponse", "DirectWebSocket", "AsyncSocket"}
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        async with aiohttp.ClientSession() as http:
+            for n in range(5):
+                ws = await http.ws_connect(f"{base_url}/socket.io/?EIO=4&transport=websocket")
+                assert (await ws.receive_str()).startswith("0")
+                await ws.send_str(
+                    f"40{NAMESPACE}," + json.dumps({"room": room_id, "name": f"v{n}"})
+                )
+                while "ROOM_STATE" not in await ws.receive_str():
+                    pass
+                await ws.close()
+        sockets = server.app[SOCKETIO].eio.sockets
+        for _ in range(100):
+            if not sockets:
+                break
+            await asyncio.sleep(0.02)
+        assert not sockets
+        gc.collect()
+        left = sorted({type(o).__qualname__ for o in gc.garbage} & (owned | {"OSError"}))
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert left == []
