@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 folder=$(mktemp -d)
-pin() { if command -v taskset >/dev/null; then taskset -c 0 "$@"; else "$@"; fi; }
+# exec: the background job *is* redis-server, so that $! is its pid (to stop it and read its CPU)
+pin() { if command -v taskset >/dev/null; then exec taskset -c 0 "$@"; else exec "$@"; fi; }
 pin redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$folder" \
   >"$folder/redis.log" 2>&1 &
 redis=$!
