@@ -91,11 +91,12 @@ def connection_open(server: socketio.AsyncServer, namespace: str, sid: str) -> b
     while its connect handler is still running (it is not connected yet), so that handler
     must look for itself before it returns. engine.io reads nothing from a connection while
     its connect handler runs, so such a close comes from the server's side: a heartbeat that
-    timed out (a join held up by the database), a slow reader dropped, a restart. An engine.io socket is ``closing`` before its
-    disconnect event runs, and between this check and python-socketio marking the socket
-    connected nothing suspends (but engine.io's ping-timeout check as it sends the CONNECT
-    packet, which closes a connection already dead), so a close after it does reach the
-    disconnect handler.
+    timed out (a join held up by the database), a slow reader dropped, a restart.
+
+    An engine.io socket is ``closing`` before its disconnect event runs, and between this
+    check and python-socketio marking the socket connected nothing suspends (but engine.io's
+    ping-timeout check as it sends the CONNECT packet, which closes a connection already
+    dead), so a close after it does reach the disconnect handler.
     tests/test_realtime.py::test_a_connection_closed_while_joining_leaves_no_member fails
     if that changes.
     """
