@@ -12,9 +12,10 @@ from aiohttp.test_utils import TestServer
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
-from tests.conftest import ServerFactory
+from tests.conftest import PeerFactory, ServerFactory
 from tests.peers import Peer
 from tests.test_room_auth import connect_refusal
+from watchparty.keys import SOCKETIO
 from watchparty.ratelimit import MemoryWindows, RateLimit
 
 
@@ -191,3 +192,22 @@ async def test_a_hit_starts_no_thread_and_looks_at_its_own_key_only() -> None:
     assert set(touched) == {item.key_for("7")}
     assert threading.active_count() == threads
     assert asyncio.get_running_loop()._default_executor is None  # type: ignore[attr-defined]
+
+
+async def test_a_connections_limits_go_with_it(server: TestServer, join: PeerFactory) -> None:
+    """Limits per connection are dropped when it ends, not left for the sweep: a server
+    with connections coming and going holds windows for the live ones only."""
+    ann = await join("ann")
+    await ann.next("ROOM_STATE")
+    assert (await ann.call("TIME", {"client_time": 1.0}))["ok"]
+    assert (await ann.call("PAUSE"))["ok"]
+    assert server.app is not None
+    limits = server.app[SOCKETIO].namespace_handlers["/rooms"]._limits
+    windows = [limits.events._limiter, limits.pings._limiter]
+    assert [len(w) for w in windows] == [1, 1]
+    await ann.close()
+    for _ in range(100):
+        if not any(len(w) for w in windows):
+            break
+        await asyncio.sleep(0.02)
+    assert [len(w) for w in windows] == [0, 0]

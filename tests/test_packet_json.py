@@ -7,8 +7,11 @@ from typing import Any
 
 import orjson
 import pytest
+import socketio.packet
+from aiohttp.test_utils import TestServer
 
-from watchparty.realtime.packet_json import OrjsonPackets, packet_json
+from watchparty.keys import SOCKETIO
+from watchparty.realtime.packet_json import OrjsonPackets
 
 packets = OrjsonPackets(orjson)
 
@@ -37,5 +40,8 @@ def test_reads_with_the_standard_library() -> None:
     assert read[1] != read[1]
 
 
-def test_installed_with_the_fast_extra() -> None:
-    assert isinstance(packet_json(), OrjsonPackets)
+async def test_only_this_servers_packets_are_written_with_orjson(server: TestServer) -> None:
+    """Installed with the ``[fast]`` extra, and on the server's own packet class: the
+    library's, which the clients in this process use, keeps the standard library."""
+    assert not isinstance(socketio.packet.Packet.json, OrjsonPackets)
+    assert isinstance(server.app[SOCKETIO].packet_class.json, OrjsonPackets)

@@ -59,7 +59,7 @@ from watchparty.realtime.chat import Chat
 from watchparty.realtime.life import RoomLife
 from watchparty.realtime.moderation import Moderation
 from watchparty.realtime.namespace import NAMESPACE, RoomNamespace
-from watchparty.realtime.packet_json import packet_json
+from watchparty.realtime.packet_json import packet_class
 from watchparty.realtime.persistence import WriteBehind, WriteQueue
 from watchparty.realtime.registry import Clock, RoomRegistry
 from watchparty.realtime.transport import (
@@ -142,7 +142,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
         client_manager=manager,
         cors_allowed_origins=_socketio_origins(settings.cors_origins),
         max_http_buffer_size=settings.socketio_max_payload,
-        json=packet_json(),
+        serializer=packet_class() or "default",
     )
 
     plans = app[PLANS] = Plans(free=replace(FREE, max_members=settings.free_max_members))

@@ -204,7 +204,9 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_disconnect(self, sid: str, reason: str) -> None:
         # A connection that was lost (not closed on purpose) may come back: see registry.leave.
         await self._leave(sid, lost=reason in LOST_CONNECTION)
-        # The limiters' windows for this sid expire by themselves (ratelimit.MemoryWindows).
+        # Its limits go with it: they are per connection, and a new one has a new sid anyway.
+        await self._limits.events.reset(sid)
+        await self._limits.pings.reset(sid)
 
     async def _leave(self, sid: str, lost: bool) -> None:
         if self._relay is not None and sid in self._relay:

@@ -17,6 +17,8 @@ import json
 from types import ModuleType
 from typing import Any
 
+from socketio import packet as sio_packet
+
 
 class OrjsonPackets:
     """The ``dumps``/``loads`` pair python-socketio's ``json`` option asks for."""
@@ -35,10 +37,22 @@ class OrjsonPackets:
         return json.loads(text)
 
 
-def packet_json() -> OrjsonPackets | None:
-    """orjson when installed, else None (python-socketio then uses the standard library)."""
+def packet_class() -> type[sio_packet.Packet] | None:
+    """A packet class written with orjson when it is installed, else None (python-socketio's
+    own, with the standard library).
+
+    A class of this server's own, passed as the ``serializer``, rather than the ``json``
+    option: that one sets the module on python-socketio's own packet class, which every
+    Socket.IO client in the process uses too (the tests' clients: orjson writes a ``NaN``
+    they send as ``null``, where the standard library writes ``NaN`` and the server refuses
+    it).
+    """
     try:
         import orjson
     except ImportError:
         return None
-    return OrjsonPackets(orjson)
+
+    class OrjsonPacket(sio_packet.Packet):  # type: ignore[misc]  # untyped library
+        json = OrjsonPackets(orjson)
+
+    return OrjsonPacket
