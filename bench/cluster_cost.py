@@ -29,27 +29,9 @@ from typing import Any
 
 import aiohttp
 import socketio
-from fanout import NAMESPACE, Counter, bench_env, controller, receivers
+from fanout import NAMESPACE, Counter, bench_env, controller, cpu_seconds, receivers
 
 from watchparty.store.embedded import free_port, server_command
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """The process's CPU time and its children's (the embedded database), from /proc."""
-    total = 0.0
-    pids = [pid]
-    while pids:
-        current = pids.pop()
-        try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / TICK
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except FileNotFoundError:
-            continue
-        pids += [int(child) for child in children]
-    return total
 
 
 def pinned(command: list[str]) -> list[str]:
@@ -97,14 +79,17 @@ async def measure(
         for number, (label, url) in enumerate(phases):
             ctl = await controller(url, room)
             await asyncio.sleep(1.0)  # let the join's MEMBERS go out
-            before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            before = {name: cpu_seconds(pid, with_children=True) for name, pid in pids.items()}
             began = time.perf_counter()
             base = 1000.0 * (number + 1)
             await seeks(ctl, commands, base)
             while counter.count[base + commands - 1] < clients:  # noqa: ASYNC110
                 await asyncio.sleep(0.005)
             elapsed = time.perf_counter() - began
-            used = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
+            used = {
+                name: cpu_seconds(pid, with_children=True) - before[name]
+                for name, pid in pids.items()
+            }
             results[label] = {
                 "seconds": round(elapsed, 2),
                 "cpu_s": {k: round(v, 3) for k, v in used.items()},

@@ -17,14 +17,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import resource
 import time
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from fanout import Counter, receiver, start_server
+from fanout import Counter, cpu_seconds, receiver, start_server
 
 
 def rss_mib(pid: int) -> float:
@@ -32,12 +31,6 @@ def rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of the process so far (/proc, in clock ticks)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def ping(ws: aiohttp.ClientWebSocketResponse, every: float, offset: float) -> None:

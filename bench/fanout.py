@@ -93,6 +93,24 @@ async def controller(url: str, room: str) -> socketio.AsyncClient:
     return client
 
 
+def cpu_seconds(pid: int, *, with_children: bool = False) -> float:
+    """The process's CPU time so far, from /proc; with ``with_children``, its descendants'
+    too (the embedded database, a supervisor's workers)."""
+    total = 0.0
+    pids = [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except FileNotFoundError:
+            continue
+        if with_children:
+            pids += [int(child) for child in children]
+    return total
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")

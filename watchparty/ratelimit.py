@@ -60,8 +60,10 @@ class MemoryWindows:
         self._windows: dict[str, tuple[float, deque[float]]] = {}
         self._next_sweep = clock() + self.SWEEP_SECONDS
 
-    def _hits(self, item: limits.RateLimitItem, identifiers: tuple[str, ...]) -> deque[float]:
-        now = self._clock()
+    def _hits(
+        self, item: limits.RateLimitItem, identifiers: tuple[str, ...], now: float
+    ) -> deque[float]:
+        """The key's hits still inside its window at ``now``."""
         if now >= self._next_sweep:
             self._sweep(now)
         key = item.key_for(*identifiers)
@@ -82,14 +84,15 @@ class MemoryWindows:
             del self._windows[key]
 
     async def hit(self, item: limits.RateLimitItem, *identifiers: str) -> bool:
-        hits = self._hits(item, identifiers)
+        now = self._clock()
+        hits = self._hits(item, identifiers, now)
         if len(hits) >= item.amount:
             return False
-        hits.append(self._clock())
+        hits.append(now)
         return True
 
     async def test(self, item: limits.RateLimitItem, *identifiers: str) -> bool:
-        return len(self._hits(item, identifiers)) < item.amount
+        return len(self._hits(item, identifiers, self._clock())) < item.amount
 
     async def clear(self, item: limits.RateLimitItem, *identifiers: str) -> None:
         self._windows.pop(item.key_for(*identifiers), None)
@@ -97,8 +100,9 @@ class MemoryWindows:
     async def get_window_stats(
         self, item: limits.RateLimitItem, *identifiers: str
     ) -> limits.WindowStats:
-        hits = self._hits(item, identifiers)
-        reset = hits[0] + item.get_expiry() if hits else self._clock()
+        now = self._clock()
+        hits = self._hits(item, identifiers, now)
+        reset = hits[0] + item.get_expiry() if hits else now
         return limits.WindowStats(reset, max(0, item.amount - len(hits)))
 
     def __len__(self) -> int:

@@ -77,11 +77,15 @@ class SocketIOTransport:
     async def drop(self, sids: list[str]) -> None:
         """Close the connections of these sockets that live in this process (the others are
         their own process's business), so that their clients reconnect."""
-        engine, manager = self._server.eio, self._server.manager
         for sid in sids:
-            socket = engine.sockets.get(manager.eio_sid_from_sid(sid, self._namespace))
+            socket = engine_socket(self._server, self._namespace, sid)
             if socket is not None and not socket.closed:
-                await _close(engine, socket)
+                await _close(self._server.eio, socket)
+
+
+def engine_socket(server: socketio.AsyncServer, namespace: str, sid: str) -> Any:
+    """The engine.io socket under a Socket.IO socket, or None if this process has none."""
+    return server.eio.sockets.get(server.manager.eio_sid_from_sid(sid, namespace))
 
 
 def connection_open(server: socketio.AsyncServer, namespace: str, sid: str) -> bool:
@@ -100,7 +104,7 @@ def connection_open(server: socketio.AsyncServer, namespace: str, sid: str) -> b
     tests/test_realtime.py::test_a_connection_closed_while_joining_leaves_no_member fails
     if that changes.
     """
-    socket = server.eio.sockets.get(server.manager.eio_sid_from_sid(sid, namespace))
+    socket = engine_socket(server, namespace, sid)
     return socket is not None and not socket.closing and not socket.closed
 
 
