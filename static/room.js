@@ -25,6 +25,10 @@
   let info = null;  // the room's name, owner and who may control it (ROOM_INFO)
   let you = null;  // this connection as a member: { id, name, user_id, role }
   let members = [];
+  // A room of more than a few hundred is told its member count, not the list (MEMBERS
+  // "listed": false); the list is then fetched when its viewer asks (MEMBER_LIST).
+  let listed = true;
+  let memberCount = 0;
   const api = window.watchpartyApi;
 
   // A signed-in page's socket is signed in by the session cookie the handshake carries (the
@@ -161,7 +165,8 @@
   const myRank = () => RANK[you ? roleOf(you.user_id) : "guest"];
   function renderMembers(list) {
     members = list;
-    $("member-count").textContent = `(${members.length})`;
+    $("member-count").textContent = `(${listed ? members.length : memberCount})`;
+    $("members-show").hidden = listed;
     const owner = you && info && you.user_id && you.user_id === info.owner_id;
     $("members").replaceChildren(...members.map((m) => {
       const li = document.createElement("li");
@@ -186,6 +191,10 @@
     }));
   }
   async function moderate(event, payload) { await send(event, payload); }
+  $("members-show").addEventListener("click", async () => {
+    const ack = await send("MEMBER_LIST", {});
+    if (ack) { memberCount = ack.count; renderMembers(ack.members); }
+  });
 
   // --- chat: rendered as text, never as HTML -------------------------------------------------
   let chat = [];
@@ -404,6 +413,8 @@
     you = snapshot.you;
     socket.auth.resume = you.resume;  // a reconnect comes back as this member
     apply(snapshot.state, true);
+    listed = snapshot.listed !== false;
+    memberCount = snapshot.count;
     renderMembers(snapshot.members);
     renderAccess();
     chat = snapshot.chat;
@@ -425,7 +436,16 @@
     });
   }
   // MEMBERS says what changed (a whole list to everyone would cost the square of the room).
-  socket.on("MEMBERS", ({ joined, left, changed }) => {
+  socket.on("MEMBERS", ({ joined, left, changed, count, listed: nowListed, members: all }) => {
+    memberCount = count;
+    if (nowListed === false) {  // what was shown is out of date from now on
+      const was = listed;
+      listed = false;
+      renderMembers(was ? [] : members);
+      return;
+    }
+    listed = true;
+    if (all) { renderMembers(all); return; }
     const updated = new Map(changed.map((m) => [m.id, m]));
     const kept = members.filter((m) => !left.includes(m.id)).map((m) => updated.get(m.id) || m);
     const known = new Set(kept.map((m) => m.id));

@@ -12,8 +12,11 @@ NAMESPACE = "/rooms"
 
 
 def apply_members(members: list[dict[str, Any]], delta: dict[str, Any]) -> list[dict[str, Any]]:
-    """A member list after a MEMBERS event (the protocol's rule: drop ``left``, replace
-    ``changed`` in place, add ``joined`` at the end; ids are unique)."""
+    """A member list after a MEMBERS event (the protocol's rule: a whole ``members`` list
+    replaces it; else drop ``left``, replace ``changed`` in place, add ``joined`` at the end;
+    ids are unique)."""
+    if "members" in delta:
+        return list(delta["members"])
     gone = set(delta["left"])
     changed = {m["id"]: m for m in delta["changed"]}
     kept = [changed.get(m["id"], m) for m in members if m["id"] not in gone]

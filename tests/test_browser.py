@@ -503,6 +503,38 @@ async def test_chat_is_text_members_show_and_the_queue_plays_on(
     await bob.screenshot(path=str(ARTIFACTS / "room-chat.png"))
 
 
+async def test_a_large_room_shows_its_count_and_the_list_on_request(
+    browser: Browser, settings: Settings
+) -> None:
+    """Beyond WATCHPARTY_MEMBER_LIST_MAX members (1 here) the page shows the count, and the
+    list when its viewer asks for it; back within the limit, the list again."""
+    live = LiveServer(replace(settings, member_list_max=1))
+    await live.start()
+    try:
+        async with aiohttp.ClientSession() as http, http.post(f"{live.url}/api/rooms") as r:
+            room = await r.json()
+        url = f"{live.url}{room['path']}"
+        ann = await open_room(browser, url, "Ann")
+        assert await _members(ann, ["Ann"])
+        bob = await open_room(browser, url, "Bob")
+        for page in (ann, bob):
+            await page.locator("#members-show").wait_for(timeout=5000)
+            await eventually(lambda p=page: _member_count(p, "(2)"))
+            assert await _members(page, [])
+        await bob.click("#members-show")
+        await eventually(lambda: _members(bob, ["Ann", "Bob"]))
+        await bob.close()
+        await eventually(lambda: _members(ann, ["Ann"]))
+        assert await _member_count(ann, "(1)")
+        assert not await ann.locator("#members-show").is_visible()
+    finally:
+        await live.stop()
+
+
+async def _member_count(page: Page, text: str) -> bool:
+    return await page.locator("#member-count").inner_text() == text
+
+
 async def _hls(page: Page) -> bool:
     """The HLS stream is playing (hls.js plays it through a blob: source)."""
     playing: bool = await page.evaluate(

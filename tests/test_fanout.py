@@ -18,7 +18,13 @@ from engineio.async_drivers import aiohttp as engineio_aiohttp
 from tests.conftest import PeerFactory, ServerFactory
 from tests.peers import NAMESPACE, Peer
 from watchparty.keys import SOCKETIO
-from watchparty.realtime.transport import DIRECT, DirectWebSocket, FanoutManager, text_frame
+from watchparty.realtime.transport import (
+    DIRECT,
+    MAX_GATHER_SECONDS,
+    DirectWebSocket,
+    FanoutManager,
+    text_frame,
+)
 
 
 def manager_of(server: TestServer) -> FanoutManager:
@@ -47,6 +53,11 @@ async def test_the_engine_internals_this_relies_on(server: TestServer, join: Pee
         assert isinstance(direct, DirectWebSocket)
         assert direct.socket is sock  # engineio hands its socket's bound handler over
         assert direct.writable()  # the writer waits in poll(), which the wrapper watches
+        # aiohttp's (3.14) queue of messages received and not yet read, which tells the
+        # fan-out a client's burst is under way (DirectWebSocket.wait)
+        reader = direct._sock._reader
+        assert reader is not None
+        assert len(reader._buffer) == 0
     manager = manager_of(server)
     before = manager.direct_deliveries
     await ann.call("SEEK", {"timestamp": 3})
@@ -177,8 +188,16 @@ def masked_text(payload: str) -> bytes:
 async def stalled_client(server: TestServer, room: str) -> socket.socket:
     """A websocket client that joins the room and then never reads again, with a small
     receive buffer, so what the server sends it piles up on the server's side."""
+    return await raw_client(server, room, "slow", receive_buffer=4096)
+
+
+async def raw_client(
+    server: TestServer, room: str, name: str, receive_buffer: int | None = None
+) -> socket.socket:
+    """A websocket client on a bare socket, joined to the room: its writes are the test's."""
     sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    if receive_buffer is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
     sock.connect(("127.0.0.1", server.port or 0))
     sock.sendall(
         b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -187,10 +206,59 @@ async def stalled_client(server: TestServer, room: str) -> socket.socket:
     )
     await asyncio.sleep(0.3)
     assert b"101 Switching Protocols" in sock.recv(4096)  # and the engine.io open packet
-    auth = json.dumps({"room": room, "name": "slow"})
+    auth = json.dumps({"room": room, "name": name})
     sock.sendall(masked_text(f"40{NAMESPACE},{auth}"))
     await asyncio.sleep(0.3)
     return sock
+
+
+async def test_a_burst_of_commands_reaches_each_viewer_in_a_few_writes(
+    server: TestServer, join: PeerFactory, room_id: str
+) -> None:
+    """Twenty commands that arrive together (one TCP segment) are broadcast together: the
+    fan-out holds its frames while the sender's burst is still unread, so the viewer gets
+    all twenty, in order, in a few writes instead of one each."""
+    ann = await join("ann")
+    await ann.next("ROOM_STATE")
+    controller = await raw_client(server, room_id, "ctl")
+    try:
+        await asyncio.sleep(0.2)
+        ann.drain()
+        manager = manager_of(server)
+        deliveries, writes = manager.direct_deliveries, manager.direct_writes
+        burst = b"".join(
+            masked_text(f'42{NAMESPACE},["SEEK",{{"timestamp":{n}}}]') for n in range(1, 21)
+        )
+        controller.sendall(burst)
+        seen = [(await ann.next("SEEK"))["state"]["position"] for _ in range(20)]
+        assert seen == list(range(1, 21))
+        assert manager.direct_deliveries - deliveries == 20
+        assert manager.direct_writes - writes <= 4
+    finally:
+        controller.close()
+
+
+async def test_frames_wait_for_a_backlog_a_bounded_time(
+    server: TestServer, join: PeerFactory
+) -> None:
+    """While some connection has messages unread, gathered frames wait, but only up to
+    MAX_GATHER_SECONDS: a connection that never gets round to its backlog holds no one's
+    broadcasts for longer."""
+    assert server.app is not None
+    sio = server.app[SOCKETIO]
+    ann, bob, cat = await join("ann"), await join("bob"), await join("cat")
+    await cat.next("ROOM_STATE")
+    manager = manager_of(server)
+    stuck = list(sio.eio.sockets.values())[-1].__dict__[DIRECT]  # cat's, which sends nothing
+    manager.backlog.add(stuck)
+    try:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await ann.call("SEEK", {"timestamp": 4})
+        assert (await bob.next("SEEK"))["state"]["position"] == 4
+        assert loop.time() - started >= MAX_GATHER_SECONDS  # it did wait
+    finally:
+        manager.backlog.discard(stuck)
 
 
 async def test_a_connection_that_stops_reading_is_closed_and_the_room_goes_on(

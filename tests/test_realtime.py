@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from tests.conftest import PeerFactory
+from tests.conftest import PeerFactory, ServerFactory
 from tests.peers import Peer
 from watchparty.app import create_app
 from watchparty.keys import REGISTRY, SOCKETIO
@@ -67,6 +67,51 @@ async def test_members_updates_carry_changes_not_the_whole_list(join: PeerFactor
     await bob.close()
     delta = await ann.next("MEMBERS")
     assert (delta["joined"], delta["left"], delta["count"]) == ([], [bob_id], 1)
+
+
+async def test_a_large_room_tells_its_count_and_lists_on_request(
+    start_server: ServerFactory,
+) -> None:
+    """Beyond WATCHPARTY_MEMBER_LIST_MAX members (2 here) nobody is told who joined or left,
+    only the count; MEMBER_LIST answers with the list, and when the room is back within the
+    limit the next MEMBERS carries the whole list once."""
+    server = await start_server(member_list_max=2)
+    url = str(server.make_url("")).rstrip("/")
+    async with aiohttp.ClientSession() as http, http.post(f"{url}/api/rooms", json={}) as r:
+        room = (await r.json())["id"]
+    peers = {name: Peer(name) for name in ("ann", "bob", "cat")}
+    try:
+        for name in ("ann", "bob"):
+            await peers[name].connect(url, {"room": room, "name": name})
+        ann, bob, cat = peers["ann"], peers["bob"], peers["cat"]
+        snapshot = await bob.next("ROOM_STATE")
+        assert (snapshot["listed"], snapshot["count"]) == (True, 2)
+        assert [m["name"] for m in snapshot["members"]] == ["ann", "bob"]
+        await ann.members_become(["ann", "bob"])
+
+        await cat.connect(url, {"room": room, "name": "cat"})
+        snapshot = await cat.next("ROOM_STATE")
+        assert (snapshot["listed"], snapshot["members"], snapshot["count"]) == (False, [], 3)
+        assert snapshot["you"]["name"] == "cat"
+        delta = await ann.next("MEMBERS")
+        assert delta == {"joined": [], "left": [], "changed": [], "count": 3, "listed": False}
+
+        ack = await cat.call("MEMBER_LIST", {})
+        assert ack["ok"] is True
+        assert ([m["name"] for m in ack["members"]], ack["count"]) == (["ann", "bob", "cat"], 3)
+
+        await cat.close()
+        delta = await ann.next("MEMBERS")
+        assert (delta["listed"], delta["count"]) == (True, 2)
+        assert [m["name"] for m in delta["members"]] == ["ann", "bob"]
+        assert [m["name"] for m in ann.members] == ["ann", "bob"]
+        await bob.close()  # back within the limit: changes again, the whole list not again
+        delta = await ann.next("MEMBERS")
+        assert "members" not in delta
+        assert (delta["listed"], delta["count"], len(delta["left"])) == (True, 1, 1)
+    finally:
+        for peer in peers.values():
+            await peer.close()
 
 
 async def test_every_command_is_acked_and_broadcast_to_the_others(join: PeerFactory) -> None:

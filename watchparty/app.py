@@ -161,6 +161,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
         writer,
         max_rooms=settings.max_rooms,
         max_members=settings.max_members_per_room,
+        member_list_max=settings.member_list_max,
         plan_of=owner_plan,
         free_room_idle=settings.free_room_idle_days * 86400.0,
         reconnect_grace=settings.reconnect_grace_seconds,

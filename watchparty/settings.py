@@ -37,6 +37,8 @@ class Settings:
     log_format: str = "TEXT"  # or "JSON": one JSON object per line
     max_rooms: int = 10_000
     max_members_per_room: int = 5_000
+    # Rooms with more members send their members the count, not the list (docs/protocol.md).
+    member_list_max: int = 100
     socketio_max_payload: int = 256 * 1024
     # MongoDB: None starts the embedded MongoDB-wire server with its data in data_dir.
     mongodb_uri: str | None = None
@@ -140,6 +142,9 @@ class Settings:
             max_rooms=reader.integer("WATCHPARTY_MAX_ROOMS", defaults.max_rooms, low=1),
             max_members_per_room=reader.integer(
                 "WATCHPARTY_MAX_MEMBERS", defaults.max_members_per_room, low=1
+            ),
+            member_list_max=reader.integer(
+                "WATCHPARTY_MEMBER_LIST_MAX", defaults.member_list_max, low=0
             ),
             socketio_max_payload=reader.integer(
                 "WATCHPARTY_MAX_PAYLOAD", defaults.socketio_max_payload, low=1024

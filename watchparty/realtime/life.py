@@ -24,6 +24,7 @@ from watchparty.sync import (
     DeleteChat,
     Ended,
     Kick,
+    MemberList,
     Mute,
     Ready,
     Rejection,
@@ -58,6 +59,7 @@ class RoomLife:
         handlers: dict[str, Handler] = {
             "CHAT": self._say,
             "CHAT_HISTORY": self._history,
+            "MEMBER_LIST": self._member_list,
             "DELETE_CHAT": self._delete_chat,
             "KICK": self._kick,
             "MUTE": self._mute,
@@ -81,6 +83,9 @@ class RoomLife:
 
     async def _history(self, room: LiveRoom, member: Member, ask: ChatHistory) -> Ack | Rejection:
         return {"ok": True, "messages": self._chat.history(room, ask.before, ask.limit)}
+
+    async def _member_list(self, room: LiveRoom, member: Member, ask: MemberList) -> Ack:
+        return {"ok": True, "members": room.members_wire(), "count": len(room.members)}
 
     async def _delete_chat(
         self, room: LiveRoom, member: Member, ask: DeleteChat

@@ -71,6 +71,14 @@ MEMBERS_WINDOW_MAX = 2.0
 MEMBERS_WINDOW_PER_MEMBER = 0.002
 
 
+# Rooms of up to this many members have their member list pushed to every member (in
+# ROOM_STATE, then MEMBERS' changes); larger ones send the count only, and a member asks for
+# the list (MEMBER_LIST). Pushing every join to every member costs the square of the room:
+# filling a room of 1,000 wrote ~50 MB of member lists, parsed by every page, still going
+# out seconds after the last join (docs/fanout.md).
+MEMBER_LIST_MAX = 100
+
+
 def members_window(size: int) -> float:
     return min(MEMBERS_WINDOW_MAX, max(MEMBERS_WINDOW_MIN, size * MEMBERS_WINDOW_PER_MEMBER))
 
@@ -195,6 +203,7 @@ class LiveRoom:
     members_flush: asyncio.Task[None] | None = None
     members_delta: MembersDelta = field(default_factory=MembersDelta)
     members_sent_at: float = -math.inf  # event-loop time of the last MEMBERS broadcast
+    members_listed: bool = True  # whether members were last told the list (not the count only)
     revision: int = 0  # counts every change, saved with the room (see store.rooms)
     deleted: bool = False
     plan: Plan = FREE  # the owner's, as of when the room was loaded or the plan changed
@@ -243,12 +252,15 @@ class LiveRoom:
     def members_wire(self) -> list[dict[str, Any]]:
         return [member.to_wire(self.info) for member in self.members.values()]
 
-    def snapshot(self, now: float) -> dict[str, Any]:
-        """The join snapshot: ROOM_STATE's payload, also served over HTTP."""
+    def snapshot(self, now: float, listed: bool = True) -> dict[str, Any]:
+        """The join snapshot: ROOM_STATE's payload, also served over HTTP (``listed``: with
+        the member list, else an empty one and the count)."""
         return {
             "state": self.state.to_wire(),
             "info": self.info_wire(),
-            "members": self.members_wire(),
+            "members": self.members_wire() if listed else [],
+            "listed": listed,
+            "count": len(self.members),
             "chat": list(itertools.islice(reversed(self.chat), CHAT_IN_SNAPSHOT))[::-1],
             "server_time": now,
         }
@@ -269,6 +281,7 @@ class RoomRegistry:
         start_lead: tuple[float, float] = (0.1, 1.0),
         clock: Clock = time.time,
         authority: Authority | None = None,
+        member_list_max: int = MEMBER_LIST_MAX,
     ) -> None:
         self._transport = transport
         self._store = store
@@ -276,6 +289,7 @@ class RoomRegistry:
         self._clock = clock
         self._max_rooms = max_rooms
         self._max_members = max_members
+        self._member_list_max = member_list_max
         self._plan_of = plan_of
         self._free_room_idle = free_room_idle
         self._grace = reconnect_grace
@@ -501,8 +515,12 @@ class RoomRegistry:
             await self._members_changed(room, changed=(member,))
         return member
 
+    def listed(self, room: LiveRoom) -> bool:
+        """Whether this room's members are told its member list, or its count only."""
+        return len(room.members) <= self._member_list_max
+
     def _snapshot_for(self, room: LiveRoom, member: Member) -> dict[str, Any]:
-        snapshot = room.snapshot(self._clock())
+        snapshot = room.snapshot(self._clock(), self.listed(room))
         snapshot["you"] = {**member.to_wire(room.info), "resume": member.resume}
         return snapshot
 
@@ -579,12 +597,19 @@ class RoomRegistry:
     async def _send_members(self, room: LiveRoom) -> None:
         """MEMBERS carries what changed, not the whole list: its cost grows with the changes,
         where a whole list to every member grew with the square of the room (at 1,000
-        viewers, 80 MB of writes for one update; docs/fanout.md)."""
+        viewers, 80 MB of writes for one update; docs/fanout.md). Beyond
+        ``member_list_max`` members it carries the count only, and the whole list once when
+        the room is back within it (the members' lists are out of date by then)."""
         delta, room.members_delta = room.members_delta, MembersDelta()
         if not delta:
             return
         room.members_sent_at = asyncio.get_running_loop().time()
-        payload = delta.to_wire(room.info, len(room.members))
+        listed = self.listed(room)
+        payload = (delta if listed else MembersDelta()).to_wire(room.info, len(room.members))
+        payload["listed"] = listed
+        if listed and not room.members_listed:
+            payload["members"] = room.members_wire()
+        room.members_listed = listed
         await self._transport.broadcast("MEMBERS", payload, room.id)
 
     async def _flush_members(self, room: LiveRoom, wait: float) -> None:

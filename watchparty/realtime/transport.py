@@ -178,8 +178,12 @@ async def _close(engine: Any, socket: Any) -> None:
 # checked by tests/test_fanout.py::test_the_engine_internals_this_relies_on.
 
 MAX_QUEUED_PACKETS = 1000  # per connection, beyond which it counts as too slow
+# How long gathered frames may wait for commands already received (a burst) before they are
+# written anyway: the most a burst's first broadcast is held back.
+MAX_GATHER_SECONDS = 0.010
 DIRECT = "_watchparty_direct"  # set on an engine.io socket whose websocket can be written to
 COMPRESS = "_watchparty_compress"  # on the engine.io server: per-message deflate on or off
+BACKLOG = "_watchparty_backlog"  # on the engine.io server: websockets with messages unread
 
 
 def text_frame(payload: bytes) -> bytes:
@@ -201,6 +205,8 @@ class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # unty
     def __init__(self, handler: Any, server: Any) -> None:
         super().__init__(handler, server)
         self.socket: Any = getattr(handler, "__self__", None)  # the engine.io socket it serves
+        # Shared with the fan-out: the websockets that have received more than they have read.
+        self.backlog: set[DirectWebSocket] = getattr(server, BACKLOG, set())
         self.transport: asyncio.Transport | None = None
         self.idle = False  # the engine.io writer is waiting for its queue
         # Frames the fan-out gathered for this connection in this turn of the event loop,
@@ -234,6 +240,7 @@ class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # unty
         try:
             await self.handler(self)
         finally:
+            self.backlog.discard(self)
             if direct:
                 socket.__dict__.pop(DIRECT, None)
                 socket.__dict__.pop("poll", None)
@@ -259,7 +266,15 @@ class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # unty
         """
         message = await self._sock.receive()
         if isinstance(message.data, str | bytes):
+            # More messages already received (a client's burst): their broadcasts are worth
+            # waiting for before the fan-out writes (``FanoutManager._flush``).
+            reader = self._sock._reader
+            if reader is not None and reader._buffer:
+                self.backlog.add(self)
+            else:
+                self.backlog.discard(self)
             return message.data
+        self.backlog.discard(self)
         return None
 
     async def send(self, message: Any) -> None:
@@ -301,6 +316,9 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]  # untyped lib
         self.dropped = 0
         self._gathered: list[DirectWebSocket] = []  # with frames to flush at the turn's end
         self._flushing: asyncio.Handle | None = None
+        self._gathering_since = 0.0  # when the frames in ``_gathered`` began to wait
+        # The websockets with messages received and not yet read (``DirectWebSocket.wait``).
+        self.backlog: set[DirectWebSocket] = set()
         # Told each room broadcast's fan-out time (seconds): /metrics' histogram.
         self.observe: Callable[[float], None] = lambda seconds: None
 
@@ -366,6 +384,7 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]  # untyped lib
                 # here, inside a broadcast that holds its room's lock, which the handler needs.
                 socket.queue.put_nowait(queued)
         if self._gathered and self._flushing is None:
+            self._gathering_since = started
             self._flushing = asyncio.get_running_loop().call_soon(self._next_turn)
         self.observe(time.perf_counter() - started)
         return None
@@ -374,8 +393,16 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]  # untyped lib
         self._flushing = asyncio.get_running_loop().call_soon(self._flush)
 
     def _flush(self) -> None:
-        """Write what this turn's broadcasts gathered: several broadcasts to one connection
-        in one turn (a burst of commands) cost one system call instead of one each."""
+        """Write what the last turns' broadcasts gathered: several broadcasts to one
+        connection (a burst of commands) cost one system call instead of one each.
+
+        While a connection has messages received and not yet read (a client's burst:
+        engine.io reads one message every other turn), the frames wait for the broadcasts
+        those will make, up to ``MAX_GATHER_SECONDS``: writes are most of a delivery's cost.
+        """
+        if self.backlog and time.perf_counter() - self._gathering_since < MAX_GATHER_SECONDS:
+            self._flushing = asyncio.get_running_loop().call_soon(self._flush)
+            return
         self._flushing = None
         gathered, self._gathered = self._gathered, []
         for direct in gathered:
@@ -481,3 +508,4 @@ def install_direct_websockets(server: socketio.AsyncServer, *, compress: bool) -
     engine = server.eio
     engine._async = {**engine._async, "websocket": DirectWebSocket}
     setattr(engine, COMPRESS, compress)
+    setattr(engine, BACKLOG, server.manager.backlog)

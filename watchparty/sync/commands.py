@@ -253,6 +253,11 @@ class ChatHistory(_Payload):
     limit: Annotated[int, Field(ge=1, le=100)] = 50
 
 
+class MemberList(_Payload):
+    """The room's member list, as it is now: a room too large to be told every change
+    (``listed`` false) sends its count only."""
+
+
 class DeleteChat(_Payload):
     id: MemberId
 
@@ -313,6 +318,7 @@ class Ready(_Payload):
 ROOM_EVENTS: Final[dict[str, type[_Payload]]] = {
     "CHAT": Chat,
     "CHAT_HISTORY": ChatHistory,
+    "MEMBER_LIST": MemberList,
     "DELETE_CHAT": DeleteChat,
     "KICK": Kick,
     "MUTE": Mute,
