@@ -65,38 +65,49 @@ async def test_the_engine_internals_this_relies_on(server: TestServer, join: Pee
     assert manager.direct_deliveries == before + 1  # bob's copy went straight to his socket
 
 
-async def test_broadcasts_in_one_turn_share_a_write_and_keep_their_order(
+async def test_broadcasts_during_a_burst_share_a_write_and_keep_their_order(
     server: TestServer, join: PeerFactory
 ) -> None:
-    """Three broadcasts to a viewer in one turn of the event loop (a burst of commands) are
-    written with one system call. Then, with three more gathered, what engine.io's writer
-    sends that viewer still comes after them, and a broadcast after it after that."""
+    """With no burst under way, a broadcast is written at once. While one is (a connection
+    with messages unread), three broadcasts to a viewer are gathered and written with one
+    system call; and with three more gathered, what engine.io's writer sends that viewer
+    still comes after them, and a broadcast after it after that."""
     assert server.app is not None
     sio = server.app[SOCKETIO]
-    ann = await join("ann")
-    await ann.next("ROOM_STATE")
+    ann, bob = await join("ann"), await join("bob")
+    await bob.next("ROOM_STATE")
+    await asyncio.sleep(0.2)  # bob's join told to ann
     room = next(r for r in sio.manager.rooms[NAMESPACE] if r is not None and len(r) == 12)
     manager = manager_of(server)
+    sockets = list(sio.eio.sockets.values())
+    direct, bobs = (s.__dict__[DIRECT] for s in sockets)  # ann's, bob's
     deliveries, writes = manager.direct_deliveries, manager.direct_writes
 
     async def say(n: int) -> None:
         await sio.emit("NOTE", {"n": n}, room=room, namespace=NAMESPACE)
 
-    for n in (1, 2, 3):  # none of these suspends: one turn of the event loop
-        await say(n)
-    assert [(await ann.next("NOTE"))["n"] for _ in range(3)] == [1, 2, 3]
-    assert manager.direct_deliveries - deliveries == 3
-    assert manager.direct_writes - writes == 1
+    await say(0)  # to ann and bob
+    assert not direct.pending
+    assert manager.direct_writes - writes == 2  # at once
+    manager.backlog.add(bobs)  # as if bob had sent a burst not read yet
+    try:
+        for n in (1, 2, 3):
+            await say(n)
+        assert len(direct.pending) == 3
+        assert [(await ann.next("NOTE"))["n"] for _ in range(4)] == [0, 1, 2, 3]
+        assert manager.direct_deliveries - deliveries == 8
+        assert manager.direct_writes - writes == 4  # the three: one write to each
 
-    direct = next(iter(sio.eio.sockets.values())).__dict__[DIRECT]
-    for n in (6, 7, 8):
-        await say(n)
-    assert len(direct.pending) == 3
-    # What engine.io's writer does with a queued packet, in the same turn: it must not
-    # overtake what the fan-out gathered.
-    await direct.send(f'42{NAMESPACE},["NOTE",{{"n":9}}]')
-    await say(10)
-    assert [(await ann.next("NOTE"))["n"] for _ in range(5)] == [6, 7, 8, 9, 10]
+        for n in (6, 7, 8):
+            await say(n)
+        assert len(direct.pending) == 3
+        # What engine.io's writer does with a queued packet, in the same turn: it must not
+        # overtake what the fan-out gathered.
+        await direct.send(f'42{NAMESPACE},["NOTE",{{"n":9}}]')
+        await say(10)
+        assert [(await ann.next("NOTE"))["n"] for _ in range(5)] == [6, 7, 8, 9, 10]
+    finally:
+        manager.backlog.discard(bobs)
 
 
 def test_text_frames_are_what_rfc_6455_says() -> None:
