@@ -62,10 +62,9 @@ RECONNECT_GRACE_SECONDS = 5.0
 TICKET_TTL_SECONDS = 600.0
 MAX_UNUSED_TICKETS = 1000
 # At most one MEMBERS broadcast per room per window: the first change goes out at once, later
-# ones in the window share one broadcast at its end. Each MEMBERS carries the whole list to
-# every member, so its cost grows with the square of the room's size; the window grows with
-# the room (2 ms per member, from 0.1 s to 2 s) so that filling a room of a thousand costs a
-# few dozen broadcasts rather than a thousand.
+# ones in the window share one broadcast at its end. Each MEMBERS goes to every member; the
+# window grows with the room (2 ms per member, from 0.1 s to 2 s) so that filling a room of a
+# thousand costs a few dozen broadcasts rather than a thousand.
 MEMBERS_WINDOW_MIN = 0.1
 MEMBERS_WINDOW_MAX = 2.0
 MEMBERS_WINDOW_PER_MEMBER = 0.002
