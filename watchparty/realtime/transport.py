@@ -273,8 +273,8 @@ class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # unty
         if isinstance(message.data, str | bytes):
             # More messages already received (a client's burst): their broadcasts are worth
             # waiting for before the fan-out writes (``FanoutManager._flush``).
-            reader = self._sock._reader
-            if reader is not None and reader._buffer:
+            # aiohttp's queue of parsed messages; without it, no burst is ever seen.
+            if getattr(self._sock._reader, "_buffer", None):
                 self.backlog.add(self)
             else:
                 self.backlog.discard(self)
