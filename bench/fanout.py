@@ -103,11 +103,11 @@ def cpu_seconds(pid: int, *, with_children: bool = False) -> float:
         try:
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            if with_children:
+                children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+                pids += [int(child) for child in children]
         except FileNotFoundError:
             continue
-        if with_children:
-            pids += [int(child) for child in children]
     return total
 
 

@@ -271,9 +271,9 @@ class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # unty
         """
         message = await self._sock.receive()
         if isinstance(message.data, str | bytes):
-            # More messages already received (a client's burst): their broadcasts are worth
-            # waiting for before the fan-out writes (``FanoutManager._flush``).
-            # aiohttp's queue of parsed messages; without it, no burst is ever seen.
+            # More messages already in aiohttp's queue of parsed ones (a client's burst): their
+            # broadcasts are worth waiting for before the fan-out writes
+            # (``FanoutManager._flush``). Should that queue change, no burst is ever seen.
             if getattr(self._sock._reader, "_buffer", None):
                 self.backlog.add(self)
             else:
