@@ -61,7 +61,7 @@ class Peers:
                 log.warning("lost Redis; listening again in 1 s")
             finally:
                 if self._pubsub is not None:
-                    await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await self._pubsub.aclose()  # type: ignore[no-untyped-call,unused-ignore]  # typed from redis 8
             await asyncio.sleep(1.0)
 
     async def subscribed(self) -> None:
