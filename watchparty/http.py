@@ -20,6 +20,7 @@ from watchparty.logs import REQUEST_ID, REQUEST_ID_KEY
 from watchparty.realtime.registry import RegistryFull
 from watchparty.store.errors import StoreUnavailable
 from watchparty.sync.commands import describe_error
+from watchparty.sync.text import NOT_TEXT, unencodable
 
 log = logging.getLogger(__name__)
 Model = TypeVar("Model", bound=BaseModel)
@@ -92,6 +93,9 @@ async def read_body(request: web.Request, model: type[Model]) -> Model:
             raise ApiError(400, "invalid_json", "the request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_body", "the request body must be a JSON object")
+    where = unencodable(data)
+    if where is not None:
+        raise ApiError(400, "invalid_body", f"{where}: {NOT_TEXT}")
     try:
         return model.model_validate(data)
     except ValidationError as error:

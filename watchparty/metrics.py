@@ -82,6 +82,11 @@ class _Collector(Collector):
                 f"Attempts to save {what} that found the database unavailable",
                 value=writer.retries,
             )
+            yield CounterMetricFamily(
+                f"watchparty_{name}_failures",
+                f"Saves of {what} the database refused for what they held (not an outage)",
+                value=writer.failures,
+            )
         yield CounterMetricFamily(
             "watchparty_direct_deliveries",
             "Broadcast messages written straight to a viewer's websocket",

@@ -12,6 +12,7 @@ from watchparty import __version__
 from watchparty.keys import BILLING, REGISTRY, SESSIONS, SETTINGS
 from watchparty.realtime.namespace import NAMESPACE
 from watchparty.settings import Settings
+from watchparty.sync.limits import ID_PATTERN
 
 
 async def _user(request: web.Request) -> dict[str, Any] | None:
@@ -67,5 +68,5 @@ async def healthz(request: web.Request) -> web.Response:
 
 def setup_routes(app: web.Application) -> None:
     app.router.add_get("/", index, name="index")
-    app.router.add_get("/r/{room_id}", room_page, name="room_page")
+    app.router.add_get("/r/{room_id:" + ID_PATTERN + "}", room_page, name="room_page")
     app.router.add_get("/healthz", healthz)

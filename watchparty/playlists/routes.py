@@ -20,7 +20,7 @@ from watchparty.rooms.routes import RoomName, find_room
 from watchparty.store.playlists import Playlist, PlaylistItem, new_playlist
 from watchparty.sync import Accepted, QueueItemIn, Rejection, UpdateQueue
 from watchparty.sync.commands import CleanText, Seconds, VideoId
-from watchparty.sync.limits import MAX_QUEUE_ITEMS, MAX_TITLE_LENGTH
+from watchparty.sync.limits import ID_PATTERN, MAX_QUEUE_ITEMS, MAX_TITLE_LENGTH
 
 MAX_PLAYLISTS_PER_USER = 100
 # A load retries this often when the room's queue changes under it before giving up.
@@ -194,7 +194,7 @@ def _refused(rejection: Rejection) -> ApiError:
 def setup_routes(app: web.Application) -> None:
     app.router.add_get("/api/users/me/playlists", list_playlists)
     app.router.add_post("/api/users/me/playlists", create_playlist)
-    app.router.add_get("/api/playlists/{playlist_id}", get_playlist)
-    app.router.add_patch("/api/playlists/{playlist_id}", update_playlist)
-    app.router.add_delete("/api/playlists/{playlist_id}", delete_playlist)
-    app.router.add_post("/api/rooms/{room_id}/queue", load_into_room)
+    app.router.add_get("/api/playlists/{playlist_id:" + ID_PATTERN + "}", get_playlist)
+    app.router.add_patch("/api/playlists/{playlist_id:" + ID_PATTERN + "}", update_playlist)
+    app.router.add_delete("/api/playlists/{playlist_id:" + ID_PATTERN + "}", delete_playlist)
+    app.router.add_post("/api/rooms/{room_id:" + ID_PATTERN + "}/queue", load_into_room)

@@ -42,6 +42,7 @@ class _Writer:
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
         self.retries = 0  # writes that found the database unavailable (for /metrics)
+        self.failures = 0  # writes the database refused for what they held (for /metrics)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -91,6 +92,8 @@ class WriteBehind(_Writer):
         self._gather = gather
         self._dirty: dict[str, Callable[[], RoomRecord]] = {}
         self._since: dict[str, float] = {}  # when each dirty room first became dirty
+        # Rooms whose record the database refused, with the revision that failed.
+        self._broken: dict[str, int] = {}
 
     def mark(self, room_id: str, snapshot: Callable[[], RoomRecord]) -> None:
         """Schedule ``room_id`` for saving; ``snapshot`` returns its latest record."""
@@ -105,6 +108,7 @@ class WriteBehind(_Writer):
         """Drop a pending save (the room was deleted)."""
         self._dirty.pop(room_id, None)
         self._since.pop(room_id, None)
+        self._broken.pop(room_id, None)
         if not self._dirty:
             self._idle.set()
 
@@ -121,9 +125,8 @@ class WriteBehind(_Writer):
             await self._wake.wait()
             await asyncio.sleep(self._gather)
             self._wake.clear()
-            while self._dirty:
-                room_id, snapshot = next(iter(self._dirty.items()))
-                record = snapshot()
+            while (due := self._next_due()) is not None:
+                room_id, snapshot, record = due
                 try:
                     await self._store.save(record)
                 except StoreUnavailable as error:
@@ -138,13 +141,12 @@ class WriteBehind(_Writer):
                     delay = min(delay * 2, self._retry_max)
                     continue
                 except Exception:
-                    # A bug, not an outage: keep the room dirty, but do not spin on it.
-                    log.exception("saving room %s failed", room_id)
-                    await asyncio.sleep(self._retry_max)
+                    self._unwritable(room_id, record.revision)
                     continue
                 if delay != self._retry_first:
                     log.info("database reachable again; saving resumed")
                 delay = self._retry_first
+                self._broken.pop(room_id, None)
                 # Done unless the room changed again while we were writing (and was not
                 # deleted meanwhile).
                 if room_id not in self._dirty or snapshot().revision == record.revision:
@@ -153,6 +155,29 @@ class WriteBehind(_Writer):
                 else:
                     self._dirty[room_id] = self._dirty.pop(room_id)  # to the back of the line
             self._idle.set()
+
+    def _next_due(self) -> tuple[str, Callable[[], RoomRecord], RoomRecord] | None:
+        """The first dirty room worth a write: not one whose latest record already failed
+        (it is tried again once it changes)."""
+        for room_id, snapshot in self._dirty.items():
+            record = snapshot()
+            if self._broken.get(room_id) != record.revision:
+                return room_id, snapshot, record
+        return None
+
+    def _unwritable(self, room_id: str, revision: int) -> None:
+        """A record the database refused for what it holds (not an outage): a bug, or input
+        that slipped past validation. The room stays dirty, in memory, and is tried again when
+        it next changes; the other rooms are saved meanwhile. Logged once per room."""
+        self.failures += 1
+        if room_id not in self._broken:
+            log.exception("saving room %s failed; its other rooms are saved meanwhile", room_id)
+        self._broken[room_id] = revision
+
+    async def flush(self, within: float) -> bool:
+        """Wait until every room that can be written is; False if ``within`` seconds ran out
+        or some room's latest record could not be written."""
+        return await super().flush(within) and not self._dirty
 
 
 Operation = Callable[[], Awaitable[None]]
@@ -205,6 +230,7 @@ class WriteQueue(_Writer):
                     delay = min(delay * 2, self._retry_max)
                     continue
                 except Exception:
+                    self.failures += 1
                     log.exception("a queued write failed; dropped")
                 delay = self._retry_first
                 if self._pending and self._pending[0] is entry:

@@ -8,15 +8,17 @@ from typing import Annotated, Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from watchparty.addresses import client_address
 from watchparty.errors import ApiError
 from watchparty.http import read_body
 from watchparty.keys import PLANS, REGISTRY, ROOM_CREATE_LIMIT, SESSIONS, SETTINGS, STORE
 from watchparty.plans import check_rooms
-from watchparty.ratelimit import client_address, too_many
+from watchparty.ratelimit import too_many
 from watchparty.realtime.namespace import NAMESPACE
 from watchparty.realtime.registry import LiveRoom
 from watchparty.store.rooms import RoomInfo
 from watchparty.sync.commands import CleanText, DisplayName
+from watchparty.sync.limits import ID_PATTERN
 from watchparty.sync.permissions import MAX_MODERATORS, Control
 
 RoomName = Annotated[CleanText, Field(min_length=1, max_length=100)]
@@ -36,7 +38,7 @@ class UpdateRoom(BaseModel):
     control: Control | None = None
     moderators: (
         Annotated[
-            list[Annotated[str, Field(min_length=1, max_length=64)]],
+            list[Annotated[str, Field(pattern=f"^{ID_PATTERN}$")]],
             Field(max_length=MAX_MODERATORS),
         ]
         | None
@@ -174,9 +176,9 @@ async def leave_room(request: web.Request) -> web.Response:
 
 def setup_routes(app: web.Application) -> None:
     app.router.add_post("/api/rooms", create_room)
-    app.router.add_get("/api/rooms/{room_id}", get_room)
-    app.router.add_patch("/api/rooms/{room_id}", update_room)
-    app.router.add_delete("/api/rooms/{room_id}", delete_room)
-    app.router.add_post("/api/rooms/{room_id}/join", join_room)
-    app.router.add_post("/api/rooms/{room_id}/leave", leave_room)
+    app.router.add_get("/api/rooms/{room_id:" + ID_PATTERN + "}", get_room)
+    app.router.add_patch("/api/rooms/{room_id:" + ID_PATTERN + "}", update_room)
+    app.router.add_delete("/api/rooms/{room_id:" + ID_PATTERN + "}", delete_room)
+    app.router.add_post("/api/rooms/{room_id:" + ID_PATTERN + "}/join", join_room)
+    app.router.add_post("/api/rooms/{room_id:" + ID_PATTERN + "}/leave", leave_room)
     app.router.add_get("/api/users/me/rooms", my_rooms)

@@ -8,11 +8,13 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from watchparty.addresses import client_address
 from watchparty.errors import ApiError
 from watchparty.keys import SEARCH, SEARCH_LIMIT, SETTINGS
-from watchparty.ratelimit import client_address, too_many
+from watchparty.ratelimit import too_many
 from watchparty.search.service import SearchService
 from watchparty.sync.commands import describe_error
+from watchparty.sync.text import NOT_TEXT, unencodable
 
 VIDEO_ID = r"^[A-Za-z0-9_-]{11}$"
 
@@ -40,8 +42,12 @@ def _service(request: web.Request) -> SearchService:
 
 async def search_youtube(request: web.Request) -> web.Response:
     service = _service(request)
+    params = dict(request.query)
+    where = unencodable(params)
+    if where is not None:
+        raise ApiError(400, "invalid_query", f"{where}: {NOT_TEXT}")
     try:
-        query = SearchQuery.model_validate(dict(request.query))
+        query = SearchQuery.model_validate(params)
     except ValidationError as error:
         raise ApiError(400, "invalid_query", describe_error(error)) from None
     await _limit(request)

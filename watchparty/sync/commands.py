@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from watchparty.sync.limits import (
+    ID_PATTERN,
     MAX_CHAT_LENGTH,
     MAX_ITEM_ID_LENGTH,
     MAX_MUTE_SECONDS,
@@ -26,6 +27,7 @@ from watchparty.sync.limits import (
     MAX_TITLE_LENGTH,
     MAX_VIDEO_ID_LENGTH,
 )
+from watchparty.sync.text import DISPLAY_FORBIDDEN, NOT_TEXT, displayable, unencodable
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +69,7 @@ def _playable(value: str) -> str:
 def _no_control_characters(value: str) -> str:
     # Control and format characters (newlines, bidi overrides, NUL) have no place in a title
     # or a name shown to other people.
-    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
+    if not displayable(value):
         raise ValueError("must not contain control characters")
     return value
 
@@ -228,7 +230,8 @@ COMMANDS: Final[dict[str, type[_Command]]] = {
 def _chat_text(value: str) -> str:
     # Control and format characters are dropped (not refused): a pasted line break or a stray
     # bidi mark should not cost someone their message.
-    cleaned = "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cf")).strip()
+    cleaned = "".join(ch for ch in value if unicodedata.category(ch) not in DISPLAY_FORBIDDEN)
+    cleaned = cleaned.strip()
     if not cleaned:
         raise ValueError("must not be empty")
     if len(cleaned) > MAX_CHAT_LENGTH:
@@ -236,7 +239,7 @@ def _chat_text(value: str) -> str:
     return cleaned
 
 
-MemberId = Annotated[str, Field(min_length=1, max_length=64)]
+MemberId = Annotated[str, Field(pattern=f"^{ID_PATTERN}$")]
 Reason = Annotated[CleanText, Field(max_length=MAX_REASON_LENGTH)]
 
 
@@ -349,6 +352,9 @@ def validate(model: type[P], payload: Any) -> P | Rejection:
         payload = {}
     if not isinstance(payload, dict):
         return Rejection("invalid_payload", "the payload must be a JSON object")
+    where = unencodable(payload)
+    if where is not None:
+        return Rejection("invalid_payload", f"{where}: {NOT_TEXT}")
     try:
         return model.model_validate(payload)
     except ValidationError as error:

@@ -11,3 +11,6 @@ CHAT_HISTORY = 200  # messages a room keeps (memory and database)
 CHAT_IN_SNAPSHOT = 50  # of those, sent with the join snapshot
 MAX_MUTE_SECONDS = 7 * 24 * 3600
 MAX_REASON_LENGTH = 200
+# Room, playlist and user ids are made by the server (``secrets.token_urlsafe``); a path
+# segment of any other shape names nothing, and never reaches the database.
+ID_PATTERN = "[A-Za-z0-9_-]{1,64}"
