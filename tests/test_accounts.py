@@ -13,6 +13,7 @@ from yarl import URL
 
 from tests.accounts import PASSWORD, cookie_session, register
 from tests.conftest import JWT_SECRET, ServerFactory
+from watchparty.addresses import parse_networks
 
 PUBLIC_FIELDS = {"id", "username", "email", "avatar_url", "plan", "created_at"}
 
@@ -346,7 +347,9 @@ async def test_failed_logins_are_throttled_per_account(start_server: ServerFacto
 
 async def test_failed_logins_are_throttled_per_address(start_server: ServerFactory) -> None:
     server = await start_server(
-        login_account_limit="100/minute", login_address_limit="4/minute", proxy_hops=1
+        login_account_limit="100/minute",
+        login_address_limit="4/minute",
+        trusted_proxies=parse_networks("127.0.0.1"),
     )
     base_url = str(server.make_url("")).rstrip("/")
     url = f"{base_url}/api/auth/login"

@@ -16,6 +16,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from tests.conftest import PeerFactory, ServerFactory
 from tests.peers import Peer
 from tests.test_room_auth import connect_refusal
+from watchparty.addresses import parse_networks
 from watchparty.keys import SOCKETIO
 from watchparty.ratelimit import MemoryWindows, RateLimit
 
@@ -92,7 +93,8 @@ async def test_connections_per_address(
 async def test_room_creation_per_address(
     start_server: ServerFactory, http: aiohttp.ClientSession, hops: int
 ) -> None:
-    base_url = url_of(await start_server(room_create_rate_limit="2/hour", proxy_hops=hops))
+    proxies = parse_networks("127.0.0.1" if hops else "")
+    base_url = url_of(await start_server(room_create_rate_limit="2/hour", trusted_proxies=proxies))
     headers = {"X-Forwarded-For": "203.0.113.7"}
     for _ in range(2):
         async with http.post(f"{base_url}/api/rooms", json={}, headers=headers) as response:

@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestServer
 
 from tests.conftest import ServerFactory
 from tests.fake_youtube import KEY, FakeYouTube
+from watchparty.addresses import parse_networks
 from watchparty.search.youtube import parse_duration
 from watchparty.store.database import Store
 
@@ -186,7 +187,10 @@ async def test_rate_limit_behind_a_proxy_counts_each_client(
     start_server: ServerFactory, http: aiohttp.ClientSession, youtube: tuple[FakeYouTube, str]
 ) -> None:
     server = await start_server(
-        youtube_api_key=KEY, youtube_api_url=youtube[1], search_rate_limit="2/minute", proxy_hops=1
+        youtube_api_key=KEY,
+        youtube_api_url=youtube[1],
+        search_rate_limit="2/minute",
+        trusted_proxies=parse_networks("127.0.0.1"),
     )
     url = f"{str(server.make_url('')).rstrip('/')}/api/search/youtube?q=a"
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from watchparty.addresses import parse_networks
 from watchparty.settings import Settings, SettingsError
 
 
@@ -47,7 +48,7 @@ def test_every_setting_is_read_from_the_environment(tmp_path: Path) -> None:
             "WATCHPARTY_YOUTUBE_TIMEOUT_SECONDS": "2",
             "WATCHPARTY_SEARCH_CACHE_SECONDS": "120",
             "WATCHPARTY_SEARCH_RATE_LIMIT": "5/second",
-            "WATCHPARTY_PROXY_HOPS": "1",
+            "WATCHPARTY_TRUSTED_PROXIES": "10.0.0.0/8, fd00::/8",
             "WATCHPARTY_MEDIA_DIR": str(tmp_path),
             "WATCHPARTY_ENV": "production",
             "JWT_SECRET": "j" * 32,
@@ -66,7 +67,8 @@ def test_every_setting_is_read_from_the_environment(tmp_path: Path) -> None:
     assert (settings.youtube_api_key, settings.youtube_api_url) == ("k", "http://127.0.0.1:9/yt")
     assert settings.youtube_timeout_seconds == 2
     assert (settings.search_cache_seconds, settings.search_rate_limit) == (120, "5/second")
-    assert (settings.proxy_hops, settings.media_dir) == (1, tmp_path)
+    assert settings.trusted_proxies == parse_networks("10.0.0.0/8,fd00::/8")
+    assert settings.media_dir == tmp_path
     assert (settings.environment, settings.jwt_secret) == ("PRODUCTION", "j" * 32)
     assert (settings.session_seconds, settings.bcrypt_rounds) == (3600, 10)
     assert (settings.login_account_limit, settings.login_address_limit) == ("3/minute", "9/hour")
@@ -97,6 +99,8 @@ def test_blank_values_mean_default() -> None:
         ({"REDIS_URL": "cache.example:6379"}, "REDIS_URL must start with redis://"),
         ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY must be between 1 and 64"),
         ({"WATCHPARTY_ROOM_LEASE_SECONDS": "0"}, "WATCHPARTY_ROOM_LEASE_SECONDS must be between"),
+        ({"WATCHPARTY_TRUSTED_PROXIES": "10.0.0.0/33"}, "WATCHPARTY_TRUSTED_PROXIES must be IP"),
+        ({"WATCHPARTY_PROXY_HOPS": "1"}, "WATCHPARTY_PROXY_HOPS is gone: name the proxies"),
         (
             {"WATCHPARTY_SEARCH_CACHE_SECONDS": "5"},
             "WATCHPARTY_SEARCH_CACHE_SECONDS must be at least",

@@ -181,7 +181,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
         events=RateLimit(settings.event_rate_limit, "events"),
         pings=RateLimit(settings.time_rate_limit, "time"),
         connects=RateLimit(settings.connect_rate_limit, "connect", shared),
-        proxy_hops=settings.proxy_hops,
+        trusted_proxies=settings.trusted_proxies,
     )
     namespace = RoomNamespace(
         registry, sessions, life, limits, relay=None if cluster is None else cluster.relay

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import limits
-from aiohttp import web
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
+from watchparty.addresses import Network
 from watchparty.errors import ApiError
 
 
@@ -156,20 +156,6 @@ def limiter(redis_url: str | None) -> Limiter:
     return MovingWindowRateLimiter(storage)
 
 
-def client_address(request: web.BaseRequest, proxy_hops: int) -> str:
-    """The client's address, as the last ``proxy_hops`` proxies in front of us saw it.
-
-    Each trusted proxy appends the address it received from to X-Forwarded-For, so the
-    ``proxy_hops``-th entry from the right is the client; entries further left came from the
-    client itself and could be anything.
-    """
-    if proxy_hops > 0:
-        hops = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",")]
-        if len(hops) >= proxy_hops and hops[-proxy_hops]:
-            return hops[-proxy_hops]
-    return request.remote or "unknown"
-
-
 def too_many(verdict: Verdict, what: str) -> ApiError:
     """The 429 for a refused request, with Retry-After."""
     return ApiError(
@@ -189,4 +175,4 @@ class SocketLimits:
     events: RateLimit
     pings: RateLimit
     connects: RateLimit
-    proxy_hops: int = 0
+    trusted_proxies: tuple[Network, ...] = ()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import limits
 
+from watchparty.addresses import Network, parse_networks
 from watchparty.plans import FREE
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -50,8 +51,9 @@ class Settings:
     youtube_timeout_seconds: int = 5
     search_cache_seconds: int = 6 * 3600
     search_rate_limit: str = "30/minute"
-    # Proxies in front of the server that append to X-Forwarded-For (Heroku's router: 1).
-    proxy_hops: int = 0
+    # Proxies whose X-Forwarded-For is believed (watchparty.addresses): their addresses or
+    # networks. None: the connection's peer is the client.
+    trusted_proxies: tuple[Network, ...] = ()
     # A folder of video files served at /media/ (rooms can play them as /media/<name>).
     media_dir: Path | None = None
     # Production requires JWT_SECRET and marks the session cookie Secure (HTTPS only).
@@ -167,7 +169,7 @@ class Settings:
             search_rate_limit=reader.rate(
                 "WATCHPARTY_SEARCH_RATE_LIMIT", defaults.search_rate_limit
             ),
-            proxy_hops=reader.integer("WATCHPARTY_PROXY_HOPS", defaults.proxy_hops, low=0, high=10),
+            trusted_proxies=reader.networks("WATCHPARTY_TRUSTED_PROXIES"),
             media_dir=reader.folder("WATCHPARTY_MEDIA_DIR"),
             environment=environment,
             jwt_secret=reader.jwt_secret("JWT_SECRET", required=production),
@@ -340,6 +342,22 @@ class _Reader:
         if raw is not None and not raw.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError(f"{name} must start with redis://, rediss:// or unix://")
         return raw
+
+    def networks(self, name: str) -> tuple[Network, ...]:
+        if self._raw("WATCHPARTY_PROXY_HOPS") is not None:
+            raise SettingsError(
+                "WATCHPARTY_PROXY_HOPS is gone: name the proxies instead, as "
+                f"{name}=<their addresses or CIDRs> (docs/operations.md)"
+            )
+        raw = self._raw(name)
+        if raw is None:
+            return ()
+        try:
+            return parse_networks(raw)
+        except ValueError:
+            raise SettingsError(
+                f"{name} must be IP addresses or networks, comma-separated (10.0.0.0/8)"
+            ) from None
 
     def origins(self, name: str) -> tuple[str, ...]:
         raw = self._raw(name)

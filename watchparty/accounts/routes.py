@@ -6,10 +6,11 @@ from aiohttp import web
 
 from watchparty.accounts.models import ChangePassword, Login, Logout, Register, UpdateMe
 from watchparty.accounts.session import check_origin
+from watchparty.addresses import client_address
 from watchparty.errors import ApiError
 from watchparty.http import read_body
 from watchparty.keys import LOGIN_THROTTLE, PASSWORDS, REGISTER_LIMIT, SESSIONS, SETTINGS, STORE
-from watchparty.ratelimit import client_address, too_many
+from watchparty.ratelimit import too_many
 from watchparty.store.users import AccountTaken, User, normalize_email, normalize_username
 
 WRONG_CREDENTIALS = "wrong email, username or password"
@@ -26,7 +27,9 @@ def _signed_in(request: web.Request, user: User, status: int = 200) -> web.Respo
 async def register(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     check_origin(request, settings.cors_origins)
-    verdict = await request.app[REGISTER_LIMIT].hit(client_address(request, settings.proxy_hops))
+    verdict = await request.app[REGISTER_LIMIT].hit(
+        client_address(request, settings.trusted_proxies)
+    )
     if not verdict.allowed:
         raise too_many(verdict, "sign-ups from this address")
     body = await read_body(request, Register)
@@ -54,7 +57,7 @@ async def login(request: web.Request) -> web.Response:
         else normalize_username(body.username or "")
     )
     account = user.id if user is not None else f"unknown:{identifier}"
-    address = client_address(request, settings.proxy_hops)
+    address = client_address(request, settings.trusted_proxies)
     sessions, throttle = request.app[SESSIONS], request.app[LOGIN_THROTTLE]
     trusted = user is not None and sessions.trusted_user(request) == user.id
     verdict = await throttle.check(account, address, trusted_device=trusted)
@@ -103,7 +106,7 @@ async def change_password(request: web.Request) -> web.Response:
     session = await request.app[SESSIONS].required(request)
     body = await read_body(request, ChangePassword)
     settings, throttle = request.app[SETTINGS], request.app[LOGIN_THROTTLE]
-    address = client_address(request, settings.proxy_hops)
+    address = client_address(request, settings.trusted_proxies)
     user = session.user
     # A stolen session must not become a way to guess the password: same limits as sign-in.
     verdict = await throttle.check(user.id, address, trusted_device=False)

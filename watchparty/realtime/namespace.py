@@ -17,9 +17,10 @@ from aiohttp import web
 
 from watchparty.accounts.session import SESSION_COOKIE, Sessions, from_host
 from watchparty.accounts.tokens import TokenError
+from watchparty.addresses import client_address
 from watchparty.cluster.errors import ClusterUnavailable, RoomElsewhere
 from watchparty.cluster.relay import Relay
-from watchparty.ratelimit import SocketLimits, client_address
+from watchparty.ratelimit import SocketLimits
 from watchparty.realtime.life import RoomLife
 from watchparty.realtime.registry import MOVING, JoinRefused, RegistryFull, RoomRegistry
 from watchparty.realtime.transport import connection_open
@@ -128,7 +129,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
         request = environ.get("aiohttp.request")
         if isinstance(request, web.BaseRequest):
-            address = client_address(request, self._limits.proxy_hops)
+            address = client_address(request, self._limits.trusted_proxies)
             verdict = await self._limits.connects.hit(address)
             if not verdict.allowed:
                 raise _refuse("rate_limited", _slow_down(verdict.retry_after, "connections"))

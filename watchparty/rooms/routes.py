@@ -76,7 +76,7 @@ def room_summary(room_id: str, info: RoomInfo) -> dict[str, Any]:
 async def create_room(request: web.Request) -> web.Response:
     session = await request.app[SESSIONS].optional(request)
     body = await read_body(request, CreateRoom)
-    address = client_address(request, request.app[SETTINGS].proxy_hops)
+    address = client_address(request, request.app[SETTINGS].trusted_proxies)
     verdict = await request.app[ROOM_CREATE_LIMIT].hit(address)
     if not verdict.allowed:
         raise too_many(verdict, "new rooms")

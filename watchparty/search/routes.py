@@ -26,7 +26,7 @@ class SearchQuery(BaseModel):
 
 
 async def _limit(request: web.Request) -> None:
-    client = client_address(request, request.app[SETTINGS].proxy_hops)
+    client = client_address(request, request.app[SETTINGS].trusted_proxies)
     verdict = await request.app[SEARCH_LIMIT].hit(client)
     if not verdict.allowed:
         raise too_many(verdict, "searches")
