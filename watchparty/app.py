@@ -143,6 +143,9 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
         cors_allowed_origins=_socketio_origins(settings.cors_origins),
         max_http_buffer_size=settings.socketio_max_payload,
         serializer=packet_class() or "default",
+        # /rooms only: python-socketio accepts "/" by default, where a connection would skip
+        # the connect limit and every check of the room namespace.
+        namespaces=[NAMESPACE],
     )
 
     plans = app[PLANS] = Plans(free=replace(FREE, max_members=settings.free_max_members))

@@ -479,34 +479,51 @@ def refuse_reserved_events(server: socketio.AsyncServer) -> None:
     server._handle_event_internal = guarded
 
 
-def _well_formed(server: socketio.AsyncServer, data: str) -> bool:
-    """Whether a Socket.IO packet parses, and an event's name is a string (the protocol)."""
+def _problem(server: socketio.AsyncServer, data: Any) -> str | None:
+    """Why a client's Engine.IO message cannot be a packet of ours, or None.
+
+    The protocol has no binary payloads. python-socketio keeps a BINARY_EVENT's attachments
+    until as many have arrived as its header announced, and its fix for the advisory caps
+    only the count's digits: ``459999999999-/rooms,[...]`` and then 256 KiB frames held
+    +16 MB for 60 of them. So a binary frame, or a packet announcing attachments, is refused
+    before the library stores anything.
+    """
+    if not isinstance(data, str):
+        return "sent a binary frame"
     try:
         pkt = server.packet_class(encoded_packet=data)
     except (ValueError, TypeError, RecursionError, IndexError, KeyError):
-        return False
-    if pkt.packet_type in (sio_packet.EVENT, sio_packet.BINARY_EVENT):
-        return isinstance(pkt.data, list) and bool(pkt.data) and isinstance(pkt.data[0], str)
-    if pkt.packet_type in (sio_packet.ACK, sio_packet.BINARY_ACK):
-        return isinstance(pkt.data, list)
-    return pkt.packet_type in (sio_packet.CONNECT, sio_packet.DISCONNECT)
+        return "sent a packet that does not parse"
+    kind = pkt.packet_type
+    if kind in (sio_packet.BINARY_EVENT, sio_packet.BINARY_ACK):
+        return "announced binary attachments"
+    if kind == sio_packet.EVENT:
+        if isinstance(pkt.data, list) and bool(pkt.data) and isinstance(pkt.data[0], str):
+            return None
+    elif kind == sio_packet.ACK:
+        if isinstance(pkt.data, list):
+            return None
+    elif kind in (sio_packet.CONNECT, sio_packet.DISCONNECT):
+        return None
+    return "sent a packet that does not parse"
 
 
 def close_on_malformed_packets(server: socketio.AsyncServer) -> None:
-    """Close a connection that sends a packet that does not parse, as Node's socket.io does
-    ("parse error"), instead of python-socketio's (5.18) traceback at ERROR for every such
-    packet (JSON nested deeper than the parser recurses, cut short, an event that is not an
-    array or has no name; found by tests/test_fuzz.py), which let one client flood the logs.
-    A packet is parsed once more here, before the library parses it: incoming packets are
-    commands, not broadcasts, so the hot path does not pay for it.
-    tests/test_fuzz.py::test_malformed_frames_close_that_connection_only guards it.
+    """Close a connection that sends a packet that does not parse, or any binary data, as
+    Node's socket.io does ("parse error"), logging one line, instead of python-socketio's
+    (5.18) traceback at ERROR for every such packet (JSON nested deeper than the parser
+    recurses, cut short, an event that is not an array or has no name; found by
+    tests/test_fuzz.py), which let one client flood the logs. A packet is parsed once more
+    here, before the library parses it: incoming packets are commands, not broadcasts, so the
+    hot path does not pay for it. tests/test_fuzz.py::test_malformed_frames_close_that_
+    connection_only and tests/test_hostile_packets.py guard it.
     """
     handle = server._handle_eio_message
 
     async def guarded(eio_sid: str, data: Any) -> None:
-        text = isinstance(data, str) and eio_sid not in server._binary_packet
-        if text and not _well_formed(server, data):
-            log.info("closing connection %s: it sent a packet that does not parse", eio_sid)
+        problem = _problem(server, data)
+        if problem is not None:
+            log.info("closing connection %s: it %s", eio_sid, problem)
             await server.eio.disconnect(eio_sid)
             return
         await handle(eio_sid, data)

@@ -1,0 +1,100 @@
+"""Packets no client of ours sends: binary data, and the default namespace (the review's
+findings 2 and 9). Each closes or refuses that connection only, with one log line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+from tests.conftest import PeerFactory
+from tests.peers import NAMESPACE
+from watchparty.keys import SOCKETIO
+
+
+async def handshake(http: aiohttp.ClientSession, base_url: str) -> Any:
+    ws = await http.ws_connect(f"{base_url}/socket.io/?EIO=4&transport=websocket")
+    assert (await ws.receive_str()).startswith("0")
+    return ws
+
+
+async def joined(http: aiohttp.ClientSession, base_url: str, room: str) -> Any:
+    ws = await handshake(http, base_url)
+    await ws.send_str(f"40{NAMESPACE}," + json.dumps({"room": room, "name": "raw"}))
+    while not (await ws.receive_str()).startswith(f"40{NAMESPACE}"):
+        pass
+    return ws
+
+
+async def closed(ws: Any) -> bool:
+    """Whether the server closes this websocket (its CLOSE packet, or the socket) within 5 s."""
+    try:
+        async with asyncio.timeout(5):
+            while True:
+                message = await ws.receive()
+                if message.data == "1" or message.type in (
+                    aiohttp.WSMsgType.CLOSE,
+                    aiohttp.WSMsgType.CLOSED,
+                ):
+                    return True
+    except TimeoutError:
+        return False
+
+
+@pytest.mark.parametrize(
+    "announce",
+    [
+        f'459999999999-{NAMESPACE},["PLAY",{{"_placeholder":true,"num":0}}]',
+        f'451-{NAMESPACE},1["PLAY",{{"_placeholder":true,"num":0}}]',
+        f'461-{NAMESPACE},1[{{"_placeholder":true,"num":0}}]',
+    ],
+    ids=["huge-count", "one-attachment", "binary-ack"],
+)
+async def test_announced_binary_attachments_close_the_connection_at_once(
+    server: TestServer,
+    base_url: str,
+    room_id: str,
+    join: PeerFactory,
+    http: aiohttp.ClientSession,
+    announce: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ann = await join("ann")
+    with caplog.at_level(logging.INFO):
+        ws = await joined(http, base_url, room_id)
+        await ws.send_str(announce)
+        for _ in range(3):  # what would have piled up
+            if ws.closed:
+                break
+            await ws.send_bytes(b"\x00" * 256 * 1024)
+        assert await closed(ws)
+    assert server.app[SOCKETIO]._binary_packet == {}  # nothing held for it
+    assert (await ann.call("SEEK", {"timestamp": 2}))["ok"]  # the room goes on
+    lines = [r for r in caplog.records if "binary" in r.getMessage()]
+    assert len(lines) == 1
+    assert lines[0].exc_info is None
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_a_binary_frame_closes_the_connection(
+    base_url: str, room_id: str, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        ws = await joined(http, base_url, room_id)
+        await ws.send_bytes(b"\x04binary")
+        assert await closed(ws)
+    assert sum("sent a binary frame" in r.getMessage() for r in caplog.records) == 1
+
+
+async def test_the_default_namespace_is_refused(base_url: str, http: aiohttp.ClientSession) -> None:
+    """Only /rooms is served: "/" skipped the connect limit and every check of /rooms."""
+    ws = await handshake(http, base_url)
+    await ws.send_str("40")
+    answer = await ws.receive_str()
+    assert answer.startswith("44"), answer  # CONNECT_ERROR, not CONNECT
+    await ws.close()
