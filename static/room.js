@@ -37,10 +37,16 @@
   const nameKey = "watchparty:name";
   const nameInput = $("my-name");
   const auth = { room: roomId };
+  // A guest's pass (the server's signed guest identity, ROOM_STATE's you.guest_token) is no
+  // account's credential: it only makes this browser the same guest again, so it may live
+  // in localStorage too.
+  const guestKey = "watchparty:guest";
   if (nameInput) {
     nameInput.value = localStorage.getItem(nameKey) || `guest-${Math.floor(100 + Math.random() * 900)}`;
     localStorage.setItem(nameKey, nameInput.value);
     auth.name = nameInput.value;
+    const pass = localStorage.getItem(guestKey);
+    if (pass) auth.guest = pass;
   }
   // A websocket from the start (long-polling only if it fails): with several server
   // processes on one port, long-polling's requests could reach different ones.
@@ -412,6 +418,10 @@
     info = snapshot.info;
     you = snapshot.you;
     socket.auth.resume = you.resume;  // a reconnect comes back as this member
+    if (you.guest_token) {
+      localStorage.setItem(guestKey, you.guest_token);
+      socket.auth.guest = you.guest_token;
+    }
     apply(snapshot.state, true);
     listed = snapshot.listed !== false;
     memberCount = snapshot.count;

@@ -49,6 +49,9 @@ def settings(tmp_path: Any, mongo_uri: str) -> Settings:
         # connection with bursts of events no person sends (ordering, racing writers, chat
         # history); tests/test_limits.py tests these limits with its own.
         connect_rate_limit="100000/minute",
+        guest_rate_limit="100000/minute",
+        queue_rate_limit="100000/minute",
+        room_queue_rate_limit="100000/minute",
         room_create_rate_limit="100000/minute",
         event_rate_limit="100000/second",
     )

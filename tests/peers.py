@@ -36,6 +36,7 @@ class Peer:
         self.disconnected = asyncio.Event()
         # The member list as this client knows it: ROOM_STATE's, kept current by MEMBERS.
         self.members: list[dict[str, Any]] = []
+        self.guest_token: str | None = None  # the guest pass a ROOM_STATE gave it, if any
         self.client.on("*", self._record, namespace=NAMESPACE)
         self.client.on("connect_error", self._refused, namespace=NAMESPACE)
         self.client.on("disconnect", self._disconnected, namespace=NAMESPACE)
@@ -43,6 +44,7 @@ class Peer:
     async def _record(self, event: str, data: Any) -> None:
         if event == "ROOM_STATE":
             self.members = list(data["members"])
+            self.guest_token = data["you"].get("guest_token", self.guest_token)
         elif event == "MEMBERS":
             self.members = apply_members(self.members, data)
         await self.events.put((event, data))

@@ -52,7 +52,7 @@ from watchparty.pages.routes import setup_routes as setup_pages
 from watchparty.paths import web_root
 from watchparty.plans import FREE, Plan, Plans
 from watchparty.playlists.routes import setup_routes as setup_playlists
-from watchparty.ratelimit import RateLimit, SocketLimits
+from watchparty.ratelimit import QueueBudget, RateLimit, SocketLimits
 from watchparty.realtime.autoplay import Autoplay
 from watchparty.realtime.buffering import Buffering
 from watchparty.realtime.chat import Chat
@@ -158,6 +158,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     cluster = None
     if settings.redis_url is not None:
         cluster = app[CLUSTER] = Cluster(settings.redis_url, settings.room_lease_seconds, transport)
+    queue_budget = QueueBudget(settings.queue_rate_limit, settings.room_queue_rate_limit)
     registry = RoomRegistry(
         transport,
         store.rooms,
@@ -171,6 +172,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
         start_lead=(settings.start_lead_ms / 1000, settings.start_lead_max_ms / 1000),
         clock=clock,
         authority=None if cluster is None else cluster.leases,
+        queue_budget=queue_budget,
     )
     chat_writes = app[CHAT_WRITES] = WriteQueue()
     chat_limit = RateLimit(settings.chat_rate_limit, "chat")
@@ -184,6 +186,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
         events=RateLimit(settings.event_rate_limit, "events"),
         pings=RateLimit(settings.time_rate_limit, "time"),
         connects=RateLimit(settings.connect_rate_limit, "connect", shared),
+        guests=RateLimit(settings.guest_rate_limit, "guests", shared),
         trusted_proxies=settings.trusted_proxies,
     )
     namespace = RoomNamespace(
@@ -220,6 +223,9 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
                 limits.events,
                 limits.pings,
                 limits.connects,
+                limits.guests,
+                queue_budget.member,
+                queue_budget.room,
                 chat_limit,
                 app[REGISTER_LIMIT],
                 app[ROOM_CREATE_LIMIT],

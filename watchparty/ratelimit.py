@@ -17,6 +17,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 
 from watchparty.addresses import Network
 from watchparty.errors import ApiError
+from watchparty.sync.commands import Rejection
 
 
 @dataclass(frozen=True)
@@ -166,13 +167,32 @@ def too_many(verdict: Verdict, what: str) -> ApiError:
     )
 
 
+class QueueBudget:
+    """Queue changes a member (by account or guest identity, across rooms) and a room may
+    make: each reaches every member with the whole queue, so one guest's burst of small edits
+    cost every viewer megabytes a second."""
+
+    def __init__(self, per_member: str, per_room: str) -> None:
+        self.member = RateLimit(per_member, "queue-member")
+        self.room = RateLimit(per_room, "queue-room")
+
+    async def spend(self, room_id: str, member_key: str) -> Rejection | None:
+        for limit, key in ((self.member, member_key), (self.room, room_id)):
+            verdict = await limit.hit(key)
+            if not verdict.allowed:
+                wait = verdict.retry_after
+                return Rejection("rate_limited", f"too many queue changes; try again in {wait} s")
+        return None
+
+
 @dataclass(frozen=True)
 class SocketLimits:
     """Limits on the /rooms namespace: events per connection (``TIME`` pings have their
     own, since a page sends a burst of them on connect; chat has its own in realtime.chat),
-    and connections per client address."""
+    and connections and new guest identities per client address."""
 
     events: RateLimit
     pings: RateLimit
     connects: RateLimit
+    guests: RateLimit  # new guest identities per client address
     trusted_proxies: tuple[Network, ...] = ()

@@ -85,6 +85,12 @@ class Settings:
     time_rate_limit: str = "20/10 seconds"
     connect_rate_limit: str = "60/minute"
     room_create_rate_limit: str = "30/hour"
+    # Queue changes per member (account or guest) and per room: each goes to every member.
+    queue_rate_limit: str = "20/10 seconds"
+    room_queue_rate_limit: str = "40/10 seconds"
+    # New guest identities per client address (accounts.guests): mutes, votes and bans
+    # follow a guest across reconnects, so a fresh identity must not be free.
+    guest_rate_limit: str = "30/hour"
     # How long a member whose connection dropped stays in the room, waiting for it to return.
     reconnect_grace_seconds: int = 5
     # Sync (docs/sync.md): a start is scheduled this far ahead (plus the slowest member's
@@ -209,6 +215,11 @@ class Settings:
             room_create_rate_limit=reader.rate(
                 "WATCHPARTY_ROOM_CREATE_RATE_LIMIT", defaults.room_create_rate_limit
             ),
+            queue_rate_limit=reader.rate("WATCHPARTY_QUEUE_RATE_LIMIT", defaults.queue_rate_limit),
+            room_queue_rate_limit=reader.rate(
+                "WATCHPARTY_ROOM_QUEUE_RATE_LIMIT", defaults.room_queue_rate_limit
+            ),
+            guest_rate_limit=reader.rate("WATCHPARTY_GUEST_RATE_LIMIT", defaults.guest_rate_limit),
             ws_compression=reader.boolean("WATCHPARTY_WS_COMPRESSION", defaults.ws_compression),
             slow_client_bytes=reader.integer(
                 "WATCHPARTY_SLOW_CLIENT_BYTES", defaults.slow_client_bytes, low=64 * 1024

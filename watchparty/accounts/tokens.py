@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,8 @@ ALGORITHM = "HS256"
 SESSION_AUDIENCE = "watchparty:session"
 DEVICE_AUDIENCE = "watchparty:device"
 DEVICE_SECONDS = 365 * 24 * 3600
+GUEST_AUDIENCE = "watchparty:guest"
+GUEST_SECONDS = 30 * 24 * 3600
 
 
 class TokenError(ClientError):
@@ -70,12 +73,40 @@ class Tokens:
         }
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
-    def device_user(self, token: str | None) -> str | None:
-        """The user a device token was issued to after a successful sign-in, if it is valid."""
+    def device_user(self, token: str | None) -> tuple[str, int] | None:
+        """The user (and token version) a device token was issued to after a successful
+        sign-in, if it is valid."""
         if not token:
             return None
         try:
-            payload = self._decode(token, DEVICE_AUDIENCE, ["sub", "iat", "exp", "aud"])
+            payload = self._decode(token, DEVICE_AUDIENCE, ["sub", "ver", "iat", "exp", "aud"])
+        except TokenError:
+            return None
+        user_id, version = payload["sub"], payload["ver"]
+        if not isinstance(user_id, str) or not isinstance(version, int):
+            return None
+        return user_id, version
+
+    def issue_guest(self) -> tuple[str, str]:
+        """A new guest identity and the pass that proves it (ROOM_STATE's ``you.guest_token``,
+        presented again as ``auth.guest``): mutes, votes, bans and budgets follow it across
+        reconnects. Minted only within the per-address limit, so a fresh one is not free."""
+        guest_id = secrets.token_urlsafe(12)
+        issued = int(time.time())
+        claims = {
+            "sub": guest_id,
+            "aud": GUEST_AUDIENCE,
+            "iat": issued,
+            "exp": issued + GUEST_SECONDS,
+        }
+        return guest_id, jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def guest_id(self, token: str | None) -> str | None:
+        """The guest identity a pass proves, or None for a missing, forged or expired one."""
+        if not token:
+            return None
+        try:
+            payload = self._decode(token, GUEST_AUDIENCE, ["sub", "iat", "exp", "aud"])
         except TokenError:
             return None
         return payload["sub"] if isinstance(payload["sub"], str) else None

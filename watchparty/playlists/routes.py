@@ -12,9 +12,10 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from watchparty.accounts.session import Session
+from watchparty.addresses import client_address
 from watchparty.errors import ApiError
 from watchparty.http import read_body
-from watchparty.keys import REGISTRY, SESSIONS, STORE
+from watchparty.keys import REGISTRY, SESSIONS, SETTINGS, STORE
 from watchparty.realtime.registry import Actor
 from watchparty.rooms.routes import RoomName, find_room
 from watchparty.store.playlists import Playlist, PlaylistItem, new_playlist
@@ -154,7 +155,11 @@ async def load_into_room(request: web.Request) -> web.Response:
     body = await read_body(request, LoadPlaylist)
     playlist = await _visible(request, session, body.playlist_id)
     user = session.user if session is not None else None
-    actor = Actor(name=user.username if user else "guest", user_id=user.id if user else None)
+    if user is not None:
+        actor = Actor(name=user.username, user_id=user.id)
+    else:  # a guest over HTTP has no pass: its queue budget is its address's
+        address = client_address(request, request.app[SETTINGS].trusted_proxies)
+        actor = Actor(name="guest", guest_id=f"address:{address}")
     new = [
         QueueItemIn(video_id=i.video_id, title=i.title, duration=i.duration) for i in playlist.items
     ]
@@ -185,9 +190,13 @@ async def load_into_room(request: web.Request) -> web.Response:
 
 
 def _refused(rejection: Rejection) -> ApiError:
-    status = {"forbidden": 403, "room_not_found": 404, "upgrade_required": 402}.get(
-        rejection.code, 400
-    )
+    status = {
+        "forbidden": 403,
+        "banned": 403,
+        "room_not_found": 404,
+        "upgrade_required": 402,
+        "rate_limited": 429,
+    }.get(rejection.code, 400)
     return ApiError(status, rejection.code, rejection.message)
 
 

@@ -18,6 +18,7 @@ from watchparty.realtime.chat import member_key
 from watchparty.realtime.registry import LiveRoom, Member, RoomRegistry
 from watchparty.realtime.transport import Transport
 from watchparty.sync import Rejection, RoomState, advance, current_position, ends_at
+from watchparty.sync.permissions import may_control
 
 # How far (in seconds) a client's ENDED may be ahead of the room's own position: players
 # report the end a little early or late, and a client's clock estimate is not exact.
@@ -38,6 +39,7 @@ class Autoplay:
     def _state_changed(self, room: LiveRoom, previous: RoomState) -> None:
         if room.state.video_id != previous.video_id:
             room.skip_votes.clear()
+        room.end_reports.clear()
         self._schedule(room)
 
     def _schedule(self, room: LiveRoom) -> None:
@@ -67,8 +69,13 @@ class Autoplay:
         await self._registry.commit(room, state, event, by)
 
     async def ended(
-        self, room: LiveRoom, video_id: str, duration: float | None
+        self, room: LiveRoom, member: Member, video_id: str, duration: float | None
     ) -> dict[str, Any] | Rejection:
+        """A client saw the video end. With the length known, the room's clock decides.
+        Without it, the client's word is taken from someone who may control the room (who
+        could skip anyway); anyone else's counts as one report, and the room moves on once
+        as many members as a vote to skip needs have reported: one guest's made-up length
+        cannot skip the video in a room they may not control."""
         async with room.lock:
             state = room.state
             if state.video_id != video_id or not state.playing:
@@ -79,8 +86,20 @@ class Autoplay:
             position = current_position(state, self._registry.now())
             if position + END_TOLERANCE < length:
                 return Rejection("not_ended", f"the room is at {position:.1f} s of {length:.1f} s")
+            if state.duration is None and not may_control(
+                room.info.control, member.role(room.info)
+            ):
+                room.end_reports.add(member_key(member))
+                present = {member_key(m) for m in room.members.values()}
+                room.end_reports &= present
+                if len(room.end_reports) < self._needed(room, len(present)):
+                    return {"advanced": False}
             await self._advance(room, "autoplay")
         return {"advanced": True}
+
+    @staticmethod
+    def _needed(room: LiveRoom, members: int) -> int:
+        return max(1, math.ceil(room.info.skip_threshold * members - 1e-9))
 
     async def vote(self, room: LiveRoom, member: Member) -> dict[str, Any] | Rejection:
         async with room.lock:
@@ -101,7 +120,7 @@ class Autoplay:
         present = {member_key(m) for m in room.members.values()}
         room.skip_votes &= present
         votes = len(room.skip_votes)
-        needed = max(1, math.ceil(room.info.skip_threshold * len(present) - 1e-9))
+        needed = self._needed(room, len(present))
         tally = {"video_id": room.state.video_id, "votes": votes, "needed": needed}
         await self._transport.broadcast("SKIP_VOTES", tally, room.id)
         skipped = votes >= needed

@@ -30,8 +30,8 @@ class Buffering:
         async with room.lock:
             if room.deleted or room.state.video_id != video_id:
                 return {"waiting": False}  # a report about a video the room has left
-            room.stalled.add(member.id)
-            if room.info.wait_for_all and room.state.playing and member.id not in room.left_behind:
+            room.stalled.add(member.key)
+            if room.info.wait_for_all and room.state.playing and member.key not in room.left_behind:
                 await self._registry.commit(
                     room, hold(room.state, self._registry.now()), "PAUSE", member.name
                 )
@@ -41,12 +41,12 @@ class Buffering:
     async def ready(self, room: LiveRoom, member: Member, video_id: str) -> dict[str, Any]:
         async with room.lock:
             if room.state.video_id == video_id:
-                room.stalled.discard(member.id)
+                room.stalled.discard(member.key)
                 await self._play_on_if_ready(room)
             return {"waiting": room.state.waiting}
 
     def _waited_for(self, room: LiveRoom) -> set[str]:
-        present = {m.id for m in room.members.values()}
+        present = {m.key for m in room.members.values()}
         return (room.stalled & present) - room.left_behind
 
     async def _play_on_if_ready(self, room: LiveRoom) -> None:
@@ -92,6 +92,6 @@ class Buffering:
             room.wait_timer = None
 
     async def _left(self, room: LiveRoom, member: Member) -> None:
-        room.stalled.discard(member.id)
-        room.left_behind.discard(member.id)
+        if not any(m.key == member.key for m in room.members.values()):
+            room.stalled.discard(member.key)  # its other sockets' hold stands
         await self._play_on_if_ready(room)

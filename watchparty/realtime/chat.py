@@ -24,8 +24,9 @@ Message = dict[str, Any]
 
 
 def member_key(member: Member) -> str:
-    """Who a member is across reconnects: the account, or (for a guest) the member."""
-    return f"user:{member.user_id}" if member.user_id else f"member:{member.id}"
+    """Who a member is across reconnects and second sockets: the account, or the guest's
+    identity (``accounts.guests``)."""
+    return member.key
 
 
 def may_moderate(room: LiveRoom, member: Member) -> bool:

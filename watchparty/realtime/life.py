@@ -110,7 +110,7 @@ class RoomLife:
         return _ok(await self._moderation.set_control(room, member, ask.control))
 
     async def _ended(self, room: LiveRoom, member: Member, ask: Ended) -> Ack | Rejection:
-        return _ok(await self._autoplay.ended(room, ask.video_id, ask.duration))
+        return _ok(await self._autoplay.ended(room, member, ask.video_id, ask.duration))
 
     async def _vote_skip(self, room: LiveRoom, member: Member, ask: VoteSkip) -> Ack | Rejection:
         return _ok(await self._autoplay.vote(room, member))

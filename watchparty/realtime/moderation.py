@@ -1,6 +1,7 @@
-"""Moderation: the owner and the moderators the owner named may kick, mute and ban members and
-change who controls the room. Nobody may act on someone of their own rank or above (a
-moderator cannot kick the owner or another moderator); everyone else gets ``forbidden``."""
+"""Moderation: the owner and the moderators the owner named may kick, mute and ban members
+(guests too, for the room's lifetime) and change who controls the room. Nobody may act on
+someone of their own rank or above (a moderator cannot kick the owner or another moderator);
+everyone else gets ``forbidden``."""
 
 from __future__ import annotations
 
@@ -83,7 +84,9 @@ class Moderation:
         user_id: str | None,
         reason: str | None,
     ) -> dict[str, Any] | Rejection:
-        """Keep a signed-in user out of the room (refused on connect) and disconnect them."""
+        """Keep someone out of the room (refused on connect) and disconnect them: a signed-in
+        user for good (until unbanned), a guest for the room's lifetime, by their guest
+        identity and the address they came from (a new identity from it is refused too)."""
         if (member_id is None) == (user_id is None):
             return Rejection("invalid_payload", "send member_id or user_id")
         async with room.lock:
@@ -92,7 +95,7 @@ class Moderation:
                 if isinstance(target, Rejection):
                     return target
                 if target.user_id is None:
-                    return Rejection("not_signed_in", "guests cannot be banned; kick them instead")
+                    return await self._ban_guest(room, actor, target, reason)
                 user_id = target.user_id
             assert user_id is not None
             info = room.info
@@ -108,6 +111,24 @@ class Moderation:
             for member in [m for m in room.members.values() if m.user_id == user_id]:
                 await self._registry.expel(room, member, "BANNED", payload)
         return {"user_id": user_id}
+
+    async def _ban_guest(
+        self, room: LiveRoom, actor: Member, target: Member, reason: str | None
+    ) -> dict[str, Any] | Rejection:
+        """Call with the lock held."""
+        refused = self._check(room, actor, "ban members", target.role(room.info))
+        if refused:
+            return refused
+        if len(room.guest_bans) >= MAX_BANS:
+            return Rejection("too_many_bans", f"a room holds at most {MAX_BANS} bans")
+        if target.guest_id is not None:
+            room.guest_bans.add(target.guest_id)
+        if target.address is not None:
+            room.address_bans.add(target.address)
+        payload = {"reason": reason, "by": actor.name}
+        for member in [m for m in room.members.values() if m.key == target.key]:
+            await self._registry.expel(room, member, "BANNED", payload)
+        return {"member_id": target.id, "guest": True}
 
     async def unban(self, room: LiveRoom, actor: Member, user_id: str) -> Rejection | None:
         async with room.lock:

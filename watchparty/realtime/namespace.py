@@ -128,6 +128,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
         request = environ.get("aiohttp.request")
+        address = None
         if isinstance(request, web.BaseRequest):
             address = client_address(request, self._limits.trusted_proxies)
             verdict = await self._limits.connects.hit(address)
@@ -144,11 +145,17 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             if name is None:
                 raise _refuse("invalid_auth", "invalid auth: name: a guest needs a display name")
             user_id = user.id if user is not None else None
+            guest_id, guest_token = None, None
+            if user is None:
+                guest_id, guest_token = await self._guest(parsed.guest, address)
             auth_ = {
                 "name": name,
                 "ticket": parsed.member_token,
                 "user_id": user_id,
                 "resume": parsed.resume,
+                "guest_id": guest_id,
+                "address": address,
+                "guest_token": guest_token,
             }
             await self._join(parsed.room, sid, auth_)
         except JoinRefused as refused:
@@ -180,6 +187,17 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 if await self._relay.join(elsewhere.holder, room_id, sid, **auth):
                     return
         raise JoinRefused("room_unavailable", "this room is moving between servers; try again")
+
+    async def _guest(self, presented: str | None, address: str | None) -> tuple[str, str | None]:
+        """A guest's identity: the one its pass proves, or a new one (and its pass, for
+        ROOM_STATE) within the per-address limit on new identities."""
+        known = self._sessions.tokens.guest_id(presented)
+        if known is not None:
+            return known, None
+        verdict = await self._limits.guests.hit(address or "unknown")
+        if not verdict.allowed:
+            raise _refuse("rate_limited", _slow_down(verdict.retry_after, "new guests"))
+        return self._sessions.tokens.issue_guest()
 
     async def _identify(self, token: str | None, environ: dict[str, Any]) -> User | None:
         """The signed-in user of this connection, or None for a guest.

@@ -36,6 +36,8 @@ from watchparty.sync import (
     ChangeVideo,
     Command,
     QueueAdd,
+    QueueMove,
+    QueueRemove,
     Rejection,
     RoomState,
     Seek,
@@ -68,6 +70,8 @@ MAX_UNUSED_TICKETS = 1000
 MEMBERS_WINDOW_MIN = 0.1
 MEMBERS_WINDOW_MAX = 2.0
 MEMBERS_WINDOW_PER_MEMBER = 0.002
+# At most one queue broadcast per room per window (``RoomRegistry.commit``).
+QUEUE_WINDOW = 0.25
 
 
 # Rooms of up to this many members have their member list pushed to every member (in
@@ -102,6 +106,12 @@ class Authority(Protocol):
     def release(self, room_id: str) -> None: ...
 
 
+class QueueBudget(Protocol):
+    """How many queue changes one member, and one room, may make (``ratelimit``)."""
+
+    async def spend(self, room_id: str, member_key: str) -> Rejection | None: ...
+
+
 class RegistryFull(Exception):
     """The process holds as many rooms as it is configured for, all of them in use."""
 
@@ -112,11 +122,23 @@ class JoinRefused(ClientError):
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who sends a command: a member's socket, or a signed-in user over HTTP (no ``sid``)."""
+    """Who sends a command: a member's socket, or a signed-in user over HTTP (no ``sid``).
+    ``guest_id`` is a guest's identity across reconnects (``accounts.guests``)."""
 
     name: str
     user_id: str | None = None
     sid: str | None = None
+    guest_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Whom budgets, votes, mutes and holds are counted against: the account, or the
+        guest's identity (a connection only when it has neither)."""
+        if self.user_id is not None:
+            return f"user:{self.user_id}"
+        if self.guest_id is not None:
+            return f"guest:{self.guest_id}"
+        return f"sid:{self.sid}"
 
 
 @dataclass(slots=True)
@@ -132,10 +154,16 @@ class Member:
     away: asyncio.TimerHandle | None = None  # its removal, while its connection is lost
     leaving: bool = False  # removed on purpose (kicked, left): no grace period
     rtt: float = 0.0  # its latest round-trip estimate (TIME), in seconds
+    guest_id: str | None = None  # a guest's identity across reconnects (accounts.guests)
+    address: str | None = None  # the client address it connected from (a limit key)
 
     @property
     def actor(self) -> Actor:
-        return Actor(self.name, self.user_id, self.sid)
+        return Actor(self.name, self.user_id, self.sid, self.guest_id)
+
+    @property
+    def key(self) -> str:
+        return self.actor.key
 
     def role(self, info: RoomInfo) -> Role:
         return role_of(self.user_id, info.owner_id, info.moderators)
@@ -213,12 +241,28 @@ class LiveRoom:
     mutes: dict[str, float] = field(default_factory=dict)  # member key -> muted until
     skip_votes: set[str] = field(default_factory=set)  # member keys, for the current video
     end_timer: asyncio.TimerHandle | None = None  # moves the room on when the video ends
-    stalled: set[str] = field(default_factory=set)  # member ids whose player cannot play
+    stalled: set[str] = field(default_factory=set)  # member keys whose player cannot play
     left_behind: set[str] = field(default_factory=set)  # stalled too long: not waited for
     wait_timer: asyncio.TimerHandle | None = None  # plays on without the stalled members
+    end_reports: set[str] = field(default_factory=set)  # member keys that reported ENDED
+    # Guests a moderator banned, and the addresses they came from: for the room's lifetime.
+    guest_bans: set[str] = field(default_factory=set)
+    address_bans: set[str] = field(default_factory=set)
+    # A queue broadcast held back to the end of its window (``RoomRegistry.commit``).
+    queue_flush: asyncio.Task[None] | None = None
+    queue_sent_at: float = -math.inf  # event-loop time of the last queue broadcast
 
     def timers(self) -> list[asyncio.TimerHandle]:
         return [t for t in (self.end_timer, self.wait_timer) if t is not None]
+
+    def tasks(self) -> list[asyncio.Task[None]]:
+        """Broadcasts held back to the end of their window."""
+        return [t for t in (self.members_flush, self.queue_flush) if t is not None]
+
+    def cancel_tasks(self) -> None:
+        for task in self.tasks():
+            task.cancel()
+        self.members_flush = self.queue_flush = None
 
     @classmethod
     def from_record(cls, record: RoomRecord, plan: Plan) -> LiveRoom:
@@ -281,6 +325,7 @@ class RoomRegistry:
         clock: Clock = time.time,
         authority: Authority | None = None,
         member_list_max: int = MEMBER_LIST_MAX,
+        queue_budget: QueueBudget | None = None,
     ) -> None:
         self._transport = transport
         self._store = store
@@ -294,6 +339,7 @@ class RoomRegistry:
         self._grace = reconnect_grace
         self._lead_bounds = start_lead
         self._authority = authority  # None: one process, which holds every room
+        self._queue_budget = queue_budget
         # Lifecycle hooks for the room concerns kept in their own modules (chat, autoplay):
         # called with the room's lock held, except on_load (a room read back from the
         # database, before anyone can use it).
@@ -410,7 +456,7 @@ class RoomRegistry:
             if not room.members
             and not room.awaits_tickets(now)
             and not room.lock.locked()
-            and room.members_flush is None
+            and not room.tasks()
             and not self._writer.is_dirty(room.id)
         ]
         if not idle:
@@ -447,6 +493,9 @@ class RoomRegistry:
         ticket: str | None,
         user_id: str | None = None,
         resume: str | None = None,
+        guest_id: str | None = None,
+        address: str | None = None,
+        guest_token: str | None = None,
     ) -> Member:
         """Admit a connected socket: enter the room, send it the snapshot, tell the others.
 
@@ -460,11 +509,11 @@ class RoomRegistry:
             async with room.lock:
                 if self._rooms.get(room_id) is not room:
                     continue  # unloaded while we waited for the lock: look it up again
-                if user_id is not None and user_id in room.info.banned:
+                if self.banned(room, user_id, guest_id, address):
                     raise JoinRefused("banned", "you are banned from this room")
                 returning = self._returning(room, resume, user_id)
                 if returning is not None:
-                    return await self._reattach(room, returning, sid, name)
+                    return await self._reattach(room, returning, sid, name, guest_token)
                 if len(room.members) >= self._max_members:
                     raise JoinRefused("room_full", "this room has as many members as it can take")
                 over = check_members(room.plan, len(room.members))
@@ -473,7 +522,13 @@ class RoomRegistry:
                 if ticket is not None and ticket not in room.tickets:
                     raise JoinRefused("invalid_member_token", "unknown or expired member token")
                 member = Member(
-                    id=secrets.token_urlsafe(6), name=name, sid=sid, ticket=ticket, user_id=user_id
+                    id=secrets.token_urlsafe(6),
+                    name=name,
+                    sid=sid,
+                    ticket=ticket,
+                    user_id=user_id,
+                    guest_id=None if user_id is not None else guest_id,
+                    address=address,
                 )
                 if ticket is not None:
                     room.tickets[ticket].sid = sid
@@ -484,7 +539,8 @@ class RoomRegistry:
                     self._writer.mark(room.id, room.record)
                 self._by_sid[sid] = (room, member)
                 await self._transport.enter(sid, room.id)
-                await self._transport.send("ROOM_STATE", self._snapshot_for(room, member), sid)
+                snapshot = self._snapshot_for(room, member, guest_token)
+                await self._transport.send("ROOM_STATE", snapshot, sid)
                 await self._members_changed(room, joined=member)
                 return member
 
@@ -496,7 +552,9 @@ class RoomRegistry:
                 return member
         return None
 
-    async def _reattach(self, room: LiveRoom, member: Member, sid: str, name: str) -> Member:
+    async def _reattach(
+        self, room: LiveRoom, member: Member, sid: str, name: str, guest_token: str | None
+    ) -> Member:
         """A lost connection came back within the grace period: same member, new socket."""
         assert member.away is not None
         member.away.cancel()
@@ -508,7 +566,7 @@ class RoomRegistry:
         if member.ticket is not None and member.ticket in room.tickets:
             room.tickets[member.ticket].sid = sid
         await self._transport.enter(sid, room.id)
-        await self._transport.send("ROOM_STATE", self._snapshot_for(room, member), sid)
+        await self._transport.send("ROOM_STATE", self._snapshot_for(room, member, guest_token), sid)
         if name != member.name:
             member.name = name
             await self._members_changed(room, changed=(member,))
@@ -518,10 +576,25 @@ class RoomRegistry:
         """Whether this room's members are told its member list, or its count only."""
         return len(room.members) <= self._member_list_max
 
-    def _snapshot_for(self, room: LiveRoom, member: Member) -> dict[str, Any]:
+    def _snapshot_for(
+        self, room: LiveRoom, member: Member, guest_token: str | None = None
+    ) -> dict[str, Any]:
         snapshot = room.snapshot(self._clock(), self.listed(room))
-        snapshot["you"] = {**member.to_wire(room.info), "resume": member.resume}
+        you = {**member.to_wire(room.info), "resume": member.resume}
+        if guest_token is not None:
+            you["guest_token"] = guest_token
+        snapshot["you"] = you
         return snapshot
+
+    @staticmethod
+    def banned(
+        room: LiveRoom, user_id: str | None, guest_id: str | None, address: str | None
+    ) -> bool:
+        """Whether someone is kept out: a banned account, or (for a guest) a banned guest
+        identity or the address a banned guest came from."""
+        if user_id is not None:
+            return user_id in room.info.banned
+        return guest_id in room.guest_bans or (address is not None and address in room.address_bans)
 
     async def leave(self, sid: str, *, lost: bool = False) -> None:
         """A socket disconnected. On purpose: the member leaves now. Its connection lost
@@ -626,7 +699,7 @@ class RoomRegistry:
             for handle in [*room.timers(), *(m.away for m in room.members.values())]:
                 if handle is not None:
                     handle.cancel()
-        tasks = [room.members_flush for room in self._rooms.values() if room.members_flush]
+        tasks = [t for room in self._rooms.values() for t in room.tasks()]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -667,9 +740,7 @@ class RoomRegistry:
                 for handle in [*room.timers(), *(m.away for m in room.members.values())]:
                     if handle is not None:
                         handle.cancel()
-                if room.members_flush is not None:
-                    room.members_flush.cancel()
-                    room.members_flush = None
+                room.cancel_tasks()
                 for sid in room.members:
                     self._by_sid.pop(sid, None)
                 sids.extend(room.members)
@@ -682,17 +753,22 @@ class RoomRegistry:
         self, room: LiveRoom, actor: Actor, event: str, command: Command
     ) -> Accepted | Rejection:
         """Apply one command and broadcast the result to the room's members (all but the
-        sender's own socket, which gets it in its acknowledgement)."""
+        sender's own socket, which gets it in its acknowledgement). Every path that changes
+        a room's playback or queue comes here (a socket, a relayed socket, ``POST
+        /api/rooms/<id>/queue``), so bans, permissions and budgets are checked here."""
         async with room.lock:
             if room.deleted:
                 return Rejection("room_not_found", "this room was deleted")
             if not self.authoritative(room):
                 return MOVING
             info = room.info
+            if actor.user_id is not None and actor.user_id in info.banned:
+                return Rejection("banned", "you are banned from this room")
             if not may_control(
                 info.control, role_of(actor.user_id, info.owner_id, info.moderators)
             ):
                 return refusal(info.control)
+            queue_change = isinstance(command, UpdateQueue | QueueAdd | QueueRemove | QueueMove)
             if isinstance(command, UpdateQueue):
                 over = check_queue(room.plan, len(room.state.queue), len(command.queue))
                 if over is not None:
@@ -701,28 +777,85 @@ class RoomRegistry:
                 over = check_queue(room.plan, len(room.state.queue), len(room.state.queue) + 1)
                 if over is not None:
                     return over
+            if queue_change and self._queue_budget is not None:
+                spent = await self._queue_budget.spend(room.id, actor.key)
+                if spent is not None:
+                    return spent
             now = self._clock()
             lead = self.lead(room, loading=isinstance(command, ChangeVideo | Seek))
             result = apply(room.state, command, now, lead)
             if isinstance(result, Accepted):
                 # The small queue operations reach other clients as the whole new queue.
                 wire_event = "UPDATE_QUEUE" if event.startswith("QUEUE_") else event
-                await self.commit(room, result.state, wire_event, actor.name, skip_sid=actor.sid)
+                await self.commit(
+                    room,
+                    result.state,
+                    wire_event,
+                    actor.name,
+                    skip_sid=actor.sid,
+                    coalesce=queue_change,
+                )
             return result
 
     async def commit(
-        self, room: LiveRoom, state: RoomState, event: str, by: str, skip_sid: str | None = None
+        self,
+        room: LiveRoom,
+        state: RoomState,
+        event: str,
+        by: str,
+        skip_sid: str | None = None,
+        *,
+        coalesce: bool = False,
     ) -> None:
-        """Make ``state`` the room's, tell its members, save it; call with the lock held."""
+        """Make ``state`` the room's, tell its members, save it; call with the lock held.
+
+        A queue change (``coalesce``) goes out at once unless another went out less than
+        ``QUEUE_WINDOW`` ago: then one broadcast at the end of that window carries the latest
+        state to everyone. Each carries the whole queue to every member, so without it a
+        burst of small edits cost every viewer megabytes; any other broadcast meanwhile
+        carries the queue too, and the held one is dropped.
+        """
         previous, room.state = room.state, state
         room.revision += 1
         room.last_active = asyncio.get_running_loop().time()
         self._touch(room)
         for hook in self.on_state:
             hook(room, previous)
+        self._writer.mark(room.id, room.record)
+        if coalesce:
+            await self._queue_changed(room, by, skip_sid)
+            return
+        if room.queue_flush is not None:
+            room.queue_flush.cancel()
+            room.queue_flush = None
         payload = {"state": state.to_wire(), "by": by, "server_time": self._clock()}
         await self._transport.broadcast(event, payload, room.id, skip_sid=skip_sid)
-        self._writer.mark(room.id, room.record)
+
+    async def _queue_changed(self, room: LiveRoom, by: str, skip_sid: str | None) -> None:
+        """Broadcast a queue change now, or once at the end of the window; lock held."""
+        if room.queue_flush is not None:
+            return  # a broadcast at the end of this window carries it
+        loop = asyncio.get_running_loop()
+        wait = room.queue_sent_at + QUEUE_WINDOW - loop.time()
+        if wait > 0:
+            room.queue_flush = loop.create_task(self._flush_queue(room, wait, by))
+            return
+        room.queue_sent_at = loop.time()
+        payload = {"state": room.state.to_wire(), "by": by, "server_time": self._clock()}
+        await self._transport.broadcast("UPDATE_QUEUE", payload, room.id, skip_sid=skip_sid)
+
+    async def _flush_queue(self, room: LiveRoom, wait: float, by: str) -> None:
+        await asyncio.sleep(wait)
+        async with room.lock:
+            room.queue_flush = None
+            if room.deleted:
+                return
+            room.queue_sent_at = asyncio.get_running_loop().time()
+            payload = {"state": room.state.to_wire(), "by": by, "server_time": self._clock()}
+            try:
+                await self._transport.broadcast("UPDATE_QUEUE", payload, room.id)
+            except Exception:
+                log.exception("queue broadcast to room %s failed", room.id)
 
     async def update_info(self, room: LiveRoom, **changes: Any) -> RoomInfo:
         """Rename the room or change who controls it (``RoomInfo`` fields), and tell its
@@ -779,9 +912,7 @@ class RoomRegistry:
         async with room.lock:
             await self._store.delete(room.id)  # first: if the database is down, nothing changes
             room.deleted = True
-            if room.members_flush is not None:
-                room.members_flush.cancel()
-                room.members_flush = None
+            room.cancel_tasks()
             for timer in room.timers():
                 timer.cancel()
             for member in room.members.values():

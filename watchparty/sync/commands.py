@@ -211,6 +211,12 @@ class ConnectAuth(_Payload):
         "one refuses the connection. Without it, the session cookie of a same-site "
         "handshake is used.",
     )
+    guest: Annotated[str, Field(min_length=1, max_length=1024)] | None = Field(
+        default=None,
+        description="A guest's pass (ROOM_STATE's you.guest_token, kept by the client): "
+        "the same guest again, so mutes, votes, bans and budgets follow it. Without a valid "
+        "one a guest gets a new identity, and an address gets only so many.",
+    )
 
 
 Command = Play | Pause | Seek | ChangeVideo | UpdateQueue | QueueAdd | QueueRemove | QueueMove

@@ -21,7 +21,7 @@ from watchparty.sync.commands import (
     Seek,
     UpdateQueue,
 )
-from watchparty.sync.limits import MAX_QUEUE_ITEMS
+from watchparty.sync.limits import MAX_QUEUE_BYTES, MAX_QUEUE_ITEMS
 from watchparty.sync.state import QueueItem, RoomState, current_position
 
 
@@ -87,14 +87,14 @@ def apply(
             queue = _assign_ids(state.queue, items, version)
             if isinstance(queue, Rejection):
                 return queue
-            return Accepted(replace(state, version=version, queue=queue))
+            return _queued(state, version, queue)
         case QueueAdd(item=item, position=at):
             if len(state.queue) >= MAX_QUEUE_ITEMS:
                 return Rejection("queue_full", f"a queue holds at most {MAX_QUEUE_ITEMS} items")
             new = QueueItem(f"q{version}.0", item.video_id, item.title, item.duration)
             index = len(state.queue) if at is None else min(at, len(state.queue))
             queue = (*state.queue[:index], new, *state.queue[index:])
-            return Accepted(replace(state, version=version, queue=queue))
+            return _queued(state, version, queue)
         case QueueRemove(id=item_id):
             found = _index(state.queue, item_id)
             if found is None:
@@ -171,6 +171,21 @@ def resume(state: RoomState, now: float, lead: float = 0.0) -> RoomState:
     return replace(
         state, version=state.version + 1, playing=True, waiting=False, updated_at=now + lead
     )
+
+
+def queue_bytes(queue: tuple[QueueItem, ...]) -> int:
+    """What a queue weighs on the wire, near enough: its video ids and titles in UTF-8."""
+    return sum(len(i.video_id.encode()) + len((i.title or "").encode()) for i in queue)
+
+
+def _queued(state: RoomState, version: int, queue: tuple[QueueItem, ...]) -> Accepted | Rejection:
+    """The state with this queue, unless it grows past ``MAX_QUEUE_BYTES`` (a queue already
+    over it, from before the limit, may still shrink)."""
+    size = queue_bytes(queue)
+    if size > MAX_QUEUE_BYTES and size > queue_bytes(state.queue):
+        kib = MAX_QUEUE_BYTES // 1024
+        return Rejection("queue_too_large", f"a queue's links and titles hold at most {kib} KiB")
+    return Accepted(replace(state, version=version, queue=queue))
 
 
 def _index(queue: tuple[QueueItem, ...], item_id: str) -> int | None:

@@ -1,6 +1,9 @@
 """Protocol limits: one place, so the validators, the docs and the tests agree."""
 
 MAX_QUEUE_ITEMS = 200
+# Every queue change reaches every member with the whole queue: its size in bytes (video ids
+# and titles, as UTF-8) bounds what one change costs each of them.
+MAX_QUEUE_BYTES = 64 * 1024
 MAX_VIDEO_ID_LENGTH = 2048  # long enough for a direct media URL
 MAX_TITLE_LENGTH = 200
 MAX_ITEM_ID_LENGTH = 64
