@@ -222,13 +222,19 @@ async def test_logout_clears_the_cookie_and_everywhere_ends_every_session(
         assert status == 204
         assert response.cookies["watchparty_session"].value == ""
         assert (await me(http, base_url))[0] == 401
-        assert (await me(http, base_url, headers=account.bearer))[0] == 200  # still valid
-        status, _, _ = await post(
-            http, f"{base_url}/api/auth/logout", {"everywhere": True}, account.bearer
-        )
-        assert status == 204
+        # The same token, copied elsewhere, is ended too (not only the cookie).
         status, data = await me(http, base_url, headers=account.bearer)
         assert (status, data["error"]["code"]) == (401, "session_revoked")
+        login = {"username": "ann", "password": PASSWORD}
+        tokens = [(await post(http, f"{base_url}/api/auth/login", login))[1]["token"] for _ in "ab"]
+        bearers = [{"Authorization": f"Bearer {token}"} for token in tokens]
+        status, _, _ = await post(
+            http, f"{base_url}/api/auth/logout", {"everywhere": True}, bearers[0]
+        )
+        assert status == 204
+        for bearer in bearers:
+            status, data = await me(http, base_url, headers=bearer)
+            assert (status, data["error"]["code"]) == (401, "session_revoked")
 
 
 async def test_password_change_ends_other_sessions(

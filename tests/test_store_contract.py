@@ -219,3 +219,16 @@ async def test_write_behind_coalesces_a_burst_into_few_writes(store: Store) -> N
     assert loaded is not None
     assert loaded.state.version == 100
     assert saver.saves < 10
+
+
+async def test_revoked_sessions_are_known_until_they_would_have_expired(store: Store) -> None:
+    now = dt.datetime.now(dt.UTC)
+    await store.revoked_sessions.revoke("token-a", now + dt.timedelta(hours=1))
+    await store.revoked_sessions.revoke("token-b", now - dt.timedelta(seconds=1))
+    await store.revoked_sessions.revoke("token-a", now + dt.timedelta(hours=2))  # again: fine
+    assert await store.revoked_sessions.revoked("token-a", now)
+    assert not await store.revoked_sessions.revoked("token-b", now)  # past its expiry
+    assert not await store.revoked_sessions.revoked("token-c", now)
+    raw = await store.db["revoked_sessions"].find_one({})
+    assert raw is not None
+    assert "token-a" not in str(raw)  # a digest, not the token

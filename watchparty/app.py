@@ -112,6 +112,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     sessions = Sessions(
         Tokens(jwt_secret(settings), settings.session_seconds),
         store.users,
+        store.revoked_sessions,
         always_secure=settings.production,
     )
     app[SESSIONS] = sessions

@@ -8,6 +8,10 @@ with one is simply wrong, after the same amount of work as any other wrong passw
 from __future__ import annotations
 
 import asyncio
+import os
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import bcrypt
 
@@ -15,11 +19,48 @@ MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_BYTES = 72
 
 
+# bcrypt checks at once from one client address, and waiting for a worker in all: beyond
+# them a request is refused at once (``Busy``) rather than queued, so a flood of sign-ins
+# costs neither unbounded memory nor everyone else's turn.
+PER_ADDRESS = 2
+MAX_WAITING = 64
+
+
+class Busy(Exception):
+    """Too many password checks under way (from this address, or in all)."""
+
+
 class PasswordHasher:
-    def __init__(self, rounds: int) -> None:
+    def __init__(self, rounds: int, workers: int | None = None) -> None:
         self._rounds = rounds
         # Checked against when there is no real hash, so that check costs the same.
         self._decoy = bcrypt.hashpw(b"decoy password", bcrypt.gensalt(rounds))
+        self._workers = asyncio.Semaphore(workers or max(2, os.cpu_count() or 2))
+        self._by_address: Counter[str] = Counter()
+        self._waiting = 0
+
+    @asynccontextmanager
+    async def turn(self, address: str) -> AsyncIterator[None]:
+        """One bcrypt at a time per worker thread: raises ``Busy`` when this address already
+        has ``PER_ADDRESS`` under way or ``MAX_WAITING`` are waiting. Reserve the attempt
+        (the throttle's count) before, so the wait cannot be used to slip past it."""
+        if self._by_address[address] >= PER_ADDRESS or self._waiting >= MAX_WAITING:
+            raise Busy
+        self._by_address[address] += 1
+        try:
+            self._waiting += 1
+            try:
+                await self._workers.acquire()
+            finally:
+                self._waiting -= 1
+            try:
+                yield
+            finally:
+                self._workers.release()
+        finally:
+            self._by_address[address] -= 1
+            if not self._by_address[address]:
+                del self._by_address[address]
 
     async def hash(self, password: str) -> str:
         """A bcrypt hash of ``password`` (validated to at most 72 bytes by the caller)."""

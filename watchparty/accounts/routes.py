@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from aiohttp import web
 
 from watchparty.accounts.models import ChangePassword, Login, Logout, Register, UpdateMe
+from watchparty.accounts.passwords import Busy, PasswordHasher
 from watchparty.accounts.session import check_origin
 from watchparty.addresses import client_address
 from watchparty.errors import ApiError
@@ -27,13 +31,14 @@ def _signed_in(request: web.Request, user: User, status: int = 200) -> web.Respo
 async def register(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     check_origin(request, settings.cors_origins)
-    verdict = await request.app[REGISTER_LIMIT].hit(
-        client_address(request, settings.trusted_proxies)
-    )
+    address = client_address(request, settings.trusted_proxies)
+    verdict = await request.app[REGISTER_LIMIT].hit(address)
     if not verdict.allowed:
         raise too_many(verdict, "sign-ups from this address")
     body = await read_body(request, Register)
-    password_hash = await request.app[PASSWORDS].hash(body.password)
+    passwords = request.app[PASSWORDS]
+    async with _turn(passwords, address):
+        password_hash = await passwords.hash(body.password)
     try:
         user = await request.app[STORE].users.create(body.username, body.email, password_hash)
     except AccountTaken as taken:
@@ -41,6 +46,18 @@ async def register(request: web.Request) -> web.Response:
     response = _signed_in(request, user, status=201)
     request.app[SESSIONS].trust_device(request, response, user)
     return response
+
+
+@asynccontextmanager
+async def _turn(passwords: PasswordHasher, address: str) -> AsyncIterator[None]:
+    """A bcrypt worker's turn for this address, or 429 when too many are under way."""
+    try:
+        async with passwords.turn(address):
+            yield
+    except Busy:
+        raise ApiError(
+            429, "rate_limited", "too many password checks at once; try again", {"Retry-After": "1"}
+        ) from None
 
 
 async def login(request: web.Request) -> web.Response:
@@ -59,13 +76,15 @@ async def login(request: web.Request) -> web.Response:
     account = user.id if user is not None else f"unknown:{identifier}"
     address = client_address(request, settings.trusted_proxies)
     sessions, throttle = request.app[SESSIONS], request.app[LOGIN_THROTTLE]
-    trusted = user is not None and sessions.trusted_user(request) == user.id
-    verdict = await throttle.check(account, address, trusted_device=trusted)
+    trusted = user is not None and sessions.trusted_device(request, user)
+    verdict = await throttle.reserve(account, address, trusted_device=trusted)
     if not verdict.allowed:
-        raise too_many(verdict, "failed sign-ins")
+        raise too_many(verdict, "sign-in attempts")
     hashed = user.password_hash if user is not None else None
-    if not await request.app[PASSWORDS].verify(body.password, hashed) or user is None:
-        await throttle.failed(account, address)
+    passwords = request.app[PASSWORDS]
+    async with _turn(passwords, address):
+        matched = await passwords.verify(body.password, hashed)
+    if not matched or user is None:
         raise ApiError(401, "invalid_credentials", WRONG_CREDENTIALS)
     await throttle.succeeded(account)
     response = _signed_in(request, user)
@@ -74,11 +93,16 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def logout(request: web.Request) -> web.Response:
-    """Clear the session cookies; with ``everywhere``, also end every session of the user."""
+    """End this session (on the server, not only its cookie) and clear the cookies; with
+    ``everywhere``, end every session of the user. Only from this site's own pages."""
+    check_origin(request, request.app[SETTINGS].cors_origins)
     body = await read_body(request, Logout)
+    sessions = request.app[SESSIONS]
     if body.everywhere:
-        session = await request.app[SESSIONS].required(request)
+        session = await sessions.required(request)
         await request.app[STORE].users.revoke_sessions(session.user)
+    else:
+        await sessions.sign_out(request)
     response = web.Response(status=204)
     request.app[SESSIONS].end(response)
     return response
@@ -109,12 +133,13 @@ async def change_password(request: web.Request) -> web.Response:
     address = client_address(request, settings.trusted_proxies)
     user = session.user
     # A stolen session must not become a way to guess the password: same limits as sign-in.
-    verdict = await throttle.check(user.id, address, trusted_device=False)
+    verdict = await throttle.reserve(user.id, address, trusted_device=False)
     if not verdict.allowed:
-        raise too_many(verdict, "wrong passwords")
+        raise too_many(verdict, "password attempts")
     passwords = request.app[PASSWORDS]
-    if not await passwords.verify(body.current_password, user.password_hash):
-        await throttle.failed(user.id, address)
+    async with _turn(passwords, address):
+        matched = await passwords.verify(body.current_password, user.password_hash)
+    if not matched:
         raise ApiError(403, "wrong_password", "the current password is wrong")
     user = await request.app[STORE].users.set_password(
         user, await passwords.hash(body.new_password)

@@ -11,6 +11,7 @@ never sent by a browser on its own and need no CSRF token.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -19,6 +20,7 @@ from aiohttp import web
 
 from watchparty.accounts.tokens import DEVICE_SECONDS, TokenError, Tokens
 from watchparty.errors import ApiError
+from watchparty.store.revoked import RevokedSessions
 from watchparty.store.users import User, UserStore
 
 SESSION_COOKIE = "watchparty_session"
@@ -36,9 +38,17 @@ class Session:
 
 
 class Sessions:
-    def __init__(self, tokens: Tokens, users: UserStore, *, always_secure: bool) -> None:
+    def __init__(
+        self,
+        tokens: Tokens,
+        users: UserStore,
+        revoked: RevokedSessions,
+        *,
+        always_secure: bool,
+    ) -> None:
         self.tokens = tokens
         self._users = users
+        self._revoked = revoked
         self._always_secure = always_secure
 
     async def user_for(self, token: str) -> User:
@@ -51,7 +61,33 @@ class Sessions:
             raise TokenError(
                 "session_revoked", "this session was ended (password changed); sign in again"
             )
+        if await self._revoked.revoked(token, dt.datetime.now(dt.UTC)):
+            raise TokenError("session_revoked", "this session was signed out; sign in again")
         return user
+
+    async def sign_out(self, request: web.Request) -> None:
+        """End the session this request carries (Bearer or cookie), if it is a live one. No
+        CSRF token is asked: the caller checked ``Origin``, and a sign-out is what a stale
+        or forged request could at worst cause."""
+        header = request.headers.get("Authorization", "")
+        scheme, _, bearer = header.partition(" ")
+        token = (
+            bearer.strip() if scheme.lower() == "bearer" else request.cookies.get(SESSION_COOKIE)
+        )
+        if not token:
+            return
+        try:
+            await self.user_for(token)
+        except TokenError:
+            return
+        await self.revoke(token)
+
+    async def revoke(self, token: str) -> None:
+        """Sign one session out for good, not only its cookie (a copy of the token, in a log
+        or another tab's memory, stops working too)."""
+        claims = self.tokens.decode(token)
+        expires = dt.datetime.fromtimestamp(claims.expires_at, dt.UTC)
+        await self._revoked.revoke(token, expires)
 
     async def optional(self, request: web.Request) -> Session | None:
         """The signed-in session, or None for a guest.
@@ -131,15 +167,18 @@ class Sessions:
         """Remember that this browser signed ``user`` in (see ``throttle``)."""
         response.set_cookie(
             DEVICE_COOKIE,
-            self.tokens.issue_device(user.id),
+            self.tokens.issue_device(user.id, user.token_version),
             max_age=DEVICE_SECONDS,
             httponly=True,
             samesite="Lax",
             secure=self._secure(request),
         )
 
-    def trusted_user(self, request: web.Request) -> str | None:
-        return self.tokens.device_user(request.cookies.get(DEVICE_COOKIE))
+    def trusted_device(self, request: web.Request, user: User) -> bool:
+        """Whether this browser signed ``user`` in before, since their sessions were last
+        ended (a password change, a sign-out everywhere)."""
+        device = self.tokens.device_user(request.cookies.get(DEVICE_COOKIE))
+        return device == (user.id, user.token_version)
 
     def end(self, response: web.StreamResponse) -> None:
         response.del_cookie(SESSION_COOKIE)

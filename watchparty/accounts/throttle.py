@@ -1,7 +1,8 @@
 """Throttling failed sign-ins without handing attackers a way to lock real users out.
 
-Failures are counted per account and per client address (``limits``, moving windows). Past
-either limit, sign-in answers 429 with ``Retry-After`` before any password is checked. The
+Attempts are counted per account and per client address (``limits``, moving windows), each
+before its password is checked. Past either limit, sign-in answers 429 with ``Retry-After``
+and no password is checked. The
 per-account limit is what stops a guessing campaign spread over many addresses; it would also
 let anyone lock an account by failing on purpose, so a browser that has signed into that
 account before (it holds a device cookie, OWASP's "device cookies") is exempt from it: the real
@@ -20,15 +21,16 @@ class LoginThrottle:
         self._address = RateLimit(per_address, "login-address", redis_url)
         self.limits = (self._account, self._address)  # for /metrics
 
-    async def check(self, account: str, address: str, *, trusted_device: bool) -> Verdict:
-        verdict = await self._address.check(address)
+    async def reserve(self, account: str, address: str, *, trusted_device: bool) -> Verdict:
+        """Count this attempt now, before its password is checked, and say whether it may go
+        on. Counting only after bcrypt let 20 concurrent guesses through a limit of 5: each
+        was checked against the count before any had failed. ``limits``' hit is atomic, in
+        memory and in Redis, so concurrent attempts cannot all see room for one more. An
+        address counts every attempt (a success clears only the account's count)."""
+        verdict = await self._address.hit(address)
         if verdict.allowed and not trusted_device:
-            verdict = await self._account.check(account)
+            verdict = await self._account.hit(account)
         return verdict
-
-    async def failed(self, account: str, address: str) -> None:
-        await self._account.count(account)
-        await self._address.count(address)
 
     async def succeeded(self, account: str) -> None:
         await self._account.reset(account)

@@ -50,6 +50,8 @@ class Tokens:
         claims = {
             "sub": user_id,
             "ver": version,
+            # Two sign-ins in one second are two sessions: one can be signed out alone.
+            "jti": secrets.token_urlsafe(9),
             "aud": SESSION_AUDIENCE,
             "iat": issued,
             "exp": issued + self.session_seconds,
@@ -63,10 +65,13 @@ class Tokens:
             raise TokenError("invalid_token", "the session token is invalid")
         return Claims(payload["sub"], version, int(payload["iat"]), int(payload["exp"]))
 
-    def issue_device(self, user_id: str) -> str:
+    def issue_device(self, user_id: str, version: int) -> str:
+        """A device token carries the user's token version, so a password change or a
+        sign-out everywhere ends its exemption from the per-account limit too."""
         issued = int(time.time())
         claims = {
             "sub": user_id,
+            "ver": version,
             "aud": DEVICE_AUDIENCE,
             "iat": issued,
             "exp": issued + DEVICE_SECONDS,

@@ -10,6 +10,7 @@ from watchparty.store.billing_events import BillingEventStore
 from watchparty.store.chat import ChatStore
 from watchparty.store.errors import unavailable_on_failure
 from watchparty.store.playlists import PlaylistStore
+from watchparty.store.revoked import RevokedSessions
 from watchparty.store.rooms import RoomStore
 from watchparty.store.search_cache import SearchCache
 from watchparty.store.users import UserStore
@@ -39,6 +40,7 @@ class Store:
         self.billing_events = BillingEventStore(self.db["billing_events"])
         self.chat = ChatStore(self.db["chat"])
         self.search_cache = SearchCache(self.db["search_cache"])
+        self.revoked_sessions = RevokedSessions(self.db["revoked_sessions"])
 
     async def prepare(self) -> None:
         """Check the server answers and create the indexes (idempotent)."""
@@ -49,6 +51,7 @@ class Store:
             await self.playlists.ensure_indexes()
             await self.chat.ensure_indexes()
             await self.search_cache.ensure_indexes()
+            await self.revoked_sessions.ensure_indexes()
 
     async def close(self) -> None:
         await self.client.close()
