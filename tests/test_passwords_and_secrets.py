@@ -64,7 +64,9 @@ def test_production_requires_a_long_enough_secret() -> None:
         Settings.from_env({"WATCHPARTY_ENV": "production"})
     with pytest.raises(SettingsError, match="at least 32 bytes"):
         Settings.from_env({"JWT_SECRET": "short"})
-    settings = Settings.from_env({"WATCHPARTY_ENV": "production", "JWT_SECRET": "k" * 32})
+    settings = Settings.from_env(
+        {"WATCHPARTY_ENV": "production", "JWT_SECRET": "k" * 32, "METRICS_TOKEN": "m"}
+    )
     assert settings.production
     assert settings.jwt_secret == "k" * 32
     assert "k" * 32 not in repr(settings)

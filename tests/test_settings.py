@@ -52,6 +52,7 @@ def test_every_setting_is_read_from_the_environment(tmp_path: Path) -> None:
             "WATCHPARTY_MEDIA_DIR": str(tmp_path),
             "WATCHPARTY_ENV": "production",
             "JWT_SECRET": "j" * 32,
+            "METRICS_TOKEN": "metrics-secret",
             "WATCHPARTY_SESSION_SECONDS": "3600",
             "WATCHPARTY_BCRYPT_ROUNDS": "10",
             "WATCHPARTY_LOGIN_ACCOUNT_LIMIT": "3/minute",
@@ -101,6 +102,10 @@ def test_blank_values_mean_default() -> None:
         ({"WATCHPARTY_ROOM_LEASE_SECONDS": "0"}, "WATCHPARTY_ROOM_LEASE_SECONDS must be between"),
         ({"WATCHPARTY_TRUSTED_PROXIES": "10.0.0.0/33"}, "WATCHPARTY_TRUSTED_PROXIES must be IP"),
         ({"WATCHPARTY_PROXY_HOPS": "1"}, "WATCHPARTY_PROXY_HOPS is gone: name the proxies"),
+        (
+            {"WATCHPARTY_ENV": "production", "JWT_SECRET": "j" * 32},
+            "METRICS_TOKEN is required when WATCHPARTY_ENV is production",
+        ),
         (
             {"WATCHPARTY_SEARCH_CACHE_SECONDS": "5"},
             "WATCHPARTY_SEARCH_CACHE_SECONDS must be at least",

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from watchparty.keys import SETTINGS
+
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'self'",
@@ -40,10 +42,23 @@ HTML_RESPONSE = {
 }
 
 
+# Production serves HTTPS only (behind its proxy): browsers are told to keep to it.
+HSTS = "max-age=63072000"
+# What the Server header says: no versions for a scanner to match against advisories.
+SERVER = "watchparty"
+# Answers that may hold an email address or a session: never kept by a cache.
+PRIVATE_PATHS = ("/api/auth/", "/api/users/")
+
+
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
     """An ``on_response_prepare`` signal: it also reaches static files and error pages."""
+    response.headers["Server"] = SERVER
     for name, value in EVERY_RESPONSE.items():
         response.headers.setdefault(name, value)
+    if request.app[SETTINGS].production:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    if request.path.startswith(PRIVATE_PATHS):
+        response.headers.setdefault("Cache-Control", "no-store")
     if response.content_type == "text/html":
         for name, value in HTML_RESPONSE.items():
             response.headers.setdefault(name, value)

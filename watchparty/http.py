@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from watchparty.cluster.errors import ClusterUnavailable
 from watchparty.errors import ApiError
-from watchparty.logs import REQUEST_ID, REQUEST_ID_KEY
+from watchparty.logs import REQUEST_ID, REQUEST_ID_KEY, printable
 from watchparty.realtime.registry import RegistryFull
 from watchparty.store.errors import StoreUnavailable
 from watchparty.sync.commands import describe_error
@@ -70,12 +70,13 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return error_response(error.status, code, error.reason)
     except Exception:
         request_id = request.get(REQUEST_ID_KEY, "-")
+        path = printable(request.path)
         log.exception(
             "%s %s failed [%s]",
             request.method,
-            request.path,
+            path,
             request_id,
-            extra={REQUEST_ID: request_id, "method": request.method, "path": request.path},
+            extra={REQUEST_ID: request_id, "method": request.method, "path": path},
         )
         if not request.path.startswith("/api/"):
             raise

@@ -31,6 +31,18 @@ FIELDS = (REQUEST_ID, "sid", "event", "method", "path", "status", "duration_ms")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+def printable(text: str, limit: int = 200) -> str:
+    """Client-chosen text (a path, an event name) as one safe piece of a log line: control
+    characters escaped (a ``%0a`` in a path once forged a whole log line), cut at ``limit``."""
+    text = text[:limit]
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+        for ch in text
+    )
+
+
 @web.middleware
 async def request_ids(request: web.Request, handler: Handler) -> web.StreamResponse:
     given = request.headers.get("X-Request-Id", "")
@@ -50,17 +62,18 @@ class RequestLog(AbstractAccessLogger):
     time taken and the request id."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        path = printable(request.path)
         fields = {
             REQUEST_ID: request.get(REQUEST_ID_KEY, "-"),
             "method": request.method,
-            "path": request.path,
+            "path": path,
             "status": response.status,
             "duration_ms": round(time * 1000, 1),
         }
         self.logger.info(
             "%s %s %s %.1f ms [%s]",
             request.method,
-            request.path,
+            path,
             response.status,
             time * 1000,
             fields[REQUEST_ID],

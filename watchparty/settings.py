@@ -199,7 +199,7 @@ class Settings:
             stripe_price_id=stripe["STRIPE_PRICE_ID"],
             stripe_api_base=reader.url("STRIPE_API_BASE", defaults.stripe_api_base),
             public_base_url=reader.optional_url("PUBLIC_BASE_URL"),
-            metrics_token=reader.optional("METRICS_TOKEN"),
+            metrics_token=reader.required_in_production("METRICS_TOKEN", production),
             free_room_idle_days=reader.integer(
                 "WATCHPARTY_FREE_ROOM_IDLE_DAYS", defaults.free_room_idle_days, low=1
             ),
@@ -308,6 +308,12 @@ class _Reader:
 
     def optional(self, name: str) -> str | None:
         return self._raw(name)
+
+    def required_in_production(self, name: str, production: bool) -> str | None:
+        raw = self._raw(name)
+        if raw is None and production:
+            raise SettingsError(f"{name} is required when WATCHPARTY_ENV is production")
+        return raw
 
     def jwt_secret(self, name: str, *, required: bool) -> str | None:
         raw = self._raw(name)

@@ -20,6 +20,7 @@ from watchparty.accounts.tokens import TokenError
 from watchparty.addresses import client_address
 from watchparty.cluster.errors import ClusterUnavailable, RoomElsewhere
 from watchparty.cluster.relay import Relay
+from watchparty.logs import printable
 from watchparty.ratelimit import SocketLimits
 from watchparty.realtime.life import RoomLife
 from watchparty.realtime.registry import MOVING, JoinRefused, RegistryFull, RoomRegistry
@@ -113,7 +114,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 return self._time(sid, payload)
             return await self.dispatch(sid, event, payload)
         except Exception:
-            name = str(event)[:40]
+            name = printable(str(event), 40)
             log.exception("event %s from %s failed", name, sid, extra={"sid": sid, "event": name})
             return error_ack(Rejection("internal_error", "the server could not handle this"))
 
