@@ -21,7 +21,7 @@ from watchparty.keys import CLUSTER
 from watchparty.logs import RequestLog, configure
 from watchparty.settings import Settings, SettingsError
 from watchparty.store.database import DEFAULT_DATABASE
-from watchparty.store.embedded import EmbeddedMongo
+from watchparty.store.embedded import DataFolderInUse, EmbeddedMongo
 
 log = logging.getLogger("watchparty")
 WORKER = "--worker"  # how the supervisor starts a worker: share the port, no workers of its own
@@ -36,14 +36,19 @@ def main() -> None:
         raise SystemExit(2) from None
     configure(settings.log_level, json_lines=settings.log_format == "JSON")
     worker = WORKER in sys.argv[1:]
-    if settings.web_concurrency > 1 and not worker:
-        if settings.redis_url is not None:
-            raise SystemExit(asyncio.run(supervise(settings)))
-        log.warning(
-            "WEB_CONCURRENCY=%d needs REDIS_URL for rooms to span processes; running one process",
-            settings.web_concurrency,
-        )
-    serve(settings, share_port=worker)
+    try:
+        if settings.web_concurrency > 1 and not worker:
+            if settings.redis_url is not None:
+                raise SystemExit(asyncio.run(supervise(settings)))
+            log.warning(
+                "WEB_CONCURRENCY=%d needs REDIS_URL for rooms to span processes; "
+                "running one process",
+                settings.web_concurrency,
+            )
+        serve(settings, share_port=worker)
+    except DataFolderInUse as error:
+        print(f"watchparty: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def serve(settings: Settings, *, share_port: bool = False) -> None:

@@ -7,7 +7,9 @@ to it and to real MongoDB; only the start-up differs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
+import fcntl
 import logging
 import os
 import signal
@@ -23,6 +25,40 @@ from pymongo import AsyncMongoClient
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_SECONDS = 30.0
+LOCK_FILE = "watchparty.lock"
+
+
+class DataFolderInUse(RuntimeError):
+    """Another live watchparty owns this data folder (and its database): nothing was
+    changed."""
+
+
+def lock_folder(folder: Path) -> int:
+    """Own ``folder`` for as long as this process lives (an advisory lock the kernel drops
+    with the process, however it ends): a second server on the same folder had stopped the
+    first one's database as "left behind". Returns the lock's file descriptor."""
+    fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise DataFolderInUse(
+            f"the data folder {folder} is in use by a running watchparty (pid {holder}); "
+            "stop it, or give this one another WATCHPARTY_DATA_DIR"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
+
+
+def keep_private(folder: Path) -> None:
+    """The data folder holds password hashes: readable by its owner only (folders 0700,
+    files 0600), whatever the umask was when they were made."""
+    folder.chmod(0o700)
+    for path in folder.rglob("*"):
+        if not path.is_symlink():
+            path.chmod(0o700 if path.is_dir() else 0o600)
 
 
 def free_port() -> int:
@@ -61,22 +97,25 @@ def server_command(port: int, data: str, stem: Path) -> list[str]:
     ]
 
 
-def _stop_with_parent() -> Callable[[], None] | None:
-    """On Linux, have the kernel send the server SIGTERM when watchparty dies, however it dies.
-
-    Its own session keeps a terminal's Ctrl-C away from it (watchparty flushes first and
+def _in_child() -> Callable[[], None]:
+    """What the server's process does before it starts: files it makes are its owner's only
+    (umask 077), and, on Linux, the kernel sends it SIGTERM when watchparty dies, however it
+    dies. Its own session keeps a terminal's Ctrl-C away from it (watchparty flushes first and
     stops it itself), but a SIGKILL, a crash or a second signal cutting the clean-up short
     would otherwise leave it running. ``leftover_pid`` covers other systems at the next start.
     """
-    if not sys.platform.startswith("linux"):
-        return None
-    libc = ctypes.CDLL(None, use_errno=True)  # loaded before the fork: nothing to import after
+    prctl = None
+    if sys.platform.startswith("linux"):
+        # Loaded before the fork: nothing to import after.
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
     pr_set_pdeathsig = 1
 
-    def set_death_signal() -> None:
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+    def prepare() -> None:
+        os.umask(0o077)
+        if prctl is not None:
+            prctl(pr_set_pdeathsig, signal.SIGTERM)
 
-    return set_death_signal
+    return prepare
 
 
 def leftover_pid(pid_file: Path, data: str) -> int | None:
@@ -121,6 +160,7 @@ class EmbeddedMongo:
         self._process: asyncio.subprocess.Process | None = None
         self._stderr_path = Path(tempfile.gettempdir()) / "nx-27017.stderr"
         self._stderr: BinaryIO | None = None
+        self._lock: int | None = None
 
     @property
     def uri(self) -> str:
@@ -130,18 +170,22 @@ class EmbeddedMongo:
         if self.data_dir == "memory":
             data, stem = "memory", Path(tempfile.gettempdir()) / f"nx-27017-{self.port}"
         else:
-            (Path(self.data_dir) / "mongodb").mkdir(parents=True, exist_ok=True)
-            data, stem = str(Path(self.data_dir) / "mongodb"), Path(self.data_dir) / "nx-27017"
+            folder = Path(self.data_dir)
+            (folder / "mongodb").mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._lock = lock_folder(folder)
+            keep_private(folder)
+            data, stem = str(folder / "mongodb"), folder / "nx-27017"
         self._stderr_path = stem.with_suffix(".stderr")
         if data != "memory" and (pid := leftover_pid(stem.with_suffix(".pid"), data)):
             # watchparty was killed hard last time (its server runs in a session of its own)
             await stop_leftover(pid)
         self._stderr = self._stderr_path.open("ab")
+        self._stderr_path.chmod(0o600)
         self._process = await asyncio.create_subprocess_exec(
             *server_command(self.port, data, stem),
             stdout=asyncio.subprocess.DEVNULL,
             stderr=self._stderr,
-            preexec_fn=_stop_with_parent(),
+            preexec_fn=_in_child(),
             # Its own session: a Ctrl-C in the terminal reaches watchparty, which flushes its
             # writes first and then stops this server.
             start_new_session=True,
@@ -180,3 +224,7 @@ class EmbeddedMongo:
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None
+        if self._lock is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._lock)  # closing the descriptor drops the lock
+            self._lock = None
