@@ -98,3 +98,45 @@ async def test_the_default_namespace_is_refused(base_url: str, http: aiohttp.Cli
     answer = await ws.receive_str()
     assert answer.startswith("44"), answer  # CONNECT_ERROR, not CONNECT
     await ws.close()
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"\x1e\x1e", 400),
+        (b"4" + b"[" * 100_000, 400),
+        (b"\xff\xfe", 400),
+        (b"x" * 10, 400),
+        (b"bnot base64!", 400),
+        # Engine.IO packets that decode, refused as Socket.IO packets of ours: the POST
+        # itself was fine; the connection closes at once (it waited for a poll before).
+        (b'42/rooms,1["PLAY"', 200),
+        (b"bBAQE=", 200),
+    ],
+    ids=["empty-packets", "deep-json", "not-utf8", "bad-type", "bad-base64", "cut-short", "binary"],
+)
+async def test_malformed_polling_bodies_are_refused(
+    server: TestServer,
+    base_url: str,
+    room_id: str,
+    http: aiohttp.ClientSession,
+    body: bytes,
+    status: int,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A long-polling POST body that does not decode: 400, that connection closed, one log
+    line and no traceback (python-engineio answered 200 after an ERROR traceback)."""
+    async with http.get(f"{base_url}/socket.io/?EIO=4&transport=polling") as response:
+        sid = json.loads((await response.text())[1:])["sid"]
+    url = f"{base_url}/socket.io/?EIO=4&transport=polling&sid={sid}"
+    join_packet = f"40{NAMESPACE}," + json.dumps({"room": room_id, "name": "poller"})
+    async with http.post(url, data=join_packet.encode()) as response:
+        assert response.status == 200
+    with caplog.at_level(logging.INFO):
+        async with asyncio.timeout(5), http.post(url, data=body) as response:
+            assert response.status == status
+    socket = server.app[SOCKETIO].eio.sockets.get(sid)
+    assert socket is None or socket.closed  # that session is gone
+    assert sum("closing connection" in r.getMessage() for r in caplog.records) == 1
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert [r for r in caplog.records if r.exc_info] == []

@@ -70,6 +70,7 @@ from watchparty.realtime.transport import (
     close_all_connections,
     close_on_malformed_packets,
     install_direct_websockets,
+    refuse_malformed_polls,
     refuse_reserved_events,
     release_polls_on_close,
 )
@@ -199,6 +200,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     release_polls_on_close(sio)
     refuse_reserved_events(sio)
     close_on_malformed_packets(sio)
+    refuse_malformed_polls(sio)
     install_direct_websockets(sio, compress=settings.ws_compression)
     sio.attach(app)
     app[SOCKETIO] = sio

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import socketio
 from aiohttp import web
+from engineio import exceptions as engineio_exceptions
 from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as engineio_aiohttp
 from socketio import packet as sio_packet
@@ -524,11 +525,53 @@ def close_on_malformed_packets(server: socketio.AsyncServer) -> None:
         problem = _problem(server, data)
         if problem is not None:
             log.info("closing connection %s: it %s", eio_sid, problem)
-            await server.eio.disconnect(eio_sid)
+            socket = server.eio.sockets.get(eio_sid)
+            if socket is not None:
+                # Not the library's disconnect: over long-polling it waits for the CLOSE
+                # packet to be polled, holding the POST that carried this packet.
+                await _close(server.eio, socket)
             return
         await handle(eio_sid, data)
 
     server.eio.on("message", guarded)  # in place of the library's own handler
+
+
+# What python-engineio (4.15) raises on a long-polling POST body that does not decode: an
+# empty packet, bytes that are not UTF-8, a type that is not a number, JSON nested deeper
+# than its parser recurses, bad base64.
+UNDECODABLE = (ValueError, TypeError, IndexError, KeyError, RecursionError, UnicodeDecodeError)
+
+
+def refuse_malformed_polls(server: socketio.AsyncServer) -> None:
+    """Answer a long-polling POST whose body does not decode with 400 and close that
+    connection, logging one line, instead of python-engineio's traceback at ERROR and a 200
+    for every such body (its handler catches everything else as "post request handler
+    error"). Each socket's ``handle_post_request`` closes the socket and turns those errors
+    into the library's own ``EngineIOError``, on which it answers 400 and forgets it.
+    tests/test_hostile_packets.py::test_malformed_polling_bodies_are_refused guards it.
+    """
+    engine = server.eio
+    handle_connect = engine.handlers["connect"]
+
+    async def on_connect(eio_sid: str, environ: Any, *args: Any) -> Any:
+        socket = engine.sockets.get(eio_sid)
+        if socket is not None:
+            post = socket.handle_post_request
+
+            async def guarded(environ: Any) -> None:
+                try:
+                    await post(environ)
+                except UNDECODABLE:
+                    log.info("closing connection %s: it sent a body that does not decode", eio_sid)
+                    # Not waiting for the CLOSE packet to be polled: the library's own
+                    # disconnect would, and hold this POST until the ping timeout.
+                    await socket.close(wait=False, reason=engine.reason.TRANSPORT_ERROR)
+                    raise engineio_exceptions.EngineIOError from None
+
+            socket.handle_post_request = guarded
+        return await handle_connect(eio_sid, environ, *args)
+
+    engine.on("connect", on_connect)
 
 
 def install_direct_websockets(server: socketio.AsyncServer, *, compress: bool) -> None:
