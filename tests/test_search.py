@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
+from tests.accounts import register
 from tests.conftest import ServerFactory
 from tests.fake_youtube import KEY, FakeYouTube
 from watchparty.addresses import parse_networks
@@ -280,3 +281,30 @@ async def test_cache_entries_expire(mongo_uri: str) -> None:
         assert ttl[0]["expireAfterSeconds"] == 0
     finally:
         await store.close()
+
+
+async def test_guests_share_a_daily_budget_of_searches_that_cost_quota(
+    start_server: ServerFactory, http: aiohttp.ClientSession, youtube: tuple[FakeYouTube, str]
+) -> None:
+    """Guests from any number of addresses together spend at most their share of the day's
+    quota; a cached answer costs none, and a signed-in user is not held by it."""
+    server = await start_server(
+        youtube_api_key=KEY,
+        youtube_api_url=youtube[1],
+        anonymous_search_limit="2/day",
+        trusted_proxies=parse_networks("127.0.0.1"),
+    )
+    base = str(server.make_url("")).rstrip("/")
+
+    async def search(q: str, address: str, **headers: str) -> tuple[int, Any]:
+        headers["X-Forwarded-For"] = address
+        async with http.get(f"{base}/api/search/youtube?q={q}", headers=headers) as response:
+            return response.status, await response.json()
+
+    assert (await search("one", "203.0.113.1"))[0] == 200
+    assert (await search("two", "203.0.113.2"))[0] == 200
+    status, body = await search("three", "203.0.113.3")
+    assert (status, body["error"]["code"]) == (429, "search_budget_used")
+    assert (await search("one", "203.0.113.4"))[0] == 200  # cached: no quota spent
+    ann = await register(http, base, "ann")
+    assert (await search("three", "203.0.113.5", **ann.bearer))[0] == 200

@@ -27,6 +27,7 @@ from watchparty.cluster.node import SOCKETIO_CHANNEL, Cluster
 from watchparty.headers import add_security_headers
 from watchparty.http import json_errors
 from watchparty.keys import (
+    ANONYMOUS_SEARCHES,
     BILLING,
     CHAT_WRITES,
     CLUSTER,
@@ -216,6 +217,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
         youtube, store.search_cache, lifetime_seconds=settings.search_cache_seconds
     )
     app[SEARCH_LIMIT] = RateLimit(settings.search_rate_limit, "search", shared)
+    app[ANONYMOUS_SEARCHES] = RateLimit(settings.anonymous_search_limit, "anonymous-search", shared)
     metrics = Metrics(
         Sources(
             registry,
@@ -233,6 +235,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
                 app[REGISTER_LIMIT],
                 app[ROOM_CREATE_LIMIT],
                 app[SEARCH_LIMIT],
+                app[ANONYMOUS_SEARCHES],
                 *app[LOGIN_THROTTLE].limits,
             ],
             fanout=manager,

@@ -51,6 +51,9 @@ class Settings:
     youtube_timeout_seconds: int = 5
     search_cache_seconds: int = 6 * 3600
     search_rate_limit: str = "30/minute"
+    # Searches that reach YouTube for people not signed in, all of them together: a search
+    # costs 100 of YouTube's 10,000 default daily units, so guests get half the day's.
+    anonymous_search_limit: str = "50/day"
     # Proxies whose X-Forwarded-For is believed (watchparty.addresses): their addresses or
     # networks. None: the connection's peer is the client.
     trusted_proxies: tuple[Network, ...] = ()
@@ -174,6 +177,9 @@ class Settings:
             ),
             search_rate_limit=reader.rate(
                 "WATCHPARTY_SEARCH_RATE_LIMIT", defaults.search_rate_limit
+            ),
+            anonymous_search_limit=reader.rate(
+                "WATCHPARTY_ANONYMOUS_SEARCH_LIMIT", defaults.anonymous_search_limit
             ),
             trusted_proxies=reader.networks("WATCHPARTY_TRUSTED_PROXIES"),
             media_dir=reader.folder("WATCHPARTY_MEDIA_DIR"),

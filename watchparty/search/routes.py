@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from watchparty.addresses import client_address
 from watchparty.errors import ApiError
-from watchparty.keys import SEARCH, SEARCH_LIMIT, SETTINGS
+from watchparty.keys import ANONYMOUS_SEARCHES, SEARCH, SEARCH_LIMIT, SESSIONS, SETTINGS
 from watchparty.ratelimit import too_many
 from watchparty.search.service import SearchService
 from watchparty.sync.commands import describe_error
@@ -51,7 +51,14 @@ async def search_youtube(request: web.Request) -> web.Response:
     except ValidationError as error:
         raise ApiError(400, "invalid_query", describe_error(error)) from None
     await _limit(request)
-    return web.json_response(await service.search(query.q, query.page_token))
+    spend = None
+    if await request.app[SESSIONS].optional(request) is None:
+        anonymous = request.app[ANONYMOUS_SEARCHES]
+
+        async def spend() -> bool:
+            return (await anonymous.hit("everyone")).allowed
+
+    return web.json_response(await service.search(query.q, query.page_token, spend))
 
 
 async def youtube_video(request: web.Request) -> web.Response:

@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 QUOTA_PAUSE_SECONDS = 300.0
 
 
+# Whether one more search may spend quota (and counts it when it may).
+Spend = Callable[[], Awaitable[bool]]
+
+
 def cache_key(kind: str, *parts: str) -> str:
     # Case and spacing do not change YouTube's answer; they should not cost quota either.
     normalized = "\0".join(" ".join(part.split()).casefold() for part in parts)
@@ -50,11 +54,19 @@ class SearchService:
     def enabled(self) -> bool:
         return self._youtube is not None
 
-    async def search(self, query: str, page_token: str | None) -> Any:
+    async def search(self, query: str, page_token: str | None, spend: Spend | None = None) -> Any:
+        """``spend`` is asked before a search costs quota (a cached answer costs none): an
+        anonymous searcher's share of the day's quota, when False, refuses it."""
         youtube = self._require()
         key = cache_key("search", query, page_token or "")
 
         async def fetch() -> Any:
+            if spend is not None and not await spend():
+                raise YouTubeError(
+                    429,
+                    "search_budget_used",
+                    "today's searches for guests are used up; sign in to search",
+                )
             return (await youtube.search(query, page_token)).to_wire()
 
         return await self._cached(key, fetch)
