@@ -184,7 +184,8 @@
           button("Mute", `Mute ${m.name} for 10 minutes`, () => moderate("MUTE", { member_id: m.id, seconds: 600 })),
           button("Kick", `Kick ${m.name}`, () => moderate("KICK", { member_id: m.id })),
         );
-        if (m.user_id) li.append(button("Ban", `Ban ${m.name}`, () => moderate("BAN", { member_id: m.id })));
+        // A guest's ban lasts while the room is live (by its guest pass and address).
+        li.append(button("Ban", `Ban ${m.name}`, () => moderate("BAN", { member_id: m.id })));
       }
       if (owner && m.user_id && m.role !== "owner") {
         const isMod = m.role === "moderator";
@@ -207,7 +208,10 @@
   function chatItem(message) {
     const li = document.createElement("li");
     li.dataset.id = message.id;
-    li.append(span("who", message.by), span("text", message.text));
+    li.append(span("who", message.by));
+    // A guest may pick any name: marked, so it cannot pass for a signed-in member.
+    if (!message.signed_in) li.append(span("role", "guest"));
+    li.append(span("text", message.text));
     if (myRank() >= RANK.moderator) {
       li.append(button("✕", `Delete the message from ${message.by}`, () => send("DELETE_CHAT", { id: message.id })));
     }

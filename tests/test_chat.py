@@ -31,7 +31,8 @@ async def test_chat_reaches_the_room_and_the_sender_gets_its_ack(join: PeerFacto
     assert ack["ok"] is True
     message = ack["message"]
     assert (message["by"], message["text"]) == ("ann", "hello there")
-    assert set(message) == {"id", "member_id", "user_id", "by", "text", "at"}
+    assert set(message) == {"id", "member_id", "user_id", "signed_in", "by", "text", "at"}
+    assert message["signed_in"] is False  # a guest: the page marks it, whatever its name
     assert await bob.next("CHAT") == message
     await asyncio.sleep(0.2)
     assert "CHAT" not in [name for name, _ in ann.drain()]  # the sender has it in its ack

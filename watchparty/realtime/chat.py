@@ -68,6 +68,7 @@ class Chat:
             "id": secrets.token_urlsafe(9),
             "member_id": member.id,
             "user_id": member.user_id,
+            "signed_in": member.user_id is not None,
             "by": member.name,
             "text": text,
             "at": now,
