@@ -526,10 +526,12 @@ def close_on_malformed_packets(server: socketio.AsyncServer) -> None:
         if problem is not None:
             log.info("closing connection %s: it %s", eio_sid, problem)
             socket = server.eio.sockets.get(eio_sid)
-            if socket is not None:
-                # Not the library's disconnect: over long-polling it waits for the CLOSE
-                # packet to be polled, holding the POST that carried this packet.
-                await _close(server.eio, socket)
+            if socket is not None and not socket.upgraded:
+                # Over long-polling the library's disconnect waits for its CLOSE packet to be
+                # polled, holding the POST that carried this packet until the ping timeout.
+                await socket.close(wait=False, reason=server.eio.reason.TRANSPORT_ERROR)
+            else:
+                await server.eio.disconnect(eio_sid)
             return
         await handle(eio_sid, data)
 
