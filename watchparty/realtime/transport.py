@@ -480,7 +480,7 @@ def refuse_reserved_events(server: socketio.AsyncServer) -> None:
     server._handle_event_internal = guarded
 
 
-def _problem(server: socketio.AsyncServer, data: Any) -> str | None:
+def _problem(server: socketio.AsyncServer, data: Any, binary: bool = False) -> str | None:
     """Why a client's Engine.IO message cannot be a packet of ours, or None.
 
     The protocol has no binary payloads. python-socketio keeps a BINARY_EVENT's attachments
@@ -490,18 +490,18 @@ def _problem(server: socketio.AsyncServer, data: Any) -> str | None:
     before the library stores anything.
     """
     if not isinstance(data, str):
-        return "sent a binary frame"
+        return None if binary else "sent a binary frame"
     try:
         pkt = server.packet_class(encoded_packet=data)
     except (ValueError, TypeError, RecursionError, IndexError, KeyError):
         return "sent a packet that does not parse"
     kind = pkt.packet_type
-    if kind in (sio_packet.BINARY_EVENT, sio_packet.BINARY_ACK):
+    if kind in (sio_packet.BINARY_EVENT, sio_packet.BINARY_ACK) and not binary:
         return "announced binary attachments"
-    if kind == sio_packet.EVENT:
+    if kind in (sio_packet.EVENT, sio_packet.BINARY_EVENT):
         if isinstance(pkt.data, list) and bool(pkt.data) and isinstance(pkt.data[0], str):
             return None
-    elif kind == sio_packet.ACK:
+    elif kind in (sio_packet.ACK, sio_packet.BINARY_ACK):
         if isinstance(pkt.data, list):
             return None
     elif kind in (sio_packet.CONNECT, sio_packet.DISCONNECT):
@@ -509,7 +509,7 @@ def _problem(server: socketio.AsyncServer, data: Any) -> str | None:
     return "sent a packet that does not parse"
 
 
-def close_on_malformed_packets(server: socketio.AsyncServer) -> None:
+def close_on_malformed_packets(server: socketio.AsyncServer, *, binary: bool = False) -> None:
     """Close a connection that sends a packet that does not parse, or any binary data, as
     Node's socket.io does ("parse error"), logging one line, instead of python-socketio's
     (5.18) traceback at ERROR for every such packet (JSON nested deeper than the parser
@@ -517,12 +517,17 @@ def close_on_malformed_packets(server: socketio.AsyncServer) -> None:
     tests/test_fuzz.py), which let one client flood the logs. A packet is parsed once more
     here, before the library parses it: incoming packets are commands, not broadcasts, so the
     hot path does not pay for it. tests/test_fuzz.py::test_malformed_frames_close_that_
-    connection_only and tests/test_hostile_packets.py guard it.
+    connection_only and tests/test_hostile_packets.py guard it. ``binary`` lets binary
+    packets through (the Socket.IO protocol's own conformance checks send them; watchparty's
+    protocol has none).
     """
     handle = server._handle_eio_message
 
     async def guarded(eio_sid: str, data: Any) -> None:
-        problem = _problem(server, data)
+        if binary and eio_sid in server._binary_packet:
+            await handle(eio_sid, data)  # an attachment the library is collecting
+            return
+        problem = _problem(server, data, binary)
         if problem is not None:
             log.info("closing connection %s: it %s", eio_sid, problem)
             socket = server.eio.sockets.get(eio_sid)
