@@ -150,3 +150,25 @@ async def test_without_the_setting_a_stall_holds_nothing(join: PeerFactory) -> N
     for bad in ({}, {"video_id": ""}, {"video_id": VIDEO, "extra": 1}, "x"):
         ack = await bob.call("BUFFERING", bad)
         assert (ack["ok"], ack["error"]["code"]) == (False, "invalid_payload")
+
+
+async def test_a_guest_left_behind_cannot_hold_the_room_again_by_reconnecting(
+    waiting_room: Room,
+) -> None:
+    """Holds follow the guest's identity (its pass), not the connection: reconnecting does
+    not make a new member the room waits for."""
+    base_url, room, ann, bob = await waiting_room(buffer_wait_seconds=1)
+    await bob.call("BUFFERING", {"video_id": VIDEO})
+    await until(ann, "PAUSE", lambda d: d["state"]["waiting"])
+    await until(ann, "PLAY", lambda d: d["by"] == "waited long enough")
+    assert bob.guest_token is not None
+    await bob.close()
+    again = Peer("bob")
+    try:
+        await again.connect(base_url, {"room": room, "name": "bob", "guest": bob.guest_token})
+        ack = await again.call("BUFFERING", {"video_id": VIDEO})
+        assert ack == {"ok": True, "waiting": False}
+        state = (await ann.call("SEEK", {"timestamp": 1.0}))["state"]
+        assert state["playing"] is True
+    finally:
+        await again.close()
