@@ -15,6 +15,7 @@ from tests.mongo import fresh_database_uri, session_server
 from tests.peers import Peer
 from watchparty.app import create_app
 from watchparty.settings import Settings
+from watchparty.store.database import Store
 
 ServerFactory = Callable[..., Awaitable[TestServer]]
 JWT_SECRET = "test-secret-" + "x" * 60  # 64+ bytes, so an HS512 forgery can be made
@@ -55,6 +56,15 @@ def settings(tmp_path: Any, mongo_uri: str) -> Settings:
         room_create_rate_limit="100000/minute",
         event_rate_limit="100000/second",
     )
+
+
+@pytest.fixture
+async def store(mongo_uri: str) -> AsyncIterator[Store]:
+    """The store layer on this test's own database, indexes made."""
+    store = Store(mongo_uri, timeout_ms=3000)
+    await store.prepare()
+    yield store
+    await store.close()
 
 
 @pytest.fixture

@@ -14,20 +14,13 @@ from aiohttp.test_utils import TestServer
 
 from tests.conftest import PeerFactory
 from tests.peers import NAMESPACE
+from tests.test_fuzz import raw_socket
 from watchparty.keys import SOCKETIO
 
 
 async def handshake(http: aiohttp.ClientSession, base_url: str) -> Any:
     ws = await http.ws_connect(f"{base_url}/socket.io/?EIO=4&transport=websocket")
     assert (await ws.receive_str()).startswith("0")
-    return ws
-
-
-async def joined(http: aiohttp.ClientSession, base_url: str, room: str) -> Any:
-    ws = await handshake(http, base_url)
-    await ws.send_str(f"40{NAMESPACE}," + json.dumps({"room": room, "name": "raw"}))
-    while not (await ws.receive_str()).startswith(f"40{NAMESPACE}"):
-        pass
     return ws
 
 
@@ -66,7 +59,7 @@ async def test_announced_binary_attachments_close_the_connection_at_once(
 ) -> None:
     ann = await join("ann")
     with caplog.at_level(logging.INFO):
-        ws = await joined(http, base_url, room_id)
+        ws = await raw_socket(http, base_url, room_id)
         await ws.send_str(announce)
         for _ in range(3):  # what would have piled up
             if ws.closed:
@@ -85,7 +78,7 @@ async def test_a_binary_frame_closes_the_connection(
     base_url: str, room_id: str, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.INFO):
-        ws = await joined(http, base_url, room_id)
+        ws = await raw_socket(http, base_url, room_id)
         await ws.send_bytes(b"\x04binary")
         assert await closed(ws)
     assert sum("sent a binary frame" in r.getMessage() for r in caplog.records) == 1

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
@@ -22,14 +21,6 @@ from watchparty.store.embedded import free_port
 from watchparty.store.errors import StoreUnavailable
 from watchparty.store.rooms import RoomInfo, RoomRecord
 from watchparty.sync import QueueItem, new_room
-
-
-@pytest.fixture
-async def store(mongo_uri: str) -> AsyncIterator[Store]:
-    store = Store(mongo_uri, timeout_ms=3000)
-    await store.prepare()
-    yield store
-    await store.close()
 
 
 def record(room_id: str = "room-1", version: int = 0, **changes: Any) -> RoomRecord:

@@ -9,7 +9,6 @@ queries), and a record the database refuses anyway no longer holds up the others
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
@@ -107,14 +106,6 @@ async def test_a_lone_surrogate_is_refused_over_http_not_a_500(
     # A path segment that is no id's shape never reaches the database.
     async with http.get(f"{base_url}/api/rooms/%ED%A0%80") as response:
         assert response.status == 404
-
-
-@pytest.fixture
-async def store(mongo_uri: str) -> AsyncIterator[Store]:
-    store = Store(mongo_uri, timeout_ms=3000)
-    await store.prepare()
-    yield store
-    await store.close()
 
 
 def _record(room_id: str, name: str, revision: int = 1) -> RoomRecord:
