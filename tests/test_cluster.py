@@ -59,9 +59,13 @@ async def cluster(
             "WATCHPARTY_RECONNECT_GRACE_SECONDS": "0",
             **env,
         }
-        started = [await spawn(tmp_path, env=settings) for _ in range(count)]
-        running.extend(started)
-        for server in started:
+        started = []
+        # One at a time: a process binds an ephemeral port of its own for the cluster's
+        # replays as it starts, which could be the free port picked for the next one.
+        for _ in range(count):
+            server = await spawn(tmp_path, env=settings)
+            running.append(server)
+            started.append(server)
             await wait_healthy(server.url)
         return started
 
