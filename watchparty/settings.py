@@ -91,7 +91,7 @@ class Settings:
     # Queue changes per member (account or guest) and per room: each goes to every member.
     queue_rate_limit: str = "20/10 seconds"
     room_queue_rate_limit: str = "40/10 seconds"
-    # New guest identities per client address (accounts.guests): mutes, votes and bans
+    # New guest identities per client address (Tokens.issue_guest): mutes, votes and bans
     # follow a guest across reconnects, so a fresh identity must not be free.
     guest_rate_limit: str = "30/hour"
     # How long a member whose connection dropped stays in the room, waiting for it to return.

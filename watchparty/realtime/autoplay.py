@@ -14,7 +14,6 @@ import asyncio
 import math
 from typing import Any
 
-from watchparty.realtime.chat import member_key
 from watchparty.realtime.registry import LiveRoom, Member, RoomRegistry
 from watchparty.realtime.transport import Transport
 from watchparty.sync import Rejection, RoomState, advance, current_position, ends_at
@@ -89,8 +88,8 @@ class Autoplay:
             if state.duration is None and not may_control(
                 room.info.control, member.role(room.info)
             ):
-                room.end_reports.add(member_key(member))
-                present = {member_key(m) for m in room.members.values()}
+                room.end_reports.add(member.key)
+                present = {m.key for m in room.members.values()}
                 room.end_reports &= present
                 if len(room.end_reports) < self._needed(room, len(present)):
                     return {"advanced": False}
@@ -105,19 +104,19 @@ class Autoplay:
         async with room.lock:
             if room.state.video_id is None:
                 return Rejection("no_video", "nothing is playing")
-            room.skip_votes.add(member_key(member))
+            room.skip_votes.add(member.key)
             return await self._count(room)
 
     async def _left(self, room: LiveRoom, member: Member) -> None:
-        key = member_key(member)
-        if key in room.skip_votes and not any(member_key(m) == key for m in room.members.values()):
+        key = member.key
+        if key in room.skip_votes and not any(m.key == key for m in room.members.values()):
             room.skip_votes.discard(key)
         if room.skip_votes:
             await self._count(room)  # fewer members: the votes left may now be enough
 
     async def _count(self, room: LiveRoom) -> dict[str, Any]:
         """Tell the room the tally and skip once it is reached; call with the lock held."""
-        present = {member_key(m) for m in room.members.values()}
+        present = {m.key for m in room.members.values()}
         room.skip_votes &= present
         votes = len(room.skip_votes)
         needed = self._needed(room, len(present))

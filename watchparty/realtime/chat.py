@@ -23,12 +23,6 @@ from watchparty.sync.limits import CHAT_HISTORY
 Message = dict[str, Any]
 
 
-def member_key(member: Member) -> str:
-    """Who a member is across reconnects and second sockets: the account, or the guest's
-    identity (``accounts.guests``)."""
-    return member.key
-
-
 def may_moderate(room: LiveRoom, member: Member) -> bool:
     return member.role(room.info) in ("owner", "moderator")
 
@@ -54,7 +48,7 @@ class Chat:
         room.chat.extend(await self._store.latest(room.id, CHAT_HISTORY))
 
     async def say(self, room: LiveRoom, member: Member, text: str) -> Message | Rejection:
-        key = member_key(member)
+        key = member.key
         now = self._registry.now()
         until = room.mutes.get(key, 0.0)
         if until > now:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from watchparty.realtime.chat import may_moderate, member_key
+from watchparty.realtime.chat import may_moderate
 from watchparty.realtime.registry import LiveRoom, Member, RoomRegistry
 from watchparty.realtime.transport import Transport
 from watchparty.sync import Rejection
@@ -70,7 +70,7 @@ class Moderation:
             if isinstance(target, Rejection):
                 return target
             until = self._registry.now() + seconds
-            room.mutes[member_key(target)] = until
+            room.mutes[target.key] = until
             await self._transport.send(
                 "MUTED", {"until": until, "seconds": seconds, "by": actor.name}, target.sid
             )

@@ -123,7 +123,7 @@ class JoinRefused(ClientError):
 @dataclass(frozen=True, slots=True)
 class Actor:
     """Who sends a command: a member's socket, or a signed-in user over HTTP (no ``sid``).
-    ``guest_id`` is a guest's identity across reconnects (``accounts.guests``)."""
+    ``guest_id`` is a guest's identity across reconnects (``Tokens.issue_guest``)."""
 
     name: str
     user_id: str | None = None
@@ -154,7 +154,7 @@ class Member:
     away: asyncio.TimerHandle | None = None  # its removal, while its connection is lost
     leaving: bool = False  # removed on purpose (kicked, left): no grace period
     rtt: float = 0.0  # its latest round-trip estimate (TIME), in seconds
-    guest_id: str | None = None  # a guest's identity across reconnects (accounts.guests)
+    guest_id: str | None = None  # a guest's identity across reconnects (Tokens.issue_guest)
     address: str | None = None  # the client address it connected from (a limit key)
 
     @property

@@ -562,7 +562,9 @@ def refuse_malformed_polls(server: socketio.AsyncServer) -> None:
 
     async def on_connect(eio_sid: str, environ: Any, *args: Any) -> Any:
         socket = engine.sockets.get(eio_sid)
-        if socket is not None:
+        # Only a connection that starts on long-polling ever POSTs (a websocket from the start
+        # is spared the closure).
+        if socket is not None and "transport=polling" in environ.get("QUERY_STRING", ""):
             post = socket.handle_post_request
 
             async def guarded(environ: Any) -> None:
