@@ -13,7 +13,7 @@ from tests.accounts import register
 from tests.conftest import PeerFactory, ServerFactory
 from tests.peers import Peer
 from tests.test_room_auth import create_room, patch_room
-from watchparty.sync.timing import LOAD_TRIPS
+from watchparty.core.timing import LOAD_TRIPS
 
 VIDEO = "stall------"
 

@@ -10,8 +10,8 @@ import pytest
 from tests.accounts import Account, register
 from tests.conftest import PeerFactory
 from tests.test_room_auth import create_room, patch_room
+from watchparty.core.limits import MAX_QUEUE_ITEMS
 from watchparty.plans import FREE
-from watchparty.sync.limits import MAX_QUEUE_ITEMS
 
 ITEMS: list[dict[str, Any]] = [
     {"video_id": "aaaaaaaaaaa", "title": "First", "duration": 61.5},

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from watchparty.sync import schemas
+from watchparty.core import schemas
 
 
 def test_protocol_document_matches_the_models() -> None:
     text = schemas.DOC.read_text()
-    assert schemas.render() in text, "run: python -m watchparty.sync.schemas"
+    assert schemas.render() in text, "run: python -m watchparty.core.schemas"
 
 
 def test_every_command_is_documented() -> None:

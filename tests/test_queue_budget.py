@@ -12,9 +12,9 @@ import aiohttp
 
 from tests.conftest import PeerFactory, ServerFactory
 from tests.peers import Peer
-from watchparty.sync import QueueAdd, QueueItemIn, apply, new_room
-from watchparty.sync.commands import Rejection
-from watchparty.sync.limits import MAX_QUEUE_BYTES
+from watchparty.core import QueueAdd, QueueItemIn, apply, new_room
+from watchparty.core.commands import Rejection
+from watchparty.core.limits import MAX_QUEUE_BYTES
 
 VIDEO = "dQw4w9WgXcQ"
 

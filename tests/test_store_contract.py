@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from pymongo.errors import DuplicateKeyError
 
+from watchparty.core import QueueItem, new_room
 from watchparty.realtime.persistence import WriteBehind
 from watchparty.store.database import Store
 from watchparty.store.embedded import free_port
 from watchparty.store.errors import StoreUnavailable
 from watchparty.store.rooms import RoomInfo, RoomRecord
-from watchparty.sync import QueueItem, new_room
 
 
 def record(room_id: str = "room-1", version: int = 0, **changes: Any) -> RoomRecord:

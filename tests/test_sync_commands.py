@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from watchparty.sync import (
+from watchparty.core import (
     ChangeVideo,
     Pause,
     Play,
@@ -15,8 +15,8 @@ from watchparty.sync import (
     UpdateQueue,
     parse_command,
 )
-from watchparty.sync.commands import media_kind
-from watchparty.sync.limits import MAX_POSITION_SECONDS, MAX_QUEUE_ITEMS, MAX_TITLE_LENGTH
+from watchparty.core.commands import media_kind
+from watchparty.core.limits import MAX_POSITION_SECONDS, MAX_QUEUE_ITEMS, MAX_TITLE_LENGTH
 
 
 @pytest.mark.parametrize(

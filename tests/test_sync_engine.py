@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from watchparty.sync import (
+from watchparty.core import (
     Accepted,
     ChangeVideo,
     Command,
@@ -29,7 +29,7 @@ from watchparty.sync import (
     new_room,
     parse_command,
 )
-from watchparty.sync.limits import MAX_POSITION_SECONDS
+from watchparty.core.limits import MAX_POSITION_SECONDS
 
 T0 = 1_000.0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from watchparty.sync.permissions import CONTROLS, may_control, refusal, role_of
+from watchparty.core.permissions import CONTROLS, may_control, refusal, role_of
 
 
 def test_roles() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from watchparty.sync import (
+from watchparty.core import (
     Accepted,
     ChangeVideo,
     Pause,
@@ -27,7 +27,7 @@ from watchparty.sync import (
     resume,
     start_lead,
 )
-from watchparty.sync.timing import LOAD_TRIPS
+from watchparty.core.timing import LOAD_TRIPS
 
 T0 = 1_000.0
 LEAD = 0.3

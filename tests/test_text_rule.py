@@ -23,13 +23,13 @@ from tests.accounts import register
 from tests.conftest import PeerFactory
 from tests.test_metrics import scrape
 from tests.waiting import until
+from watchparty.core import COMMANDS, new_room, validate
+from watchparty.core.commands import ROOM_EVENTS
+from watchparty.core.text import unencodable
 from watchparty.keys import WRITE_BEHIND
 from watchparty.realtime.persistence import WriteBehind
 from watchparty.store.database import Store
 from watchparty.store.rooms import RoomInfo, RoomRecord, to_document
-from watchparty.sync import COMMANDS, new_room, validate
-from watchparty.sync.commands import ROOM_EVENTS
-from watchparty.sync.text import unencodable
 
 LONE = "x\ud800"
 # All of Unicode. Hypothesis leaves surrogates (Cs) out of ``characters()`` unless asked for

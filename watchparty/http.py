@@ -15,12 +15,12 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from watchparty.cluster.errors import ClusterUnavailable
+from watchparty.core.commands import describe_error
+from watchparty.core.text import NOT_TEXT, unencodable
 from watchparty.errors import ApiError
 from watchparty.logs import REQUEST_ID, REQUEST_ID_KEY, printable
 from watchparty.realtime.registry import RegistryFull
 from watchparty.store.errors import StoreUnavailable
-from watchparty.sync.commands import describe_error
-from watchparty.sync.text import NOT_TEXT, unencodable
 
 log = logging.getLogger(__name__)
 Model = TypeVar("Model", bound=BaseModel)

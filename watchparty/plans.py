@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
-from watchparty.sync.commands import Rejection
+from watchparty.core.commands import Rejection
 
 # Subscription statuses that keep the paid plan. past_due: Stripe is still retrying the payment.
 PAYING_STATUSES: Final = frozenset({"active", "trialing", "past_due"})

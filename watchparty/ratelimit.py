@@ -16,8 +16,8 @@ from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from watchparty.addresses import Network
+from watchparty.core.commands import Rejection
 from watchparty.errors import ApiError
-from watchparty.sync.commands import Rejection
 
 
 @dataclass(frozen=True)

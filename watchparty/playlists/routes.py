@@ -13,15 +13,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from watchparty.accounts.session import Session
 from watchparty.addresses import client_address
+from watchparty.core import Accepted, QueueItemIn, Rejection, UpdateQueue
+from watchparty.core.commands import CleanText, Seconds, VideoId
+from watchparty.core.limits import ID_PATTERN, MAX_QUEUE_ITEMS, MAX_TITLE_LENGTH
 from watchparty.errors import ApiError
 from watchparty.http import read_body
 from watchparty.keys import REGISTRY, SESSIONS, SETTINGS, STORE
 from watchparty.realtime.registry import Actor
 from watchparty.rooms.routes import RoomName, find_room
 from watchparty.store.playlists import Playlist, PlaylistItem, new_playlist
-from watchparty.sync import Accepted, QueueItemIn, Rejection, UpdateQueue
-from watchparty.sync.commands import CleanText, Seconds, VideoId
-from watchparty.sync.limits import ID_PATTERN, MAX_QUEUE_ITEMS, MAX_TITLE_LENGTH
 
 MAX_PLAYLISTS_PER_USER = 100
 # A load retries this often when the room's queue changes under it before giving up.

@@ -14,10 +14,10 @@ import asyncio
 import math
 from typing import Any
 
+from watchparty.core import Rejection, RoomState, advance, current_position, ends_at
+from watchparty.core.permissions import may_control
 from watchparty.realtime.registry import LiveRoom, Member, RoomRegistry
 from watchparty.realtime.transport import Transport
-from watchparty.sync import Rejection, RoomState, advance, current_position, ends_at
-from watchparty.sync.permissions import may_control
 
 # How far (in seconds) a client's ENDED may be ahead of the room's own position: players
 # report the end a little early or late, and a client's clock estimate is not exact.

@@ -14,8 +14,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from watchparty.core import RoomState, hold, resume
 from watchparty.realtime.registry import LiveRoom, Member, RoomRegistry
-from watchparty.sync import RoomState, hold, resume
 
 
 class Buffering:

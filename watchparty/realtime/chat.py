@@ -12,13 +12,13 @@ import math
 import secrets
 from typing import Any
 
+from watchparty.core import Rejection
+from watchparty.core.limits import CHAT_HISTORY
 from watchparty.ratelimit import RateLimit
 from watchparty.realtime.persistence import WriteQueue
 from watchparty.realtime.registry import LiveRoom, Member, RoomRegistry
 from watchparty.realtime.transport import Transport
 from watchparty.store.chat import ChatStore
-from watchparty.sync import Rejection
-from watchparty.sync.limits import CHAT_HISTORY
 
 Message = dict[str, Any]
 

@@ -13,12 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from watchparty.realtime.autoplay import Autoplay
-from watchparty.realtime.buffering import Buffering
-from watchparty.realtime.chat import Chat
-from watchparty.realtime.moderation import Moderation
-from watchparty.realtime.registry import LiveRoom, Member
-from watchparty.sync import (
+from watchparty.core import (
     Ban,
     ChatHistory,
     DeleteChat,
@@ -32,11 +27,16 @@ from watchparty.sync import (
     Unban,
     VoteSkip,
 )
-from watchparty.sync import (
+from watchparty.core import (
     Buffering as Stalled,
 )
-from watchparty.sync import Chat as ChatMessage
-from watchparty.sync.commands import ROOM_EVENTS
+from watchparty.core import Chat as ChatMessage
+from watchparty.core.commands import ROOM_EVENTS
+from watchparty.realtime.autoplay import Autoplay
+from watchparty.realtime.buffering import Buffering
+from watchparty.realtime.chat import Chat
+from watchparty.realtime.moderation import Moderation
+from watchparty.realtime.registry import LiveRoom, Member
 
 Ack = dict[str, Any]
 Handler = Callable[[LiveRoom, Member, Any], Awaitable[Ack | Rejection]]

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from watchparty.core import Rejection
+from watchparty.core.permissions import Control, Role, role_of
 from watchparty.realtime.chat import may_moderate
 from watchparty.realtime.registry import LiveRoom, Member, RoomRegistry
 from watchparty.realtime.transport import Transport
-from watchparty.sync import Rejection
-from watchparty.sync.permissions import Control, Role, role_of
 
 RANK: dict[Role, int] = {"owner": 3, "moderator": 2, "member": 1, "guest": 1}
 MAX_BANS = 1000

@@ -20,6 +20,7 @@ from watchparty.accounts.tokens import TokenError
 from watchparty.addresses import client_address
 from watchparty.cluster.errors import ClusterUnavailable, RoomElsewhere
 from watchparty.cluster.relay import Relay
+from watchparty.core import COMMANDS, ConnectAuth, Rejection, TimePing, parse_command, validate
 from watchparty.logs import printable
 from watchparty.ratelimit import SocketLimits
 from watchparty.realtime.life import RoomLife
@@ -27,7 +28,6 @@ from watchparty.realtime.registry import MOVING, JoinRefused, RegistryFull, Room
 from watchparty.realtime.transport import connection_open
 from watchparty.store.errors import StoreUnavailable
 from watchparty.store.users import User
-from watchparty.sync import COMMANDS, ConnectAuth, Rejection, TimePing, parse_command, validate
 
 NAMESPACE = "/rooms"
 LOST_CONNECTION = frozenset(

@@ -26,12 +26,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from watchparty.cluster.errors import RoomElsewhere
-from watchparty.errors import ClientError
-from watchparty.plans import FREE, Plan, check_members, check_queue
-from watchparty.realtime.persistence import WriteBehind
-from watchparty.realtime.transport import Transport
-from watchparty.store.rooms import RoomInfo, RoomRecord, RoomStore
-from watchparty.sync import (
+from watchparty.core import (
     Accepted,
     ChangeVideo,
     Command,
@@ -46,8 +41,13 @@ from watchparty.sync import (
     new_room,
     start_lead,
 )
-from watchparty.sync.limits import CHAT_HISTORY, CHAT_IN_SNAPSHOT
-from watchparty.sync.permissions import Role, may_control, refusal, role_of
+from watchparty.core.limits import CHAT_HISTORY, CHAT_IN_SNAPSHOT
+from watchparty.core.permissions import Role, may_control, refusal, role_of
+from watchparty.errors import ClientError
+from watchparty.plans import FREE, Plan, check_members, check_queue
+from watchparty.realtime.persistence import WriteBehind
+from watchparty.realtime.transport import Transport
+from watchparty.store.rooms import RoomInfo, RoomRecord, RoomStore
 
 Clock = Callable[[], float]
 # The plan of a room's owner (None: the room was made by a guest), read when a room is made
@@ -358,7 +358,7 @@ class RoomRegistry:
     def lead(self, room: LiveRoom, loading: bool = False) -> float:
         """How far ahead a start is scheduled in this room: its slowest member's round trip
         (a few, when players must load: a new video, a seek), within the configured bounds
-        (sync.timing)."""
+        (core.timing)."""
         low, high = self._lead_bounds
         return start_lead((m.rtt for m in room.members.values()), low, high, loading)
 

@@ -9,6 +9,9 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from watchparty.addresses import client_address
+from watchparty.core.commands import CleanText, DisplayName
+from watchparty.core.limits import ID_PATTERN
+from watchparty.core.permissions import MAX_MODERATORS, Control
 from watchparty.errors import ApiError
 from watchparty.http import read_body
 from watchparty.keys import PLANS, REGISTRY, ROOM_CREATE_LIMIT, SESSIONS, SETTINGS, STORE
@@ -17,9 +20,6 @@ from watchparty.ratelimit import too_many
 from watchparty.realtime.namespace import NAMESPACE
 from watchparty.realtime.registry import LiveRoom
 from watchparty.store.rooms import RoomInfo
-from watchparty.sync.commands import CleanText, DisplayName
-from watchparty.sync.limits import ID_PATTERN
-from watchparty.sync.permissions import MAX_MODERATORS, Control
 
 RoomName = Annotated[CleanText, Field(min_length=1, max_length=100)]
 MAX_LISTED_ROOMS = 200

@@ -9,12 +9,12 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from watchparty.addresses import client_address
+from watchparty.core.commands import describe_error
+from watchparty.core.text import NOT_TEXT, unencodable
 from watchparty.errors import ApiError
 from watchparty.keys import ANONYMOUS_SEARCHES, SEARCH, SEARCH_LIMIT, SESSIONS, SETTINGS
 from watchparty.ratelimit import too_many
 from watchparty.search.service import SearchService
-from watchparty.sync.commands import describe_error
-from watchparty.sync.text import NOT_TEXT, unencodable
 
 VIDEO_ID = r"^[A-Za-z0-9_-]{11}$"
 

@@ -17,10 +17,10 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from watchparty.core import QueueItem, RoomState
+from watchparty.core.permissions import CONTROLS, Control
 from watchparty.store.errors import unavailable_on_failure
 from watchparty.store.times import as_utc
-from watchparty.sync import QueueItem, RoomState
-from watchparty.sync.permissions import CONTROLS, Control
 
 Document = dict[str, Any]
 

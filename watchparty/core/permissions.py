@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final, Literal, get_args
 
-from watchparty.sync.commands import Rejection
+from watchparty.core.commands import Rejection
 
 Control = Literal["everyone", "members", "owner"]
 Role = Literal["owner", "moderator", "member", "guest"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from watchparty.sync.commands import media_kind
-from watchparty.sync.limits import MAX_POSITION_SECONDS
+from watchparty.core.commands import media_kind
+from watchparty.core.limits import MAX_POSITION_SECONDS
 
 
 @dataclass(frozen=True, slots=True)

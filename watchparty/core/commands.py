@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from watchparty.sync.limits import (
+from watchparty.core.limits import (
     ID_PATTERN,
     MAX_CHAT_LENGTH,
     MAX_ITEM_ID_LENGTH,
@@ -27,7 +27,7 @@ from watchparty.sync.limits import (
     MAX_TITLE_LENGTH,
     MAX_VIDEO_ID_LENGTH,
 )
-from watchparty.sync.text import DISPLAY_FORBIDDEN, NOT_TEXT, displayable, unencodable
+from watchparty.core.text import DISPLAY_FORBIDDEN, NOT_TEXT, displayable, unencodable
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from watchparty.sync.commands import (
+from watchparty.core.commands import (
     ChangeVideo,
     Command,
     Pause,
@@ -21,8 +21,8 @@ from watchparty.sync.commands import (
     Seek,
     UpdateQueue,
 )
-from watchparty.sync.limits import MAX_QUEUE_BYTES, MAX_QUEUE_ITEMS
-from watchparty.sync.state import QueueItem, RoomState, current_position
+from watchparty.core.limits import MAX_QUEUE_BYTES, MAX_QUEUE_ITEMS
+from watchparty.core.state import QueueItem, RoomState, current_position
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +36,7 @@ def apply(
     """Apply ``command`` to ``state`` at server time ``now``.
 
     Playback that starts (a play, a seek or a new video while playing) starts ``lead`` seconds
-    ahead, at ``updated_at``, so that every client starts together (sync.timing). A command that
+    ahead, at ``updated_at``, so that every client starts together (core.timing). A command that
     arrives while such a start is still to come counts from ``now``: the position is held
     until the start, so nothing jumps, and leads do not add up.
     """

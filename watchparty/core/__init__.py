@@ -1,6 +1,6 @@
 """Pure room logic: no sockets, no database, no clock reads (time is an argument)."""
 
-from watchparty.sync.commands import (
+from watchparty.core.commands import (
     COMMANDS,
     Ban,
     Buffering,
@@ -31,9 +31,9 @@ from watchparty.sync.commands import (
     parse_command,
     validate,
 )
-from watchparty.sync.engine import Accepted, advance, apply, hold, resume
-from watchparty.sync.state import QueueItem, RoomState, current_position, ends_at, new_room
-from watchparty.sync.timing import start_lead
+from watchparty.core.engine import Accepted, advance, apply, hold, resume
+from watchparty.core.state import QueueItem, RoomState, current_position, ends_at, new_room
+from watchparty.core.timing import start_lead
 
 __all__ = [
     "COMMANDS",
