@@ -16,13 +16,15 @@ from typing import Any
 import socketio
 from aiohttp import web
 
+from watchparty.realtime.guards import (
+    close_on_malformed_packets,
+    refuse_malformed_polls,
+    refuse_reserved_events,
+)
 from watchparty.realtime.transport import (
     MAX_QUEUED_PACKETS,
     FanoutManager,
-    close_on_malformed_packets,
     install_direct_websockets,
-    refuse_malformed_polls,
-    refuse_reserved_events,
     release_polls_on_close,
 )
 

@@ -57,6 +57,11 @@ from watchparty.ratelimit import QueueBudget, RateLimit, SocketLimits
 from watchparty.realtime.autoplay import Autoplay
 from watchparty.realtime.buffering import Buffering
 from watchparty.realtime.chat import Chat
+from watchparty.realtime.guards import (
+    close_on_malformed_packets,
+    refuse_malformed_polls,
+    refuse_reserved_events,
+)
 from watchparty.realtime.life import RoomLife
 from watchparty.realtime.moderation import Moderation
 from watchparty.realtime.namespace import NAMESPACE, RoomNamespace
@@ -69,10 +74,7 @@ from watchparty.realtime.transport import (
     RedisFanoutManager,
     SocketIOTransport,
     close_all_connections,
-    close_on_malformed_packets,
     install_direct_websockets,
-    refuse_malformed_polls,
-    refuse_reserved_events,
     release_polls_on_close,
 )
 from watchparty.rooms.routes import setup_routes as setup_rooms

@@ -4,8 +4,8 @@ room broadcast reaches its viewers.
 The registry decides *what* to send and holds the room lock while it does; this module knows
 *how*. It is also the one place that reaches into python-socketio's and python-engineio's
 internals (the fan-out below, two fixes to their shutdown, a websocket close that leaves no
-reference cycle, a look at whether a connecting socket is still open, and two guards on what
-clients send), each guarded by a test.
+reference cycle, a look at whether a connecting socket is still open), each guarded by a
+test. The guards on what clients send are in realtime.guards.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from typing import Any, Protocol
 
 import socketio
 from aiohttp import web
-from engineio import exceptions as engineio_exceptions
 from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as engineio_aiohttp
 from socketio import packet as sio_packet
@@ -441,146 +440,6 @@ class RedisFanoutManager(socketio.AsyncRedisManager, FanoutManager):  # type: ig
         socketio.AsyncRedisManager.__init__(self, url, channel=channel)
         self.max_buffer = max_buffer
         self.max_queued = max_queued
-
-
-# The names python-socketio gives its own lifecycle handlers.
-RESERVED_EVENTS = frozenset({"connect", "disconnect"})
-
-
-def refuse_reserved_events(server: socketio.AsyncServer) -> None:
-    """Answer a *client's* event named ``connect`` or ``disconnect`` with ``unknown_event``.
-
-    python-socketio (5.18) hands such an event to the same namespace handler as the real
-    connection and disconnection (found by tests/test_fuzz.py): a client could fake its own
-    disconnect and leave its room's member list while its socket stayed in the room. Real
-    lifecycle events do not pass through ``_handle_event_internal``, client events do, so the
-    guard sits there. tests/test_realtime.py::test_a_client_cannot_fake_lifecycle_events
-    fails if the library changes underneath.
-    """
-    handle = server._handle_event_internal
-
-    async def guarded(
-        srv: Any, sid: str, eio_sid: str, data: list[Any], namespace: str, ack_id: Any
-    ) -> None:
-        if data and isinstance(data[0], str) and data[0] in RESERVED_EVENTS:
-            if ack_id is not None:
-                error = {"code": "unknown_event", "message": f"{data[0]!r} is reserved"}
-                await srv._send_packet(
-                    eio_sid,
-                    srv.packet_class(
-                        sio_packet.ACK,
-                        namespace=namespace,
-                        id=ack_id,
-                        data=[{"ok": False, "error": error}],
-                    ),
-                )
-            return
-        await handle(srv, sid, eio_sid, data, namespace, ack_id)
-
-    server._handle_event_internal = guarded
-
-
-def _problem(server: socketio.AsyncServer, data: Any, binary: bool = False) -> str | None:
-    """Why a client's Engine.IO message cannot be a packet of ours, or None.
-
-    The protocol has no binary payloads. python-socketio keeps a BINARY_EVENT's attachments
-    until as many have arrived as its header announced, and its fix for the advisory caps
-    only the count's digits: ``459999999999-/rooms,[...]`` and then 256 KiB frames held
-    +16 MB for 60 of them. So a binary frame, or a packet announcing attachments, is refused
-    before the library stores anything.
-    """
-    if not isinstance(data, str):
-        return None if binary else "sent a binary frame"
-    try:
-        pkt = server.packet_class(encoded_packet=data)
-    except (ValueError, TypeError, RecursionError, IndexError, KeyError):
-        return "sent a packet that does not parse"
-    kind = pkt.packet_type
-    if kind in (sio_packet.BINARY_EVENT, sio_packet.BINARY_ACK) and not binary:
-        return "announced binary attachments"
-    if kind in (sio_packet.EVENT, sio_packet.BINARY_EVENT):
-        if isinstance(pkt.data, list) and bool(pkt.data) and isinstance(pkt.data[0], str):
-            return None
-    elif kind in (sio_packet.ACK, sio_packet.BINARY_ACK):
-        if isinstance(pkt.data, list):
-            return None
-    elif kind in (sio_packet.CONNECT, sio_packet.DISCONNECT):
-        return None
-    return "sent a packet that does not parse"
-
-
-def close_on_malformed_packets(server: socketio.AsyncServer, *, binary: bool = False) -> None:
-    """Close a connection that sends a packet that does not parse, or any binary data, as
-    Node's socket.io does ("parse error"), logging one line, instead of python-socketio's
-    (5.18) traceback at ERROR for every such packet (JSON nested deeper than the parser
-    recurses, cut short, an event that is not an array or has no name; found by
-    tests/test_fuzz.py), which let one client flood the logs. A packet is parsed once more
-    here, before the library parses it: incoming packets are commands, not broadcasts, so the
-    hot path does not pay for it. tests/test_fuzz.py::test_malformed_frames_close_that_
-    connection_only and tests/test_hostile_packets.py guard it. ``binary`` lets binary
-    packets through (the Socket.IO protocol's own conformance checks send them; watchparty's
-    protocol has none).
-    """
-    handle = server._handle_eio_message
-
-    async def guarded(eio_sid: str, data: Any) -> None:
-        if binary and eio_sid in server._binary_packet:
-            await handle(eio_sid, data)  # an attachment the library is collecting
-            return
-        problem = _problem(server, data, binary)
-        if problem is not None:
-            log.info("closing connection %s: it %s", eio_sid, problem)
-            socket = server.eio.sockets.get(eio_sid)
-            if socket is not None and not socket.upgraded:
-                # Over long-polling the library's disconnect waits for its CLOSE packet to be
-                # polled, holding the POST that carried this packet until the ping timeout.
-                await socket.close(wait=False, reason=server.eio.reason.TRANSPORT_ERROR)
-            else:
-                await server.eio.disconnect(eio_sid)
-            return
-        await handle(eio_sid, data)
-
-    server.eio.on("message", guarded)  # in place of the library's own handler
-
-
-# What python-engineio (4.15) raises on a long-polling POST body that does not decode: an
-# empty packet, bytes that are not UTF-8, a type that is not a number, JSON nested deeper
-# than its parser recurses, bad base64.
-UNDECODABLE = (ValueError, TypeError, IndexError, KeyError, RecursionError, UnicodeDecodeError)
-
-
-def refuse_malformed_polls(server: socketio.AsyncServer) -> None:
-    """Answer a long-polling POST whose body does not decode with 400 and close that
-    connection, logging one line, instead of python-engineio's traceback at ERROR and a 200
-    for every such body (its handler catches everything else as "post request handler
-    error"). Each socket's ``handle_post_request`` closes the socket and turns those errors
-    into the library's own ``EngineIOError``, on which it answers 400 and forgets it.
-    tests/test_hostile_packets.py::test_malformed_polling_bodies_are_refused guards it.
-    """
-    engine = server.eio
-    handle_connect = engine.handlers["connect"]
-
-    async def on_connect(eio_sid: str, environ: Any, *args: Any) -> Any:
-        socket = engine.sockets.get(eio_sid)
-        # Only a connection that starts on long-polling ever POSTs (a websocket from the start
-        # is spared the closure).
-        if socket is not None and "transport=polling" in environ.get("QUERY_STRING", ""):
-            post = socket.handle_post_request
-
-            async def guarded(environ: Any) -> None:
-                try:
-                    await post(environ)
-                except UNDECODABLE:
-                    log.info("closing connection %s: it sent a body that does not decode", eio_sid)
-                    # Not waiting for the CLOSE packet to be polled: the library's own
-                    # disconnect would, and hold this POST until the ping timeout.
-                    await socket.close(wait=False, reason=engine.reason.TRANSPORT_ERROR)
-                    raise engineio_exceptions.EngineIOError from None
-
-            socket.handle_post_request = guarded
-        return await handle_connect(eio_sid, environ, *args)
-
-    engine.on("connect", on_connect)
 
 
 def install_direct_websockets(server: socketio.AsyncServer, *, compress: bool) -> None:
