@@ -828,7 +828,13 @@ class RoomRegistry:
         if room.queue_flush is not None:
             room.queue_flush.cancel()
             room.queue_flush = None
-        payload = {"state": state.to_wire(), "by": by, "server_time": self._clock()}
+        await self._broadcast_state(room, event, by, skip_sid)
+
+    async def _broadcast_state(
+        self, room: LiveRoom, event: str, by: str, skip_sid: str | None = None
+    ) -> None:
+        """The room's state to its members (all but ``skip_sid``), as ``event``."""
+        payload = {"state": room.state.to_wire(), "by": by, "server_time": self._clock()}
         await self._transport.broadcast(event, payload, room.id, skip_sid=skip_sid)
 
     async def _queue_changed(self, room: LiveRoom, by: str, skip_sid: str | None) -> None:
@@ -841,8 +847,7 @@ class RoomRegistry:
             room.queue_flush = loop.create_task(self._flush_queue(room, wait, by))
             return
         room.queue_sent_at = loop.time()
-        payload = {"state": room.state.to_wire(), "by": by, "server_time": self._clock()}
-        await self._transport.broadcast("UPDATE_QUEUE", payload, room.id, skip_sid=skip_sid)
+        await self._broadcast_state(room, "UPDATE_QUEUE", by, skip_sid)
 
     async def _flush_queue(self, room: LiveRoom, wait: float, by: str) -> None:
         await asyncio.sleep(wait)
@@ -851,9 +856,8 @@ class RoomRegistry:
             if room.deleted:
                 return
             room.queue_sent_at = asyncio.get_running_loop().time()
-            payload = {"state": room.state.to_wire(), "by": by, "server_time": self._clock()}
             try:
-                await self._transport.broadcast("UPDATE_QUEUE", payload, room.id)
+                await self._broadcast_state(room, "UPDATE_QUEUE", by)
             except Exception:
                 log.exception("queue broadcast to room %s failed", room.id)
 
