@@ -16,15 +16,11 @@ from typing import Any
 import socketio
 from aiohttp import web
 
-from watchparty.realtime.guards import (
+from watchparty.realtime.fanout import MAX_QUEUED_PACKETS, FanoutManager, install_direct_websockets
+from watchparty.realtime.patches import (
     close_on_malformed_packets,
     refuse_malformed_polls,
     refuse_reserved_events,
-)
-from watchparty.realtime.transport import (
-    MAX_QUEUED_PACKETS,
-    FanoutManager,
-    install_direct_websockets,
     release_polls_on_close,
 )
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from tests.conftest import PeerFactory
 from tests.peers import Peer
-from watchparty.plans import FREE
+from watchparty.core.plans import FREE
 
 
 async def others_see(peer: Peer, event: str, version: int) -> dict[str, Any]:

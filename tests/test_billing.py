@@ -21,7 +21,7 @@ from tests.conftest import PeerFactory, ServerFactory
 from tests.fake_stripe import PRICE, SECRET_KEY, WEBHOOK_SECRET, FakeStripe, sign
 from tests.peers import Peer
 from tests.test_room_auth import create_room
-from watchparty.plans import FREE, PLUS
+from watchparty.core.plans import FREE, PLUS
 from watchparty.settings import Settings, SettingsError
 
 WEB = "https://watch.example"

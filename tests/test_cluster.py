@@ -22,8 +22,8 @@ from tests.conftest import JWT_SECRET
 from tests.peers import NAMESPACE, Peer
 from tests.processes import Running, spawn, wait_healthy
 from tests.redis_server import redis_server
-from watchparty.cluster.errors import ClusterUnavailable
 from watchparty.cluster.leases import Leases
+from watchparty.rooms.ports import ClusterUnavailable
 
 LEASE_SECONDS = 2
 

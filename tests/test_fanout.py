@@ -1,4 +1,4 @@
-"""The direct room fan-out (watchparty.realtime.transport): what it relies on, that every
+"""The direct room fan-out (watchparty.realtime.fanout): what it relies on, that every
 connection still gets its messages in order, that compression is a setting, and that a
 connection which stops reading is closed without holding its room back."""
 
@@ -18,7 +18,7 @@ from engineio.async_drivers import aiohttp as engineio_aiohttp
 from tests.conftest import PeerFactory, ServerFactory
 from tests.peers import NAMESPACE, Peer
 from watchparty.keys import SOCKETIO
-from watchparty.realtime.transport import (
+from watchparty.realtime.fanout import (
     DIRECT,
     MAX_GATHER_SECONDS,
     DirectWebSocket,

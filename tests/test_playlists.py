@@ -11,7 +11,7 @@ from tests.accounts import Account, register
 from tests.conftest import PeerFactory
 from tests.test_room_auth import create_room, patch_room
 from watchparty.core.limits import MAX_QUEUE_ITEMS
-from watchparty.plans import FREE
+from watchparty.core.plans import FREE
 
 ITEMS: list[dict[str, Any]] = [
     {"video_id": "aaaaaaaaaaa", "title": "First", "duration": 61.5},

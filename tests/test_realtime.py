@@ -341,7 +341,7 @@ async def test_long_polling_clients_share_the_room(join: PeerFactory) -> None:
 
 
 async def test_polling_client_disconnects_promptly(join: PeerFactory) -> None:
-    """Guards watchparty.realtime.transport.release_polls_on_close against library changes."""
+    """Guards watchparty.realtime.patches.release_polls_on_close against library changes."""
     ann = await join("ann", transport="polling")
     await ann.next("ROOM_STATE")
     await asyncio.sleep(0.3)
@@ -424,7 +424,7 @@ async def test_a_connection_closed_while_joining_leaves_no_member(
 ) -> None:
     """python-socketio runs no disconnect handler for a socket whose connection closes while
     its connect handler is still running (here, engine.io closing it as it does a connection
-    whose heartbeat stopped): the handler looks for itself (realtime.transport.connection_open)
+    whose heartbeat stopped): the handler looks for itself (realtime.patches.connection_open)
     and leaves no ghost member in the room."""
     ann = await join("ann")
     await ann.next("ROOM_STATE")

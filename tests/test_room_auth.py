@@ -14,7 +14,8 @@ from aiohttp.test_utils import make_mocked_request
 from tests.accounts import Account, register
 from tests.conftest import JWT_SECRET, PeerFactory, ServerFactory
 from tests.peers import Peer
-from watchparty.plans import FREE
+from watchparty.core.plans import FREE
+from watchparty.core.policy import grants
 from watchparty.realtime.namespace import session_cookie
 
 
@@ -66,6 +67,7 @@ async def test_a_token_signs_the_socket_in(
         "skip_threshold": 0.5,
         "wait_for_all": False,
         "plan": FREE.to_wire(),
+        "grants": grants("everyone"),
     }
     members = (await peer.next("MEMBERS"))["joined"]
     assert [(m["name"], m["user_id"], m["role"]) for m in members] == [("ann", ann.id, "owner")]
@@ -198,7 +200,9 @@ async def test_only_the_owner_changes_a_room(
         "wait_for_all": False,
         "plan": FREE.to_wire(),
         "moderators": [bob.id],
+        "grants": grants("owner"),  # what each role may do changed with the control mode
     }
+    assert "control" not in info["grants"]["member"]["may"]
     async with http.get(f"{base_url}/api/rooms/{room}") as response:
         body = await response.json()
     assert (body["name"], body["info"]["control"]) == ("Renamed", "owner")

@@ -16,7 +16,7 @@ import pytest
 from pymongo.errors import DuplicateKeyError
 
 from watchparty.core import QueueItem, new_room
-from watchparty.realtime.persistence import WriteBehind
+from watchparty.rooms.writebehind import WriteBehind
 from watchparty.store.database import Store
 from watchparty.store.embedded import free_port
 from watchparty.store.errors import StoreUnavailable

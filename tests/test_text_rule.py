@@ -27,7 +27,7 @@ from watchparty.core import COMMANDS, new_room, validate
 from watchparty.core.commands import ROOM_EVENTS
 from watchparty.core.text import unencodable
 from watchparty.keys import WRITE_BEHIND
-from watchparty.realtime.persistence import WriteBehind
+from watchparty.rooms.writebehind import WriteBehind
 from watchparty.store.database import Store
 from watchparty.store.rooms import RoomInfo, RoomRecord, to_document
 

@@ -21,9 +21,10 @@ from watchparty.accounts.throttle import LoginThrottle
 from watchparty.accounts.tokens import Tokens
 from watchparty.billing.routes import setup_routes as setup_billing
 from watchparty.billing.service import StripeBilling
-from watchparty.cluster.errors import ClusterUnavailable
 from watchparty.cluster.forward import to_holder
 from watchparty.cluster.node import SOCKETIO_CHANNEL, Cluster
+from watchparty.core.commands import NAMESPACE
+from watchparty.core.plans import FREE, Plan, Plans
 from watchparty.headers import add_security_headers
 from watchparty.http import json_errors
 from watchparty.keys import (
@@ -51,33 +52,33 @@ from watchparty.logs import request_ids
 from watchparty.metrics import Metrics, Sources
 from watchparty.pages.routes import setup_routes as setup_pages
 from watchparty.paths import web_root
-from watchparty.plans import FREE, Plan, Plans
 from watchparty.playlists.routes import setup_routes as setup_playlists
 from watchparty.ratelimit import QueueBudget, RateLimit, SocketLimits
-from watchparty.realtime.autoplay import Autoplay
-from watchparty.realtime.buffering import Buffering
-from watchparty.realtime.chat import Chat
-from watchparty.realtime.guards import (
-    close_on_malformed_packets,
-    refuse_malformed_polls,
-    refuse_reserved_events,
-)
-from watchparty.realtime.life import RoomLife
-from watchparty.realtime.moderation import Moderation
-from watchparty.realtime.namespace import NAMESPACE, RoomNamespace
-from watchparty.realtime.packet_json import packet_class
-from watchparty.realtime.persistence import WriteBehind, WriteQueue
-from watchparty.realtime.registry import Clock, RoomRegistry
-from watchparty.realtime.transport import (
+from watchparty.realtime.events import RoomEvents
+from watchparty.realtime.fanout import (
     MAX_QUEUED_PACKETS,
     FanoutManager,
     RedisFanoutManager,
-    SocketIOTransport,
-    close_all_connections,
     install_direct_websockets,
+)
+from watchparty.realtime.namespace import RoomNamespace
+from watchparty.realtime.packet_json import packet_class
+from watchparty.realtime.patches import (
+    close_all_connections,
+    close_on_malformed_packets,
+    refuse_malformed_polls,
+    refuse_reserved_events,
     release_polls_on_close,
 )
+from watchparty.realtime.transport import SocketIOTransport
+from watchparty.rooms.concerns.autoplay import Autoplay
+from watchparty.rooms.concerns.buffering import Buffering
+from watchparty.rooms.concerns.chat import Chat
+from watchparty.rooms.concerns.moderation import Moderation
+from watchparty.rooms.ports import Clock, ClusterUnavailable
+from watchparty.rooms.registry import RoomRegistry
 from watchparty.rooms.routes import setup_routes as setup_rooms
+from watchparty.rooms.writebehind import WriteBehind, WriteQueue
 from watchparty.search.routes import setup_routes as setup_search
 from watchparty.search.service import SearchService
 from watchparty.search.youtube import YouTube
@@ -181,12 +182,13 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     )
     chat_writes = app[CHAT_WRITES] = WriteQueue()
     chat_limit = RateLimit(settings.chat_rate_limit, "chat")
-    life = RoomLife(
-        Chat(registry, transport, store.chat, chat_writes, chat_limit),
-        Moderation(registry, transport),
-        Autoplay(registry, transport),
-        Buffering(registry, settings.buffer_wait_seconds),
-    )
+    chat = Chat(transport, store.chat, chat_writes, chat_limit, clock)
+    moderation = Moderation(registry, transport, chat, clock)
+    autoplay = Autoplay(registry, transport)
+    buffering = Buffering(registry, settings.buffer_wait_seconds)
+    for concern in (chat, moderation, autoplay, buffering):
+        registry.add(concern)
+    events = RoomEvents(registry, chat, moderation, autoplay, buffering)
     limits = SocketLimits(
         events=RateLimit(settings.event_rate_limit, "events"),
         pings=RateLimit(settings.time_rate_limit, "time"),
@@ -195,7 +197,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
         trusted_proxies=settings.trusted_proxies,
     )
     namespace = RoomNamespace(
-        registry, sessions, life, limits, relay=None if cluster is None else cluster.relay
+        registry, sessions, events, limits, relay=None if cluster is None else cluster.relay
     )
     sio.register_namespace(namespace)
     if cluster is not None:

@@ -1,6 +1,11 @@
-"""The one shape of an error a client may see: a stable ``code`` and a message for people."""
+"""The exceptions that carry an error of the catalogue (core.errors) to a client."""
 
 from __future__ import annotations
+
+from typing import Any
+
+from watchparty.core.commands import Rejection
+from watchparty.core.errors import message, status
 
 
 class ClientError(Exception):
@@ -25,3 +30,13 @@ class ApiError(ClientError):
         super().__init__(code, message)
         self.status = status
         self.headers = headers or {}
+
+    @classmethod
+    def of(cls, code: str, headers: dict[str, str] | None = None, **fields: Any) -> ApiError:
+        """The catalogue's error ``code``, with its status and its message filled."""
+        return cls(status(code), code, message(code, **fields), headers)
+
+    @classmethod
+    def rejected(cls, rejection: Rejection) -> ApiError:
+        """A rejection from the room domain, answered with its catalogue status."""
+        return cls(status(rejection.code), rejection.code, rejection.message)

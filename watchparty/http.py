@@ -14,12 +14,12 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from watchparty.cluster.errors import ClusterUnavailable
 from watchparty.core.commands import describe_error
 from watchparty.core.text import NOT_TEXT, unencodable
 from watchparty.errors import ApiError
 from watchparty.logs import REQUEST_ID, REQUEST_ID_KEY, printable
-from watchparty.realtime.registry import RegistryFull
+from watchparty.rooms.ports import ClusterUnavailable
+from watchparty.rooms.registry import RegistryFull
 from watchparty.store.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)

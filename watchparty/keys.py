@@ -1,41 +1,49 @@
-"""Every object shared on the application, under one typed key each."""
+"""Every object shared on the application, under one typed key each.
+
+The types are imported for the type checker only: every module may read a key without
+importing what the object's module imports (a route of rooms/ must not pull in Socket.IO).
+"""
 
 from __future__ import annotations
 
-import socketio
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
-from watchparty.accounts.passwords import PasswordHasher
-from watchparty.accounts.session import Sessions
-from watchparty.accounts.throttle import LoginThrottle
-from watchparty.billing.service import StripeBilling
-from watchparty.cluster.node import Cluster
-from watchparty.plans import Plans
-from watchparty.ratelimit import RateLimit
-from watchparty.realtime.persistence import WriteBehind, WriteQueue
-from watchparty.realtime.registry import RoomRegistry
-from watchparty.search.service import SearchService
-from watchparty.search.youtube import YouTube
-from watchparty.settings import Settings
-from watchparty.store.database import Store
-from watchparty.store.embedded import EmbeddedMongo
+if TYPE_CHECKING:
+    import socketio
 
-SETTINGS = web.AppKey("settings", Settings)
-REGISTRY = web.AppKey("registry", RoomRegistry)
-SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
-STORE = web.AppKey("store", Store)
-WRITE_BEHIND = web.AppKey("write_behind", WriteBehind)
-EMBEDDED_DB = web.AppKey("embedded_db", EmbeddedMongo)
-SEARCH = web.AppKey("search", SearchService)
-SEARCH_LIMIT = web.AppKey("search_limit", RateLimit)
-ANONYMOUS_SEARCHES = web.AppKey("anonymous_searches", RateLimit)
-YOUTUBE = web.AppKey("youtube", YouTube)
-SESSIONS = web.AppKey("sessions", Sessions)
-PASSWORDS = web.AppKey("passwords", PasswordHasher)
-LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
-REGISTER_LIMIT = web.AppKey("register_limit", RateLimit)
-ROOM_CREATE_LIMIT = web.AppKey("room_create_limit", RateLimit)
-BILLING = web.AppKey("billing", StripeBilling)
-CHAT_WRITES = web.AppKey("chat_writes", WriteQueue)
-PLANS = web.AppKey("plans", Plans)
-CLUSTER = web.AppKey("cluster", Cluster)
+    from watchparty.accounts.passwords import PasswordHasher
+    from watchparty.accounts.session import Sessions
+    from watchparty.accounts.throttle import LoginThrottle
+    from watchparty.billing.service import StripeBilling
+    from watchparty.cluster.node import Cluster
+    from watchparty.core.plans import Plans
+    from watchparty.ratelimit import RateLimit
+    from watchparty.rooms.registry import RoomRegistry
+    from watchparty.rooms.writebehind import WriteBehind, WriteQueue
+    from watchparty.search.service import SearchService
+    from watchparty.search.youtube import YouTube
+    from watchparty.settings import Settings
+    from watchparty.store.database import Store
+    from watchparty.store.embedded import EmbeddedMongo
+
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
+REGISTRY: web.AppKey[RoomRegistry] = web.AppKey("registry")
+SOCKETIO: web.AppKey[socketio.AsyncServer] = web.AppKey("socketio")
+STORE: web.AppKey[Store] = web.AppKey("store")
+WRITE_BEHIND: web.AppKey[WriteBehind] = web.AppKey("write_behind")
+EMBEDDED_DB: web.AppKey[EmbeddedMongo] = web.AppKey("embedded_db")
+SEARCH: web.AppKey[SearchService] = web.AppKey("search")
+SEARCH_LIMIT: web.AppKey[RateLimit] = web.AppKey("search_limit")
+ANONYMOUS_SEARCHES: web.AppKey[RateLimit] = web.AppKey("anonymous_searches")
+YOUTUBE: web.AppKey[YouTube] = web.AppKey("youtube")
+SESSIONS: web.AppKey[Sessions] = web.AppKey("sessions")
+PASSWORDS: web.AppKey[PasswordHasher] = web.AppKey("passwords")
+LOGIN_THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("login_throttle")
+REGISTER_LIMIT: web.AppKey[RateLimit] = web.AppKey("register_limit")
+ROOM_CREATE_LIMIT: web.AppKey[RateLimit] = web.AppKey("room_create_limit")
+BILLING: web.AppKey[StripeBilling] = web.AppKey("billing")
+CHAT_WRITES: web.AppKey[WriteQueue] = web.AppKey("chat_writes")
+PLANS: web.AppKey[Plans] = web.AppKey("plans")
+CLUSTER: web.AppKey[Cluster] = web.AppKey("cluster")

@@ -22,9 +22,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from watchparty.ratelimit import RateLimit
-from watchparty.realtime.persistence import WriteBehind, WriteQueue
-from watchparty.realtime.registry import RoomRegistry
-from watchparty.realtime.transport import FanoutManager
+from watchparty.realtime.fanout import FanoutManager
+from watchparty.rooms.registry import RoomRegistry
+from watchparty.rooms.writebehind import WriteBehind, WriteQueue
 
 # Fan-out time of one room broadcast: tens of microseconds for a small room, milliseconds
 # for thousands of viewers.
@@ -52,7 +52,7 @@ class _Collector(Collector):
         yield GaugeMetricFamily(
             "watchparty_connected_clients",
             "Socket.IO connections in a room",
-            value=s.registry.connections,
+            value=len(s.registry.members),
         )
         yield GaugeMetricFamily(
             "watchparty_live_rooms", "Rooms this process holds in memory", value=len(s.registry)

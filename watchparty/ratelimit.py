@@ -188,7 +188,7 @@ class QueueBudget:
 @dataclass(frozen=True)
 class SocketLimits:
     """Limits on the /rooms namespace: events per connection (``TIME`` pings have their
-    own, since a page sends a burst of them on connect; chat has its own in realtime.chat),
+    own, since a page sends a burst of them on connect; chat has its own in rooms.concerns.chat),
     and connections and new guest identities per client address."""
 
     events: RateLimit

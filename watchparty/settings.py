@@ -15,7 +15,7 @@ from pathlib import Path
 import limits
 
 from watchparty.addresses import Network, parse_networks
-from watchparty.plans import FREE
+from watchparty.core.plans import FREE
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("TEXT", "JSON")

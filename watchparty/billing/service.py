@@ -16,9 +16,9 @@ from typing import Any
 
 import stripe
 
+from watchparty.core.plans import Plan, Plans
 from watchparty.errors import ApiError
-from watchparty.plans import Plan, Plans
-from watchparty.realtime.registry import RoomRegistry
+from watchparty.rooms.registry import RoomRegistry
 from watchparty.settings import Settings
 from watchparty.store.billing_events import BillingEventStore
 from watchparty.store.rooms import RoomStore

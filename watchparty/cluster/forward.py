@@ -17,9 +17,10 @@ import aiohttp
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from watchparty.cluster.errors import PeerGone, RoomElsewhere
+from watchparty.cluster.errors import PeerGone
 from watchparty.cluster.peers import Peers, RemoteFailure
 from watchparty.errors import ApiError
+from watchparty.rooms.ports import RoomElsewhere
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Marks a replayed request: it is not forwarded again (the room moved meanwhile: 503).

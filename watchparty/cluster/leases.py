@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from watchparty.cluster.errors import ClusterUnavailable
+from watchparty.rooms.ports import ClusterUnavailable
 
 log = logging.getLogger(__name__)
 

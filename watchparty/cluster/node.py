@@ -14,7 +14,7 @@ from watchparty.cluster.forward import Replay
 from watchparty.cluster.leases import Leases
 from watchparty.cluster.peers import Peers
 from watchparty.cluster.relay import Relay
-from watchparty.realtime.transport import Transport
+from watchparty.rooms.ports import Transport
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,8 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from watchparty.cluster.errors import ClusterUnavailable, PeerGone
+from watchparty.cluster.errors import PeerGone
+from watchparty.rooms.ports import ClusterUnavailable
 
 log = logging.getLogger(__name__)
 

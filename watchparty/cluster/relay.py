@@ -19,10 +19,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from watchparty.cluster.errors import ClusterUnavailable, PeerGone, RoomElsewhere
+from watchparty.cluster.errors import PeerGone
 from watchparty.cluster.leases import Leases
 from watchparty.cluster.peers import Peers, RemoteFailure
-from watchparty.realtime.registry import JoinRefused, RegistryFull, RoomRegistry
+from watchparty.rooms.membership import JoinRefused
+from watchparty.rooms.ports import ClusterUnavailable, RoomElsewhere
+from watchparty.rooms.registry import RegistryFull, RoomRegistry
 from watchparty.store.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -149,7 +151,7 @@ class Relay:
             await registry.leave(sid, lost=lost)
 
         async def rtt(sid: str, rtt: float) -> None:
-            registry.note_rtt(sid, float(rtt))
+            registry.members.note_rtt(sid, float(rtt))
 
         self._peers.handlers.update(join=join, event=event, leave=leave, rtt=rtt)
 
@@ -189,7 +191,7 @@ class Relay:
         registry = self._registry
         if registry is None or not self.remote:
             return
-        for sid in [sid for sid in self.remote if registry.locate(sid) is None]:
+        for sid in [sid for sid in self.remote if registry.members.locate(sid) is None]:
             del self.remote[sid]  # gone with a room this process gave up, or kicked
         alive = await self._peers.listening(set(self.remote.values()))
         for sid, process in list(self.remote.items()):

@@ -41,6 +41,8 @@ class Rejection:
         return {"code": self.code, "message": self.message}
 
 
+NAMESPACE: Final = "/rooms"  # the Socket.IO namespace every room event travels on
+
 YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 
 
@@ -323,7 +325,7 @@ class Ready(_Payload):
     video_id: VideoId
 
 
-# The events beyond playback commands, by name (realtime.life handles them).
+# The events beyond playback commands, by name (realtime.events maps them to their handlers).
 ROOM_EVENTS: Final[dict[str, type[_Payload]]] = {
     "CHAT": Chat,
     "CHAT_HISTORY": ChatHistory,

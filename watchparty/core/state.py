@@ -43,7 +43,7 @@ class RoomState:
     queue: tuple[QueueItem, ...]
     duration: float | None = None  # of the current video, when known
     # Paused only until the members who stalled can play again (a room set to wait for
-    # everyone); it plays on from here by itself (realtime.buffering).
+    # everyone); it plays on from here by itself (rooms.concerns.buffering).
     waiting: bool = False
 
     def to_wire(self) -> dict[str, Any]:

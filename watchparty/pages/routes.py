@@ -9,9 +9,9 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from watchparty import __version__
+from watchparty.core.commands import NAMESPACE
 from watchparty.core.limits import ID_PATTERN
 from watchparty.keys import BILLING, REGISTRY, SESSIONS, SETTINGS
-from watchparty.realtime.namespace import NAMESPACE
 from watchparty.settings import Settings
 
 

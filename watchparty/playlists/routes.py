@@ -19,7 +19,7 @@ from watchparty.core.limits import ID_PATTERN, MAX_QUEUE_ITEMS, MAX_TITLE_LENGTH
 from watchparty.errors import ApiError
 from watchparty.http import read_body
 from watchparty.keys import REGISTRY, SESSIONS, SETTINGS, STORE
-from watchparty.realtime.registry import Actor
+from watchparty.rooms.live import Actor
 from watchparty.rooms.routes import RoomName, find_room
 from watchparty.store.playlists import Playlist, PlaylistItem, new_playlist
 

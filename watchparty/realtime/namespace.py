@@ -18,18 +18,20 @@ from aiohttp import web
 from watchparty.accounts.session import SESSION_COOKIE, Sessions, from_host
 from watchparty.accounts.tokens import TokenError
 from watchparty.addresses import client_address
-from watchparty.cluster.errors import ClusterUnavailable, RoomElsewhere
 from watchparty.cluster.relay import Relay
-from watchparty.core import COMMANDS, ConnectAuth, Rejection, TimePing, parse_command, validate
+from watchparty.core import ConnectAuth, Rejection, TimePing, validate
+from watchparty.core.commands import NAMESPACE
+from watchparty.core.errors import message, reject
 from watchparty.logs import printable
 from watchparty.ratelimit import SocketLimits
-from watchparty.realtime.life import RoomLife
-from watchparty.realtime.registry import MOVING, JoinRefused, RegistryFull, RoomRegistry
-from watchparty.realtime.transport import connection_open
+from watchparty.realtime.events import RoomEvents
+from watchparty.realtime.patches import connection_open
+from watchparty.rooms.membership import JoinRefused
+from watchparty.rooms.ports import ClusterUnavailable, RoomElsewhere
+from watchparty.rooms.registry import RegistryFull, RoomRegistry
 from watchparty.store.errors import StoreUnavailable
 from watchparty.store.users import User
 
-NAMESPACE = "/rooms"
 LOST_CONNECTION = frozenset(
     {
         socketio.AsyncServer.reason.TRANSPORT_CLOSE,
@@ -46,9 +48,13 @@ def error_ack(rejection: Rejection, **extra: Any) -> Ack:
     return {"ok": False, "error": rejection.to_wire(), **extra}
 
 
-def _refuse(code: str, message: str) -> socketio.exceptions.ConnectionRefusedError:
-    """A refused connection: the client's ``connect_error`` gets ``message`` and ``data.code``."""
-    return socketio.exceptions.ConnectionRefusedError(message, {"code": code})
+def _refuse(
+    code: str, text: str | None = None, **fields: Any
+) -> socketio.exceptions.ConnectionRefusedError:
+    """A refused connection: the client's ``connect_error`` gets the message (the
+    catalogue's, unless ``text``) and ``data.code``."""
+    text = message(code, **fields) if text is None else text
+    return socketio.exceptions.ConnectionRefusedError(text, {"code": code})
 
 
 def _slow_down(retry_after: int, what: str = "events") -> str:
@@ -75,7 +81,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self,
         registry: RoomRegistry,
         sessions: Sessions,
-        life: RoomLife,
+        events: RoomEvents,
         limits: SocketLimits,
         namespace: str = NAMESPACE,
         relay: Relay | None = None,
@@ -83,13 +89,13 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         super().__init__(namespace)
         self._registry = registry
         self._sessions = sessions
-        self._life = life
+        self._table = events.table
         self._limits = limits
         self._relay = relay  # rooms shared between processes: sockets whose room is elsewhere
         # Events handled, by (event, "ok" or the error code): read by /metrics. Unknown
         # event names count as one, so a client cannot grow this without bound.
         self.events: Counter[tuple[str, str]] = Counter()
-        self._known = frozenset({"TIME", *COMMANDS, *life.events})
+        self._known = frozenset({"TIME", *self._table})
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         """Route every event; unknown ones and failures still get an acknowledgement."""
@@ -103,29 +109,28 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def _handle(self, event: str, *args: Any) -> Ack:
         sid, payloads = args[0], args[1:]
         if len(payloads) > 1:
-            return error_ack(Rejection("invalid_payload", "send one payload object"))
+            return error_ack(reject("invalid_payload", detail="send one payload object"))
         payload = payloads[0] if payloads else None
         try:
             limit = self._limits.pings if event == "TIME" else self._limits.events
             verdict = await limit.hit(sid)
             if not verdict.allowed:
-                return error_ack(Rejection("rate_limited", _slow_down(verdict.retry_after)))
+                detail = _slow_down(verdict.retry_after)
+                return error_ack(reject("rate_limited", detail=detail))
             if event == "TIME":
                 return self._time(sid, payload)
             return await self.dispatch(sid, event, payload)
         except Exception:
             name = printable(str(event), 40)
             log.exception("event %s from %s failed", name, sid, extra={"sid": sid, "event": name})
-            return error_ack(Rejection("internal_error", "the server could not handle this"))
+            return error_ack(reject("internal_error"))
 
     async def dispatch(self, sid: str, event: str, payload: Any) -> Ack:
         """A room event from ``sid``, rate-limited already: here, or where the room is held.
         Other processes call this for their sockets in rooms this process holds."""
-        if event in COMMANDS:
-            return await self._command(sid, event, payload)
-        if event in self._life.events:
+        if event in self._table:
             return await self._room_event(sid, event, payload)
-        return error_ack(Rejection("unknown_event", f"unknown event {str(event)[:40]!r}"))
+        return error_ack(reject("unknown_event", event=str(event)[:40]))
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
         request = environ.get("aiohttp.request")
@@ -139,12 +144,12 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             raise _refuse("invalid_auth", "auth must be an object with 'room' and 'name'")
         parsed = validate(ConnectAuth, auth)
         if isinstance(parsed, Rejection):
-            raise _refuse("invalid_auth", f"invalid auth: {parsed.message}")
+            raise _refuse("invalid_auth", detail=parsed.message)
         try:
             user = await self._identify(parsed.token, environ)
             name = parsed.name or (user.username if user is not None else None)
             if name is None:
-                raise _refuse("invalid_auth", "invalid auth: name: a guest needs a display name")
+                raise _refuse("invalid_auth", detail="name: a guest needs a display name")
             user_id = user.id if user is not None else None
             guest_id, guest_token = None, None
             if user is None:
@@ -162,20 +167,16 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         except JoinRefused as refused:
             raise _refuse(refused.code, refused.message) from None
         except StoreUnavailable:
-            raise _refuse(
-                "database_unavailable", "the database is unavailable; try again shortly"
-            ) from None
+            raise _refuse("database_unavailable") from None
         except RegistryFull:
-            raise _refuse("capacity_reached", "this server cannot hold more rooms") from None
+            raise _refuse("capacity_reached") from None
         except ClusterUnavailable:
-            raise _refuse(
-                "cluster_unavailable", "the servers cannot reach each other; try again shortly"
-            ) from None
+            raise _refuse("cluster_unavailable") from None
         if not connection_open(self.server, self.namespace, sid):
             # Closed while joining: python-socketio runs no disconnect handler for a socket
             # whose connect handler was still running, so the member would stay for good.
             await self._leave(sid, lost=False)
-            raise _refuse("connection_closed", "the connection closed while joining")
+            raise _refuse("connection_closed")
 
     async def _join(self, room_id: str, sid: str, auth: dict[str, Any]) -> None:
         """Join here, or where the room is held (which may turn out to be here after all)."""
@@ -187,7 +188,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 assert self._relay is not None  # only a cluster's registry says elsewhere
                 if await self._relay.join(elsewhere.holder, room_id, sid, **auth):
                     return
-        raise JoinRefused("room_unavailable", "this room is moving between servers; try again")
+        raise JoinRefused("room_unavailable", message("room_unavailable"))
 
     async def _guest(self, presented: str | None, address: str | None) -> tuple[str, str | None]:
         """A guest's identity: the one its pass proves, or a new one (and its pass, for
@@ -239,43 +240,28 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if isinstance(ping, Rejection):
             return error_ack(ping)
         if ping.rtt is not None:
-            self._registry.note_rtt(sid, ping.rtt)
+            self._registry.members.note_rtt(sid, ping.rtt)
             if self._relay is not None:
                 self._relay.note_rtt(sid, ping.rtt)
         return {"ok": True, "client_time": ping.client_time, "server_time": self._registry.now()}
 
     async def _room_event(self, sid: str, event: str, payload: Any) -> Ack:
-        model, handler = self._life.events[event]
+        model, handler = self._table[event]
         parsed = validate(model, payload)
         if isinstance(parsed, Rejection):
             return error_ack(parsed)
-        located = self._registry.locate(sid)
+        located = self._registry.members.locate(sid)
         if located is None:
             return await self._elsewhere(sid, event, payload)
         room, member = located
         if not self._registry.authoritative(room):
-            return error_ack(MOVING)
+            return error_ack(reject("room_moving"))
         result = await handler(room, member, parsed)
         return error_ack(result) if isinstance(result, Rejection) else result
-
-    async def _command(self, sid: str, event: str, payload: Any) -> Ack:
-        command = parse_command(event, payload)
-        if isinstance(command, Rejection):
-            return error_ack(command)
-        located = self._registry.locate(sid)
-        if located is None:
-            return await self._elsewhere(sid, event, payload)
-        room, member = located
-        result = await self._registry.execute(room, member.actor, event, command)
-        if isinstance(result, Rejection):
-            if result.code == "stale_version":
-                return error_ack(result, state=room.state.to_wire())
-            return error_ack(result)
-        return {"ok": True, "state": result.state.to_wire()}
 
     async def _elsewhere(self, sid: str, event: str, payload: Any) -> Ack:
         """An event (valid: checked here first) from a socket whose room another process
         holds: that process handles it."""
         if self._relay is None or sid not in self._relay:
-            return error_ack(Rejection("not_joined", "this connection is not in a room"))
+            return error_ack(reject("not_joined"))
         return await self._relay.forward(sid, event, payload)

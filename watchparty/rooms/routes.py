@@ -9,16 +9,15 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from watchparty.addresses import client_address
-from watchparty.core.commands import CleanText, DisplayName
+from watchparty.core.commands import NAMESPACE, CleanText, DisplayName
 from watchparty.core.limits import ID_PATTERN
-from watchparty.core.permissions import MAX_MODERATORS, Control
+from watchparty.core.plans import check_rooms
+from watchparty.core.policy import MAX_MODERATORS, Action, Control, allows, refusal, role_of
 from watchparty.errors import ApiError
 from watchparty.http import read_body
 from watchparty.keys import PLANS, REGISTRY, ROOM_CREATE_LIMIT, SESSIONS, SETTINGS, STORE
-from watchparty.plans import check_rooms
 from watchparty.ratelimit import too_many
-from watchparty.realtime.namespace import NAMESPACE
-from watchparty.realtime.registry import LiveRoom
+from watchparty.rooms.live import LiveRoom
 from watchparty.store.rooms import RoomInfo
 
 RoomName = Annotated[CleanText, Field(min_length=1, max_length=100)]
@@ -60,7 +59,7 @@ class LeaveRoom(BaseModel):
 async def find_room(request: web.Request) -> LiveRoom:
     room = await request.app[REGISTRY].find(request.match_info["room_id"])
     if room is None:
-        raise ApiError(404, "room_not_found", "room not found")
+        raise ApiError.of("room_not_found")
     return room
 
 
@@ -96,20 +95,23 @@ async def create_room(request: web.Request) -> web.Response:
 
 async def get_room(request: web.Request) -> web.Response:
     room = await find_room(request)
-    snapshot = room.snapshot(request.app[REGISTRY].now())
+    snapshot = request.app[REGISTRY].snapshot(room)
     return web.json_response({"id": room.id, "name": room.info.name, **snapshot})
 
 
-async def _owned_room(request: web.Request) -> LiveRoom:
+async def _owned_room(request: web.Request, action: Action) -> LiveRoom:
     session = await request.app[SESSIONS].required(request)
     room = await find_room(request)
-    if room.info.owner_id is None or room.info.owner_id != session.user.id:
-        raise ApiError(403, "forbidden", "only the room's owner may change or delete it")
+    info = room.info
+    if info.owner_id is None or not allows(
+        action, role_of(session.user.id, info.owner_id, info.moderators)
+    ):
+        raise ApiError.of("forbidden", detail=refusal(action))
     return room
 
 
 async def update_room(request: web.Request) -> web.Response:
-    room = await _owned_room(request)
+    room = await _owned_room(request, "edit_room")
     body = await read_body(request, UpdateRoom)
     changes: dict[str, Any] = {}
     if body.name is not None:
@@ -125,14 +127,14 @@ async def update_room(request: web.Request) -> web.Response:
         moderators = list(dict.fromkeys(m for m in body.moderators if m != room.info.owner_id))
         for index, user_id in enumerate(moderators):
             if await users.by_id(user_id) is None:
-                raise ApiError(400, "unknown_user", f"moderators.{index}: no user has this id")
+                raise ApiError.of("unknown_user", index=index)
         changes["moderators"] = tuple(moderators)
     info = await request.app[REGISTRY].update_info(room, **changes) if changes else room.info
     return web.json_response(room_summary(room.id, info))
 
 
 async def delete_room(request: web.Request) -> web.Response:
-    room = await _owned_room(request)
+    room = await _owned_room(request, "delete_room")
     await request.app[REGISTRY].delete(room)
     return web.Response(status=204)
 
@@ -153,7 +155,7 @@ async def join_room(request: web.Request) -> web.Response:
     room = await find_room(request)
     body = await read_body(request, JoinRoom)
     registry = request.app[REGISTRY]
-    auth: dict[str, str] = {"room": room.id, "member_token": registry.issue_ticket(room)}
+    auth: dict[str, str] = {"room": room.id, "member_token": registry.members.issue_ticket(room)}
     if body.name is not None:
         auth["name"] = body.name
     return web.json_response(
@@ -162,7 +164,7 @@ async def join_room(request: web.Request) -> web.Response:
             "namespace": NAMESPACE,
             "socketio_path": "/socket.io",
             "auth": auth,
-            **room.snapshot(registry.now()),
+            **registry.snapshot(room),
         }
     )
 
@@ -170,7 +172,7 @@ async def join_room(request: web.Request) -> web.Response:
 async def leave_room(request: web.Request) -> web.Response:
     room = await find_room(request)
     body = await read_body(request, LeaveRoom)
-    left = await request.app[REGISTRY].leave_by_ticket(room, body.member_token)
+    left = await request.app[REGISTRY].members.leave_by_ticket(room, body.member_token)
     return web.json_response({"left": left})
 
 

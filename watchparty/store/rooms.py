@@ -18,7 +18,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from watchparty.core import QueueItem, RoomState
-from watchparty.core.permissions import CONTROLS, Control
+from watchparty.core.policy import CONTROLS, Control
 from watchparty.store.errors import unavailable_on_failure
 from watchparty.store.times import as_utc
 
@@ -36,7 +36,7 @@ class RoomInfo:
     moderators: tuple[str, ...] = ()  # user ids the owner named
     banned: tuple[str, ...] = ()  # user ids refused on connect
     skip_threshold: float = 0.5  # share of members whose VOTE_SKIP skips the video
-    wait_for_all: bool = False  # pause while a member's player stalls (realtime.buffering)
+    wait_for_all: bool = False  # pause while a member's player stalls (rooms.concerns.buffering)
 
     def to_wire(self) -> dict[str, Any]:
         """The ROOM_INFO object of the protocol."""

@@ -1,10 +1,7 @@
-"""The room events beyond playback commands: chat, moderation, the queue playing on, and
-waiting for everyone to buffer.
-
-One table maps each event to the model that validates its payload and the handler that runs
-it for a joined member; the namespace looks events up here (OpenTogetherTube's habit of one
-table per request type, checked before dispatch).
-"""
+"""THE event table: every client event a joined member may send, the model that validates
+its payload (from core.commands, which the protocol document is written from) and the
+domain handler that runs it. The namespace looks events up here and nowhere else
+(OpenTogetherTube's habit of one table per request type, checked before dispatch)."""
 
 from __future__ import annotations
 
@@ -14,8 +11,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from watchparty.core import (
+    COMMANDS,
     Ban,
     ChatHistory,
+    Command,
     DeleteChat,
     Ended,
     Kick,
@@ -27,16 +26,15 @@ from watchparty.core import (
     Unban,
     VoteSkip,
 )
-from watchparty.core import (
-    Buffering as Stalled,
-)
+from watchparty.core import Buffering as Stalled
 from watchparty.core import Chat as ChatMessage
 from watchparty.core.commands import ROOM_EVENTS
-from watchparty.realtime.autoplay import Autoplay
-from watchparty.realtime.buffering import Buffering
-from watchparty.realtime.chat import Chat
-from watchparty.realtime.moderation import Moderation
-from watchparty.realtime.registry import LiveRoom, Member
+from watchparty.rooms.concerns.autoplay import Autoplay
+from watchparty.rooms.concerns.buffering import Buffering
+from watchparty.rooms.concerns.chat import Chat
+from watchparty.rooms.concerns.moderation import Moderation
+from watchparty.rooms.live import LiveRoom, Member
+from watchparty.rooms.registry import RoomRegistry
 
 Ack = dict[str, Any]
 Handler = Callable[[LiveRoom, Member, Any], Awaitable[Ack | Rejection]]
@@ -48,15 +46,23 @@ def _ok(result: dict[str, Any] | Rejection | None = None, **extra: Any) -> Ack |
     return {"ok": True, **(result or {}), **extra}
 
 
-class RoomLife:
+class RoomEvents:
+    """``table``: event name -> (payload model, handler)."""
+
     def __init__(
-        self, chat: Chat, moderation: Moderation, autoplay: Autoplay, buffering: Buffering
+        self,
+        registry: RoomRegistry,
+        chat: Chat,
+        moderation: Moderation,
+        autoplay: Autoplay,
+        buffering: Buffering,
     ) -> None:
+        self._registry = registry
         self._chat = chat
         self._moderation = moderation
         self._autoplay = autoplay
         self._buffering = buffering
-        handlers: dict[str, Handler] = {
+        events: dict[str, Handler] = {
             "CHAT": self._say,
             "CHAT_HISTORY": self._history,
             "MEMBER_LIST": self._member_list,
@@ -71,11 +77,22 @@ class RoomLife:
             "BUFFERING": self._stalled,
             "READY": self._ready,
         }
-        assert handlers.keys() == ROOM_EVENTS.keys(), "every room event needs a handler"
-        # Each event's payload model comes from the protocol's own table.
-        self.events: dict[str, tuple[type[BaseModel], Handler]] = {
-            name: (ROOM_EVENTS[name], handler) for name, handler in handlers.items()
+        assert events.keys() == ROOM_EVENTS.keys(), "every room event needs a handler"
+        self.table: dict[str, tuple[type[BaseModel], Handler]] = {
+            **{name: (model, self._command(name)) for name, model in COMMANDS.items()},
+            **{name: (ROOM_EVENTS[name], handler) for name, handler in events.items()},
         }
+
+    def _command(self, event: str) -> Handler:
+        async def run(room: LiveRoom, member: Member, command: Command) -> Ack | Rejection:
+            result = await self._registry.execute(room, member.actor, event, command)
+            if isinstance(result, Rejection):
+                if result.code == "stale_version":  # the sender catches up from the ack
+                    return {"ok": False, "error": result.to_wire(), "state": room.state.to_wire()}
+                return result
+            return {"ok": True, "state": result.state.to_wire()}
+
+        return run
 
     async def _say(self, room: LiveRoom, member: Member, msg: ChatMessage) -> Ack | Rejection:
         result = await self._chat.say(room, member, msg.text)

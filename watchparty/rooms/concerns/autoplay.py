@@ -10,49 +10,54 @@ changed. Either way the room's version changes once.
 
 from __future__ import annotations
 
-import asyncio
 import math
+from dataclasses import dataclass, field
 from typing import Any
 
 from watchparty.core import Rejection, RoomState, advance, current_position, ends_at
-from watchparty.core.permissions import may_control
-from watchparty.realtime.registry import LiveRoom, Member, RoomRegistry
-from watchparty.realtime.transport import Transport
+from watchparty.core.errors import reject
+from watchparty.core.policy import allows
+from watchparty.rooms.concerns import Concern
+from watchparty.rooms.live import LiveRoom, Member
+from watchparty.rooms.ports import Transport
+from watchparty.rooms.registry import RoomRegistry
 
 # How far (in seconds) a client's ENDED may be ahead of the room's own position: players
 # report the end a little early or late, and a client's clock estimate is not exact.
 END_TOLERANCE = 2.0
+END = "autoplay.end"
 
 
-class Autoplay:
+@dataclass(slots=True)
+class Votes:
+    skip: set[str] = field(default_factory=set)  # member keys, for the current video
+    ended: set[str] = field(default_factory=set)  # member keys that reported ENDED
+
+
+class Autoplay(Concern):
     def __init__(self, registry: RoomRegistry, transport: Transport) -> None:
         self._registry = registry
         self._transport = transport
-        registry.on_load.append(self._loaded)
-        registry.on_state.append(self._state_changed)
-        registry.on_leave.append(self._left)
 
-    async def _loaded(self, room: LiveRoom) -> None:
+    async def on_load(self, room: LiveRoom) -> None:
         self._schedule(room)  # a room that was playing when the server stopped plays on
 
-    def _state_changed(self, room: LiveRoom, previous: RoomState) -> None:
+    def on_state(self, room: LiveRoom, previous: RoomState) -> None:
+        votes = room.part(Votes)
         if room.state.video_id != previous.video_id:
-            room.skip_votes.clear()
-        room.end_reports.clear()
+            votes.skip.clear()
+        votes.ended.clear()
         self._schedule(room)
 
     def _schedule(self, room: LiveRoom) -> None:
-        if room.end_timer is not None:
-            room.end_timer.cancel()
-            room.end_timer = None
+        room.tasks.cancel(END)
         end = ends_at(room.state)
         if end is None:
             return
-        loop = asyncio.get_running_loop()
         version = room.state.version
         delay = max(0.0, end - self._registry.now())
-        room.end_timer = loop.call_later(
-            delay, lambda: loop.create_task(self._ended_by_clock(room, version))
+        room.tasks.after(
+            END, delay, lambda: self._ended_by_clock(room, version), remade_on_load=True
         )
 
     async def _ended_by_clock(self, room: LiveRoom, version: int) -> None:
@@ -81,17 +86,18 @@ class Autoplay:
                 return {"advanced": False}  # someone else's report moved the room on already
             length = state.duration if state.duration is not None else duration
             if length is None:
-                return Rejection("invalid_payload", "duration: needed when the room has none")
+                return reject("invalid_payload", detail="duration: needed when the room has none")
             position = current_position(state, self._registry.now())
             if position + END_TOLERANCE < length:
-                return Rejection("not_ended", f"the room is at {position:.1f} s of {length:.1f} s")
-            if state.duration is None and not may_control(
-                room.info.control, member.role(room.info)
+                return reject("not_ended", position=position, length=length)
+            if state.duration is None and not allows(
+                "control", member.role(room.info), room.info.control
             ):
-                room.end_reports.add(member.key)
-                present = {m.key for m in room.members.values()}
-                room.end_reports &= present
-                if len(room.end_reports) < self._needed(room, len(present)):
+                votes = room.part(Votes)
+                votes.ended.add(member.key)
+                present = room.present()
+                votes.ended &= present
+                if len(votes.ended) < self._needed(room, len(present)):
                     return {"advanced": False}
             await self._advance(room, "autoplay")
         return {"advanced": True}
@@ -103,26 +109,27 @@ class Autoplay:
     async def vote(self, room: LiveRoom, member: Member) -> dict[str, Any] | Rejection:
         async with room.lock:
             if room.state.video_id is None:
-                return Rejection("no_video", "nothing is playing")
-            room.skip_votes.add(member.key)
+                return reject("no_video", detail="nothing is playing")
+            room.part(Votes).skip.add(member.key)
             return await self._count(room)
 
-    async def _left(self, room: LiveRoom, member: Member) -> None:
+    async def on_leave(self, room: LiveRoom, member: Member) -> None:
+        votes = room.part(Votes)
         key = member.key
-        if key in room.skip_votes and not any(m.key == key for m in room.members.values()):
-            room.skip_votes.discard(key)
-        if room.skip_votes:
+        if key in votes.skip and key not in room.present():
+            votes.skip.discard(key)
+        if votes.skip:
             await self._count(room)  # fewer members: the votes left may now be enough
 
     async def _count(self, room: LiveRoom) -> dict[str, Any]:
         """Tell the room the tally and skip once it is reached; call with the lock held."""
-        present = {m.key for m in room.members.values()}
-        room.skip_votes &= present
-        votes = len(room.skip_votes)
+        votes = room.part(Votes)
+        present = room.present()
+        votes.skip &= present
         needed = self._needed(room, len(present))
-        tally = {"video_id": room.state.video_id, "votes": votes, "needed": needed}
+        tally = {"video_id": room.state.video_id, "votes": len(votes.skip), "needed": needed}
         await self._transport.broadcast("SKIP_VOTES", tally, room.id)
-        skipped = votes >= needed
+        skipped = len(votes.skip) >= needed
         if skipped:
             await self._advance(room, "vote")
         return {**tally, "skipped": skipped}

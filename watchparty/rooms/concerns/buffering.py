@@ -11,27 +11,39 @@ command from someone in the room (play, pause, a new video) ends the wait at onc
 
 from __future__ import annotations
 
-import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 
 from watchparty.core import RoomState, hold, resume
-from watchparty.realtime.registry import LiveRoom, Member, RoomRegistry
+from watchparty.rooms.concerns import Concern
+from watchparty.rooms.live import LiveRoom, Member
+from watchparty.rooms.registry import RoomRegistry
+
+WAIT = "buffering.wait"
 
 
-class Buffering:
+@dataclass(slots=True)
+class Stalls:
+    stalled: set[str] = field(default_factory=set)  # member keys whose player cannot play
+    left_behind: set[str] = field(default_factory=set)  # stalled too long: not waited for
+
+
+class Buffering(Concern):
     def __init__(self, registry: RoomRegistry, wait_seconds: float) -> None:
         self._registry = registry
         self._wait = wait_seconds
-        registry.on_load.append(self._loaded)
-        registry.on_state.append(self._state_changed)
-        registry.on_leave.append(self._left)
 
     async def stalled(self, room: LiveRoom, member: Member, video_id: str) -> dict[str, Any]:
         async with room.lock:
             if room.deleted or room.state.video_id != video_id:
                 return {"waiting": False}  # a report about a video the room has left
-            room.stalled.add(member.key)
-            if room.info.wait_for_all and room.state.playing and member.key not in room.left_behind:
+            stalls = room.part(Stalls)
+            stalls.stalled.add(member.key)
+            if (
+                room.info.wait_for_all
+                and room.state.playing
+                and member.key not in stalls.left_behind
+            ):
                 await self._registry.commit(
                     room, hold(room.state, self._registry.now()), "PAUSE", member.name
                 )
@@ -41,17 +53,15 @@ class Buffering:
     async def ready(self, room: LiveRoom, member: Member, video_id: str) -> dict[str, Any]:
         async with room.lock:
             if room.state.video_id == video_id:
-                room.stalled.discard(member.key)
+                room.part(Stalls).stalled.discard(member.key)
                 await self._play_on_if_ready(room)
             return {"waiting": room.state.waiting}
 
-    def _waited_for(self, room: LiveRoom) -> set[str]:
-        present = {m.key for m in room.members.values()}
-        return (room.stalled & present) - room.left_behind
-
     async def _play_on_if_ready(self, room: LiveRoom) -> None:
         """Call with the lock held."""
-        if room.state.waiting and not room.deleted and not self._waited_for(room):
+        stalls = room.part(Stalls)
+        waited_for = (stalls.stalled & room.present()) - stalls.left_behind
+        if room.state.waiting and not room.deleted and not waited_for:
             await self._play_on(room, "everyone is ready")
 
     async def _play_on(self, room: LiveRoom, by: str) -> None:
@@ -61,37 +71,34 @@ class Buffering:
         )
 
     def _start_timer(self, room: LiveRoom) -> None:
-        if room.wait_timer is not None:
-            room.wait_timer.cancel()
-        loop = asyncio.get_running_loop()
         version = room.state.version
-        room.wait_timer = loop.call_later(
-            self._wait, lambda: loop.create_task(self._timed_out(room, version))
+        room.tasks.after(
+            WAIT, self._wait, lambda: self._timed_out(room, version), remade_on_load=True
         )
 
     async def _timed_out(self, room: LiveRoom, version: int) -> None:
         async with room.lock:
-            room.wait_timer = None
             if room.deleted or room.state.version != version or not room.state.waiting:
                 return
-            room.left_behind |= room.stalled
+            stalls = room.part(Stalls)
+            stalls.left_behind |= stalls.stalled
             await self._play_on(room, "waited long enough")
 
-    async def _loaded(self, room: LiveRoom) -> None:
+    async def on_load(self, room: LiveRoom) -> None:
         # A room saved while waiting: its members must report again; if they do not, it
         # plays on after the usual wait.
         if room.state.waiting:
             self._start_timer(room)
 
-    def _state_changed(self, room: LiveRoom, previous: RoomState) -> None:
+    def on_state(self, room: LiveRoom, previous: RoomState) -> None:
         if room.state.video_id != previous.video_id:
-            room.stalled.clear()
-            room.left_behind.clear()
-        if not room.state.waiting and room.wait_timer is not None:
-            room.wait_timer.cancel()
-            room.wait_timer = None
+            stalls = room.part(Stalls)
+            stalls.stalled.clear()
+            stalls.left_behind.clear()
+        if not room.state.waiting:
+            room.tasks.cancel(WAIT)
 
-    async def _left(self, room: LiveRoom, member: Member) -> None:
-        if not any(m.key == member.key for m in room.members.values()):
-            room.stalled.discard(member.key)  # its other sockets' hold stands
+    async def on_leave(self, room: LiveRoom, member: Member) -> None:
+        if member.key not in room.present():
+            room.part(Stalls).stalled.discard(member.key)  # its other sockets' hold stands
         await self._play_on_if_ready(room)

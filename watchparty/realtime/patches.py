@@ -1,8 +1,13 @@
-"""Guards on what clients send, in front of python-socketio's and python-engineio's own
-handling: packets that do not parse, binary data, long-polling bodies that do not decode and
-client events named like the library's lifecycle events. Each closes or answers the one
-connection at fault with one log line, where the libraries log a traceback per message or
-act on it; each reaches into a library's internals and names the test that guards it.
+"""Every reach into python-socketio's and python-engineio's internals but the fan-out's
+(realtime.fanout), each naming the upstream behaviour it works around and the test that
+fails if the library changes (docs/decisions/005-library-patches.md):
+
+- guards on what clients send: packets that do not parse, binary data, long-polling bodies
+  that do not decode, client events named like the library's lifecycle events. Each closes
+  or answers the one connection at fault with one log line, where the libraries log a
+  traceback per message or act on it;
+- a look at whether a connecting socket is still open;
+- two fixes to their shutdown (a polling client's pending GET, websockets' writers).
 """
 
 from __future__ import annotations
@@ -155,3 +160,81 @@ def refuse_malformed_polls(server: socketio.AsyncServer) -> None:
         return await handle_connect(eio_sid, environ, *args)
 
     engine.on("connect", on_connect)
+
+
+def engine_socket(server: socketio.AsyncServer, namespace: str, sid: str) -> Any:
+    """The engine.io socket under a Socket.IO socket, or None if this process has none."""
+    return server.eio.sockets.get(server.manager.eio_sid_from_sid(sid, namespace))
+
+
+def connection_open(server: socketio.AsyncServer, namespace: str, sid: str) -> bool:
+    """Whether the connection under this Socket.IO socket is still open.
+
+    python-socketio (5.18) runs no disconnect handler for a socket whose connection closes
+    while its connect handler is still running (it is not connected yet), so that handler
+    must look for itself before it returns. engine.io reads nothing from a connection while
+    its connect handler runs, so such a close comes from the server's side: a heartbeat that
+    timed out (a join held up by the database), a slow reader dropped, a restart.
+
+    An engine.io socket is ``closing`` before its disconnect event runs, and between this
+    check and python-socketio marking the socket connected nothing suspends (but engine.io's
+    ping-timeout check as it sends the CONNECT packet, which closes a connection already
+    dead), so a close after it does reach the disconnect handler.
+    tests/test_realtime.py::test_a_connection_closed_while_joining_leaves_no_member fails
+    if that changes.
+    """
+    socket = engine_socket(server, namespace, sid)
+    return socket is not None and not socket.closing and not socket.closed
+
+
+def release_polls_on_close(server: socketio.AsyncServer) -> None:
+    """End a long-polling client's pending GET when its connection closes.
+
+    python-engineio (4.15) closes a socket on the client's CLOSE packet without waking the
+    GET that is waiting in ``poll()``, so that request lingers for ping interval + timeout
+    (45 s): python-socketio's client waits for it before ``disconnect()`` returns, and
+    aiohttp's graceful shutdown waits for the handler. Putting ``None`` on the socket's queue
+    is how the library itself releases a websocket's writer; the same ends the poll with an
+    empty answer. tests/test_realtime.py::test_polling_client_disconnects_promptly fails if it
+    stops working.
+    """
+    engine = server.eio
+    handle_disconnect = engine.handlers["disconnect"]
+
+    async def on_disconnect(eio_sid: str, reason: Any) -> None:
+        await handle_disconnect(eio_sid, reason)
+        socket = engine.sockets.get(eio_sid)
+        # Only a polling client's own CLOSE leaves a GET hanging: when the server closes, its
+        # CLOSE packet answers the poll, and a websocket's writer must still send that packet.
+        if socket is not None and not socket.upgraded and reason == engine.reason.CLIENT_DISCONNECT:
+            socket.queue.put_nowait(None)
+
+    engine.on("disconnect", on_disconnect)
+
+
+async def close_all_connections(server: socketio.AsyncServer) -> None:
+    """Close every client connection now, as a restart begins; clients reconnect on their own.
+
+    python-engineio's ``disconnect()`` queues a CLOSE packet but leaves each websocket's
+    writer waiting for more until the ping timeout (45 s), and aiohttp's shutdown waits for
+    those handlers: a restart would stall that long (Heroku allows 30 s). So each socket gets
+    ``None``, the library's own signal that ends its writer, which closes the websocket
+    (``close_connection``). Guarded by
+    tests/test_main.py::test_sigterm_with_clients_connected_exits_promptly.
+    """
+    engine = server.eio
+    for socket in list(engine.sockets.values()):
+        await close_connection(engine, socket)
+
+
+async def close_connection(engine: Any, socket: Any) -> None:
+    """Close one connection so that its client reconnects.
+
+    A websocket just closes (``None`` ends its writer, which closes it), as a dropped
+    connection would: every Socket.IO client reconnects after that, while python-socketio's
+    client takes an Engine.IO CLOSE packet as final. A long-polling client can only be told
+    with CLOSE (the browser client reconnects after it).
+    """
+    if not socket.upgraded:
+        await socket.close(wait=False, reason=engine.reason.SERVER_DISCONNECT)
+    socket.queue.put_nowait(None)

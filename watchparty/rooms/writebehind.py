@@ -15,8 +15,8 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Protocol
 
+from watchparty.rooms.ports import RoomSaver
 from watchparty.store.errors import StoreUnavailable
 from watchparty.store.rooms import RoomRecord
 
@@ -25,10 +25,6 @@ log = logging.getLogger(__name__)
 GATHER_SECONDS = 0.25  # what a crash (not a shutdown, which flushes) can lose at most
 RETRY_FIRST_SECONDS = 0.5
 RETRY_MAX_SECONDS = 30.0
-
-
-class RoomSaver(Protocol):
-    async def save(self, record: RoomRecord) -> bool: ...
 
 
 class _Writer:

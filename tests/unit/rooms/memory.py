@@ -1,0 +1,85 @@
+"""In-memory implementations of the rooms' ports: real ones (they keep what they are given
+and answer from it), so the domain's tests run without Socket.IO, Redis or a database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from watchparty.store.rooms import RoomRecord
+
+
+@dataclass
+class Sent:
+    event: str
+    data: Any
+    to: str  # a sid, or a room id for a broadcast
+    skip: str | None = None
+
+
+@dataclass
+class MemoryTransport:
+    """``rooms.ports.Transport``: sockets are sids in rooms; every send is recorded."""
+
+    rooms: dict[str, set[str]] = field(default_factory=dict)
+    sent: list[Sent] = field(default_factory=list)
+    connected: set[str] = field(default_factory=set)
+
+    async def enter(self, sid: str, room_id: str) -> None:
+        self.connected.add(sid)
+        self.rooms.setdefault(room_id, set()).add(sid)
+
+    async def send(self, event: str, data: Any, sid: str) -> None:
+        self.sent.append(Sent(event, data, sid))
+
+    async def broadcast(
+        self, event: str, data: Any, room_id: str, skip_sid: str | None = None
+    ) -> None:
+        self.sent.append(Sent(event, data, room_id, skip_sid))
+
+    async def disconnect(self, sid: str) -> None:
+        self.connected.discard(sid)
+        for sids in self.rooms.values():
+            sids.discard(sid)
+
+    async def drop(self, sids: list[str]) -> None:
+        for sid in sids:
+            await self.disconnect(sid)
+
+    def here(self, sid: str) -> bool:
+        return sid in self.connected
+
+    def received(self, sid: str, room_id: str, event: str) -> list[Any]:
+        """What ``sid`` got of ``event``: sent to it, or broadcast to its room but not
+        skipping it."""
+        return [
+            s.data
+            for s in self.sent
+            if s.event == event and (s.to == sid or (s.to == room_id and s.skip != sid))
+        ]
+
+
+@dataclass
+class MemoryRooms:
+    """``rooms.ports.Rooms``: records by id, with the store's revision rule on save."""
+
+    records: dict[str, RoomRecord] = field(default_factory=dict)
+
+    async def insert(self, record: RoomRecord) -> bool:
+        if record.id in self.records:
+            return False
+        self.records[record.id] = record
+        return True
+
+    async def load(self, room_id: str) -> RoomRecord | None:
+        return self.records.get(room_id)
+
+    async def save(self, record: RoomRecord) -> bool:
+        stored = self.records.get(record.id)
+        if stored is None or stored.revision >= record.revision:
+            return False
+        self.records[record.id] = record
+        return True
+
+    async def delete(self, room_id: str) -> bool:
+        return self.records.pop(room_id, None) is not None

@@ -1,0 +1,474 @@
+"""The registry of live rooms: find, load, unload, execute, commit, delete.
+
+python-socketio runs every incoming event as its own task, so two commands (even from one
+client) can interleave. Each room therefore has one lock, held from ``apply`` through the
+broadcast: commands for a room are applied one at a time, in arrival order, and every member
+receives the resulting states in version order (docs/architecture.md, "the lock").
+
+Rooms are created in the database first (so a room that was handed out always exists), loaded
+from it on first use after a restart, and saved behind every accepted command by the
+write-behind: the broadcast never waits on the database (docs/decisions/002-write-behind.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
+from typing import Any
+
+from watchparty.core import (
+    Accepted,
+    ChangeVideo,
+    Command,
+    QueueAdd,
+    QueueMove,
+    QueueRemove,
+    Rejection,
+    RoomState,
+    Seek,
+    UpdateQueue,
+    apply,
+    new_room,
+    start_lead,
+)
+from watchparty.core.errors import reject
+from watchparty.core.plans import Plan, check_queue
+from watchparty.core.policy import allows, refusal, role_of
+from watchparty.rooms.concerns import Concern
+from watchparty.rooms.live import Actor, LiveRoom, Member
+from watchparty.rooms.membership import RECONNECT_GRACE_SECONDS, Membership, refused
+from watchparty.rooms.ports import (
+    Authority,
+    Clock,
+    PlanOf,
+    QueueBudget,
+    RoomElsewhere,
+    Rooms,
+    Transport,
+)
+from watchparty.rooms.roster import MEMBER_LIST_MAX, Roster
+from watchparty.rooms.writebehind import WriteBehind
+from watchparty.store.rooms import RoomInfo
+
+# A free room used again after this long gets its expiry pushed back (and is saved for it).
+TOUCH_SECONDS = 3600.0
+# At most one queue broadcast per room per window (``RoomRegistry.commit``).
+QUEUE_WINDOW = 0.25
+QUEUE_FLUSH = "queue.flush"
+ROOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+QUEUE_COMMANDS = (UpdateQueue, QueueAdd, QueueRemove, QueueMove)
+
+
+class RegistryFull(Exception):
+    """The process holds as many rooms as it is configured for, all of them in use."""
+
+
+class RoomRegistry:
+    def __init__(
+        self,
+        transport: Transport,
+        store: Rooms,
+        writer: WriteBehind,
+        *,
+        max_rooms: int,
+        max_members: int,
+        plan_of: PlanOf,
+        free_room_idle: float,
+        reconnect_grace: float = RECONNECT_GRACE_SECONDS,
+        start_lead: tuple[float, float] = (0.1, 1.0),
+        clock: Clock = time.time,
+        authority: Authority | None = None,
+        member_list_max: int = MEMBER_LIST_MAX,
+        queue_budget: QueueBudget | None = None,
+    ) -> None:
+        self._transport = transport
+        self._store = store
+        self._writer = writer
+        self._clock = clock
+        self._max_rooms = max_rooms
+        self._plan_of = plan_of
+        self._free_room_idle = free_room_idle
+        self._lead_bounds = start_lead
+        self._authority = authority  # None: one process, which holds every room
+        self._queue_budget = queue_budget
+        self.concerns: list[Concern] = []  # rooms.concerns; ``add`` them before serving
+        self.roster = Roster(transport, member_list_max)
+        self.members = Membership(
+            transport,
+            self.roster,
+            self.concerns,
+            self.snapshot,
+            max_members=max_members,
+            clock=clock,
+            reconnect_grace=reconnect_grace,
+        )
+        self.on_plan: list[Callable[[str, Plan], Awaitable[None]]] = []  # a plan changed here
+        self._rooms: dict[str, LiveRoom] = {}
+        self._loading: dict[str, asyncio.Future[LiveRoom | None]] = {}
+
+    def add(self, concern: Concern) -> None:
+        self.concerns.append(concern)
+
+    def now(self) -> float:
+        return self._clock()
+
+    def lead(self, room: LiveRoom, loading: bool = False) -> float:
+        """How far ahead a start is scheduled in this room: its slowest member's round trip
+        (a few, when players must load: a new video, a seek), within the configured bounds
+        (core.timing)."""
+        low, high = self._lead_bounds
+        return start_lead((m.rtt for m in room.members.values()), low, high, loading)
+
+    def __len__(self) -> int:
+        return len(self._rooms)
+
+    def snapshot(self, room: LiveRoom, listed: bool = True) -> dict[str, Any]:
+        """The join snapshot: ROOM_STATE's payload, also served over HTTP (``listed``: with
+        the member list, else an empty one and the count), with what each concern adds."""
+        snapshot: dict[str, Any] = {
+            "state": room.state.to_wire(),
+            "info": room.info_wire(),
+            "members": room.members_wire() if listed else [],
+            "listed": listed,
+            "count": len(room.members),
+        }
+        for concern in self.concerns:
+            snapshot.update(concern.snapshot(room))
+        snapshot["server_time"] = self._clock()
+        return snapshot
+
+    async def create(self, name: str | None = None, owner_id: str | None = None) -> LiveRoom:
+        """A new room, written to the database before anyone learns its id.
+
+        Raises ``StoreUnavailable`` when the database cannot be reached, ``RegistryFull``
+        when every room this process may hold is in use.
+        """
+        self._make_room_for_one()
+        plan = await self._plan_of(owner_id)
+        while True:
+            room_id = secrets.token_urlsafe(9)  # 12 characters, 72 random bits
+            room = LiveRoom(
+                id=room_id,
+                state=new_room(room_id, self._clock()),
+                info=RoomInfo(name=name, owner_id=owner_id),
+                plan=plan,
+            )
+            self._touch(room)
+            if await self._store.insert(room.record()):
+                break
+        if self._authority is not None:
+            await self._authority.claim(room_id)  # a new id: nobody else knows it yet
+        # Rooms loaded while we waited may overshoot the limit by a few; that is harmless,
+        # and refusing now would hide a room that already exists.
+        self._rooms[room_id] = room
+        return room
+
+    async def find(self, room_id: str) -> LiveRoom | None:
+        """The live room, loaded from the database if this process does not hold it yet.
+
+        Raises ``StoreUnavailable`` when it must be loaded and the database cannot be reached,
+        and, when rooms are shared between processes, ``RoomElsewhere`` when another process
+        holds the room and ``ClusterUnavailable`` when Redis cannot be reached.
+        """
+        room = self._rooms.get(room_id)
+        if room is not None and self.authoritative(room):
+            return room
+        if not ROOM_ID.fullmatch(room_id):
+            return None
+        if self._authority is not None:
+            holder = await self._authority.claim(room_id)
+            if holder != self._authority.me:
+                await self.give_up([room_id])
+                raise RoomElsewhere(room_id, holder)
+            if room is not None:  # ours still: its lease was renewed
+                return room
+        loading = self._loading.get(room_id)
+        if loading is None:  # concurrent lookups share one load
+            loading = asyncio.ensure_future(self._load(room_id))
+            self._loading[room_id] = loading
+            loading.add_done_callback(lambda _: self._loading.pop(room_id, None))
+        return await asyncio.shield(loading)
+
+    async def _load(self, room_id: str) -> LiveRoom | None:
+        record = await self._store.load(room_id)
+        if record is None:
+            if self._authority is not None:
+                self._authority.release(room_id)
+            return None
+        plan = await self._plan_of(record.info.owner_id)
+        room = LiveRoom.from_record(record, plan)
+        for concern in self.concerns:
+            await concern.on_load(room)
+        self._make_room_for_one()
+        self._rooms[room_id] = room
+        return room
+
+    def _make_room_for_one(self) -> None:
+        """Unload the least recently active idle room if the process is at its limit.
+
+        An idle room has no members, no unused member tokens and nothing waiting to be
+        written, so unloading it loses nothing: it is loaded again on its next use.
+        """
+        if len(self._rooms) < self._max_rooms:
+            return
+        now = self._clock()
+        idle = [
+            room
+            for room in self._rooms.values()
+            if not room.members
+            and not room.awaits_tickets(now)
+            and not room.lock.locked()
+            and not room.tasks.busy()
+            and not self._writer.is_dirty(room.id)
+        ]
+        if not idle:
+            raise RegistryFull
+        unloaded = self._rooms.pop(min(idle, key=lambda room: room.last_active).id)
+        unloaded.tasks.cancel_all()  # the concerns schedule theirs again when it loads
+        if self._authority is not None:
+            self._authority.release(unloaded.id)
+
+    async def join(self, room_id: str, sid: str, **auth: Any) -> Member:
+        """Admit a connected socket to the room (``Membership.admit``); raises
+        ``JoinRefused``, and what ``find`` raises."""
+        while True:
+            room = await self.find(room_id)
+            if room is None:
+                raise refused("room_not_found")
+            async with room.lock:
+                if self._rooms.get(room_id) is not room:
+                    continue  # unloaded while we waited for the lock: look it up again
+                member = await self.members.admit(room, sid, **auth)
+                room.last_active = asyncio.get_running_loop().time()
+                if room.last_active - room.touched_at > TOUCH_SECONDS and self._touch(room):
+                    room.revision += 1  # a free room in use must not expire: save it
+                    self._writer.mark(room.id, room.record)
+                return member
+
+    async def leave(self, sid: str, *, lost: bool = False) -> None:
+        await self.members.leave(sid, lost=lost)
+
+    def peek(self, room_id: str) -> LiveRoom | None:
+        """The room if this process holds it now (no database read)."""
+        return self._rooms.get(room_id)
+
+    def authoritative(self, room: LiveRoom) -> bool:
+        """Whether this process may change the room now: always, in one process; while it
+        holds the room's lease, when rooms are shared (fencing: no I/O, so it costs nothing)."""
+        return self._authority is None or self._authority.holds(room.id)
+
+    async def give_up(self, room_ids: Iterable[str]) -> list[str]:
+        """Stop holding these rooms (their lease was lost): drop them without a word to their
+        members, close the connections here so that those clients reconnect to wherever the
+        room goes next, and answer the sids that were members. What was accepted and not yet
+        saved is still saved (the store's revision check keeps it from overwriting newer)."""
+        sids: list[str] = []
+        for room_id in room_ids:
+            room = self._rooms.pop(room_id, None)
+            if room is None:
+                continue
+            async with room.lock:
+                room.tasks.cancel_all()
+                self.members.forget(list(room.members))
+                sids.extend(room.members)
+                room.members.clear()
+        if sids:
+            await self._transport.drop(sids)
+        return sids
+
+    async def close(self) -> None:
+        """Cancel every room's timers and held broadcasts (the server is shutting down)."""
+        tasks = [task for room in self._rooms.values() for task in room.tasks.cancel_all()]
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def execute(
+        self, room: LiveRoom, actor: Actor, event: str, command: Command
+    ) -> Accepted | Rejection:
+        """Apply one command and broadcast the result to the room's members (all but the
+        sender's own socket, which gets it in its acknowledgement). Every path that changes
+        a room's playback or queue comes here (a socket, a relayed socket, ``POST
+        /api/rooms/<id>/queue``), so bans, permissions and budgets are checked here."""
+        async with room.lock:
+            refused_ = await self._check(room, actor, command)
+            if refused_ is not None:
+                return refused_
+            lead = self.lead(room, loading=isinstance(command, ChangeVideo | Seek))
+            result = apply(room.state, command, self._clock(), lead)
+            if isinstance(result, Accepted):
+                # The small queue operations reach other clients as the whole new queue.
+                wire_event = "UPDATE_QUEUE" if event.startswith("QUEUE_") else event
+                await self.commit(
+                    room,
+                    result.state,
+                    wire_event,
+                    actor.name,
+                    skip_sid=actor.sid,
+                    coalesce=isinstance(command, QUEUE_COMMANDS),
+                )
+            return result
+
+    async def _check(self, room: LiveRoom, actor: Actor, command: Command) -> Rejection | None:
+        """Whether ``actor`` may send ``command`` here now; lock held."""
+        if room.deleted:
+            return reject("room_not_found")
+        if not self.authoritative(room):
+            return reject("room_moving")
+        info = room.info
+        if actor.user_id is not None and actor.user_id in info.banned:
+            return reject("banned")
+        role = role_of(actor.user_id, info.owner_id, info.moderators)
+        if not allows("control", role, info.control):
+            return reject("forbidden", detail=refusal("control", info.control))
+        if isinstance(command, UpdateQueue | QueueAdd):
+            size = len(room.state.queue)
+            proposed = len(command.queue) if isinstance(command, UpdateQueue) else size + 1
+            over = check_queue(room.plan, size, proposed)
+            if over is not None:
+                return over
+        if isinstance(command, QUEUE_COMMANDS) and self._queue_budget is not None:
+            return await self._queue_budget.spend(room.id, actor.key)
+        return None
+
+    async def commit(
+        self,
+        room: LiveRoom,
+        state: RoomState,
+        event: str,
+        by: str,
+        skip_sid: str | None = None,
+        *,
+        coalesce: bool = False,
+    ) -> None:
+        """Make ``state`` the room's, tell its members, save it; call with the lock held.
+
+        A queue change (``coalesce``) goes out at once unless another went out less than
+        ``QUEUE_WINDOW`` ago: then one broadcast at the end of that window carries the latest
+        state to everyone. Each carries the whole queue to every member, so without it a
+        burst of small edits cost every viewer megabytes; any other broadcast meanwhile
+        carries the queue too, and the held one is dropped.
+        """
+        previous, room.state = room.state, state
+        room.revision += 1
+        room.last_active = asyncio.get_running_loop().time()
+        self._touch(room)
+        for concern in self.concerns:
+            concern.on_state(room, previous)
+        self._writer.mark(room.id, room.record)
+        if coalesce:
+            await self._queue_changed(room, by, skip_sid)
+            return
+        room.tasks.cancel(QUEUE_FLUSH)
+        await self._broadcast_state(room, event, by, skip_sid)
+
+    async def _broadcast_state(
+        self, room: LiveRoom, event: str, by: str, skip_sid: str | None = None
+    ) -> None:
+        """The room's state to its members (all but ``skip_sid``), as ``event``."""
+        payload = {"state": room.state.to_wire(), "by": by, "server_time": self._clock()}
+        await self._transport.broadcast(event, payload, room.id, skip_sid=skip_sid)
+
+    async def _queue_changed(self, room: LiveRoom, by: str, skip_sid: str | None) -> None:
+        """Broadcast a queue change now, or once at the end of the window; lock held."""
+        if room.tasks.pending(QUEUE_FLUSH):
+            return  # a broadcast at the end of this window carries it
+        queue = room.part(QueueWindow)
+        now = asyncio.get_running_loop().time()
+        wait = queue.sent_at + QUEUE_WINDOW - now
+        if wait > 0:
+            room.tasks.after(QUEUE_FLUSH, wait, lambda: self._flush_queue(room, by))
+            return
+        queue.sent_at = now
+        await self._broadcast_state(room, "UPDATE_QUEUE", by, skip_sid)
+
+    async def _flush_queue(self, room: LiveRoom, by: str) -> None:
+        async with room.lock:
+            if room.deleted:
+                return
+            room.part(QueueWindow).sent_at = asyncio.get_running_loop().time()
+            await self._broadcast_state(room, "UPDATE_QUEUE", by)
+
+    async def update_info(self, room: LiveRoom, **changes: Any) -> RoomInfo:
+        """Rename the room or change who controls it (``RoomInfo`` fields), and tell its
+        members (roles may have changed, so MEMBERS follows)."""
+        async with room.lock:
+            return await self.set_info(room, **changes)
+
+    async def set_info(self, room: LiveRoom, **changes: Any) -> RoomInfo:
+        """``update_info`` for a caller that holds the room's lock already."""
+        if room.deleted:
+            return room.info
+        before = room.info
+        room.info = info = replace(room.info, **changes)
+        room.revision += 1
+        self._touch(room)
+        await self._transport.broadcast("ROOM_INFO", room.info_wire(), room.id)
+        changed = [m for m in room.members.values() if m.role(before) != m.role(info)]
+        if changed:
+            await self.roster.changed(room, changed=changed)
+        self._writer.mark(room.id, room.record)
+        return info
+
+    async def change_plan(self, owner_id: str, plan: Plan, *, here_only: bool = False) -> None:
+        """The owner's plan changed: their live rooms follow (checked from the next action on;
+        nothing already in a room is taken away), and tell their members. Other processes are
+        told too (``on_plan``) unless the news came from one of them (``here_only``)."""
+        if not here_only:
+            for hook in self.on_plan:
+                await hook(owner_id, plan)
+        for room in [r for r in self._rooms.values() if r.info.owner_id == owner_id]:
+            async with room.lock:
+                if room.deleted or room.plan == plan:
+                    continue
+                room.plan = plan
+                room.revision += 1
+                self._touch(room)
+                await self._transport.broadcast("ROOM_INFO", room.info_wire(), room.id)
+                self._writer.mark(room.id, room.record)
+
+    def _touch(self, room: LiveRoom) -> bool:
+        """Set when the room expires: never on a plan that keeps rooms, else after the idle
+        time from now. True if that changed what is saved."""
+        before = room.expires_at
+        room.touched_at = asyncio.get_running_loop().time()
+        if room.plan.persistent_rooms:
+            room.expires_at = None
+        else:
+            room.expires_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=self._free_room_idle)
+        return before != room.expires_at
+
+    async def delete(self, room: LiveRoom) -> None:
+        """Delete the room: its members are told (``ROOM_DELETED``) and disconnected, and it
+        is removed from the database (a save already on its way cannot bring it back)."""
+        async with room.lock:
+            await self._store.delete(room.id)  # first: if the database is down, nothing changes
+            room.deleted = True
+            room.tasks.cancel_all()
+            for member in room.members.values():
+                member.leaving = True
+            await self._transport.broadcast("ROOM_DELETED", {"room": room.id}, room.id)
+            sids = list(room.members)
+            self.members.forget(sids)
+            for sid in sids:
+                await self._transport.disconnect(sid)
+            room.members.clear()
+            room.tickets.clear()
+            self._rooms.pop(room.id, None)
+            self._writer.forget(room.id)
+            if self._authority is not None:
+                self._authority.release(room.id)
+            for concern in self.concerns:
+                concern.on_delete(room.id)
+
+
+class QueueWindow:
+    """When the room's last queue broadcast went out (event-loop time)."""
+
+    __slots__ = ("sent_at",)
+
+    def __init__(self) -> None:
+        self.sent_at = -float("inf")
