@@ -13,7 +13,7 @@ import aiohttp
 from tests.conftest import PeerFactory, ServerFactory
 from tests.peers import Peer
 from watchparty.core import QueueAdd, QueueItemIn, apply, new_room
-from watchparty.core.commands import Rejection
+from watchparty.core.errors import Rejection
 from watchparty.core.limits import MAX_QUEUE_BYTES
 
 VIDEO = "dQw4w9WgXcQ"

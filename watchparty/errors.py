@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
-from watchparty.core.commands import Rejection
-from watchparty.core.errors import message, status
+from watchparty.core.errors import Rejection, message, status
 
 
 class ClientError(Exception):
@@ -32,11 +31,11 @@ class ApiError(ClientError):
         self.headers = headers or {}
 
     @classmethod
-    def of(cls, code: str, headers: dict[str, str] | None = None, **fields: Any) -> ApiError:
+    def of(cls, code: str, headers: dict[str, str] | None = None, **fields: Any) -> Self:
         """The catalogue's error ``code``, with its status and its message filled."""
         return cls(status(code), code, message(code, **fields), headers)
 
     @classmethod
-    def rejected(cls, rejection: Rejection) -> ApiError:
+    def rejected(cls, rejection: Rejection) -> Self:
         """A rejection from the room domain, answered with its catalogue status."""
         return cls(status(rejection.code), rejection.code, rejection.message)

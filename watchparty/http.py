@@ -15,6 +15,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from watchparty.core.commands import describe_error
+from watchparty.core.errors import message as catalogue_message
 from watchparty.core.text import NOT_TEXT, unencodable
 from watchparty.errors import ApiError
 from watchparty.logs import REQUEST_ID, REQUEST_ID_KEY, printable
@@ -34,13 +35,10 @@ def error_response(
     return web.json_response(body, status=status, headers=headers)
 
 
-UNAVAILABLE: dict[type[Exception], tuple[str, str]] = {
-    StoreUnavailable: ("database_unavailable", "the database is unavailable; try again shortly"),
-    RegistryFull: ("capacity_reached", "this server cannot hold more rooms"),
-    ClusterUnavailable: (
-        "cluster_unavailable",
-        "the servers cannot reach each other; try again shortly",
-    ),
+UNAVAILABLE: dict[type[Exception], str] = {
+    StoreUnavailable: "database_unavailable",
+    RegistryFull: "capacity_reached",
+    ClusterUnavailable: "cluster_unavailable",
 }
 
 _HTTP_CODES = {
@@ -59,7 +57,8 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except ApiError as error:
         return error_response(error.status, error.code, error.message, error.headers)
     except (StoreUnavailable, RegistryFull, ClusterUnavailable) as error:
-        code, message = UNAVAILABLE[type(error)]
+        code = UNAVAILABLE[type(error)]
+        message = catalogue_message(code)
         if not request.path.startswith("/api/"):
             raise web.HTTPServiceUnavailable(text=message) from None
         return error_response(503, code, message)
@@ -91,13 +90,13 @@ async def read_body(request: web.Request, model: type[Model]) -> Model:
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
-            raise ApiError(400, "invalid_json", "the request body is not valid JSON") from None
+            raise ApiError.of("invalid_json") from None
     if not isinstance(data, dict):
-        raise ApiError(400, "invalid_body", "the request body must be a JSON object")
+        raise ApiError.of("invalid_body", detail="the request body must be a JSON object")
     where = unencodable(data)
     if where is not None:
-        raise ApiError(400, "invalid_body", f"{where}: {NOT_TEXT}")
+        raise ApiError.of("invalid_body", detail=f"{where}: {NOT_TEXT}")
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        raise ApiError(400, "invalid_body", describe_error(error)) from None
+        raise ApiError.of("invalid_body", detail=describe_error(error)) from None

@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram,
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from watchparty.core.errors import reject
 from watchparty.ratelimit import RateLimit
 from watchparty.realtime.fanout import FanoutManager
 from watchparty.rooms.registry import RoomRegistry
@@ -129,7 +130,7 @@ class Metrics:
             given = request.headers.get("Authorization", "").removeprefix("Bearer ")
             if not hmac.compare_digest(given.encode(), self._token.encode()):
                 return web.json_response(
-                    {"error": {"code": "unauthorized", "message": "a metrics token is needed"}},
+                    {"error": reject("unauthorized").to_wire()},
                     status=401,
                     headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
                 )

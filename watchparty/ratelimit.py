@@ -16,7 +16,7 @@ from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from watchparty.addresses import Network
-from watchparty.core.commands import Rejection
+from watchparty.core.errors import Rejection, reject
 from watchparty.errors import ApiError
 
 
@@ -159,11 +159,10 @@ def limiter(redis_url: str | None) -> Limiter:
 
 def too_many(verdict: Verdict, what: str) -> ApiError:
     """The 429 for a refused request, with Retry-After."""
-    return ApiError(
-        429,
+    return ApiError.of(
         "rate_limited",
-        f"too many {what}; try again in {verdict.retry_after} s",
         {"Retry-After": str(verdict.retry_after)},
+        detail=f"too many {what}; try again in {verdict.retry_after} s",
     )
 
 
@@ -181,7 +180,9 @@ class QueueBudget:
             verdict = await limit.hit(key)
             if not verdict.allowed:
                 wait = verdict.retry_after
-                return Rejection("rate_limited", f"too many queue changes; try again in {wait} s")
+                return reject(
+                    "rate_limited", detail=f"too many queue changes; try again in {wait} s"
+                )
         return None
 
 

@@ -42,7 +42,7 @@ async def register(request: web.Request) -> web.Response:
     try:
         user = await request.app[STORE].users.create(body.username, body.email, password_hash)
     except AccountTaken as taken:
-        raise ApiError(409, f"{taken.field}_taken", f"that {taken.field} is taken") from None
+        raise ApiError.of(f"{taken.field}_taken") from None
     response = _signed_in(request, user, status=201)
     request.app[SESSIONS].trust_device(request, response, user)
     return response
@@ -55,8 +55,10 @@ async def _turn(passwords: PasswordHasher, address: str) -> AsyncIterator[None]:
         async with passwords.turn(address):
             yield
     except Busy:
-        raise ApiError(
-            429, "rate_limited", "too many password checks at once; try again", {"Retry-After": "1"}
+        raise ApiError.of(
+            "rate_limited",
+            {"Retry-After": "1"},
+            detail="too many password checks at once; try again",
         ) from None
 
 
@@ -85,7 +87,7 @@ async def login(request: web.Request) -> web.Response:
     async with _turn(passwords, address):
         matched = await passwords.verify(body.password, hashed)
     if not matched or user is None:
-        raise ApiError(401, "invalid_credentials", WRONG_CREDENTIALS)
+        raise ApiError.of("invalid_credentials")
     await throttle.succeeded(account)
     response = _signed_in(request, user)
     sessions.trust_device(request, response, user)
@@ -121,7 +123,7 @@ async def update_me(request: web.Request) -> web.Response:
     try:
         user = await request.app[STORE].users.update_profile(session.user, changes)
     except AccountTaken:
-        raise ApiError(409, "username_taken", "that username is taken") from None
+        raise ApiError.of("username_taken") from None
     return web.json_response(user.to_public())
 
 
@@ -140,7 +142,7 @@ async def change_password(request: web.Request) -> web.Response:
     async with _turn(passwords, address):
         matched = await passwords.verify(body.current_password, user.password_hash)
     if not matched:
-        raise ApiError(403, "wrong_password", "the current password is wrong")
+        raise ApiError.of("wrong_password")
     user = await request.app[STORE].users.set_password(
         user, await passwords.hash(body.new_password)
     )

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from watchparty.accounts.tokens import DEVICE_SECONDS, TokenError, Tokens
+from watchparty.core.errors import message
 from watchparty.errors import ApiError
 from watchparty.store.revoked import RevokedSessions
 from watchparty.store.users import User, UserStore
@@ -62,7 +63,7 @@ class Sessions:
                 "session_revoked", "this session was ended (password changed); sign in again"
             )
         if await self._revoked.revoked(token, dt.datetime.now(dt.UTC)):
-            raise TokenError("session_revoked", "this session was signed out; sign in again")
+            raise TokenError("session_revoked", message("session_revoked"))
         return user
 
     async def sign_out(self, request: web.Request) -> None:
@@ -108,7 +109,7 @@ class Sessions:
             scheme, _, bearer = header.partition(" ")
             bearer = bearer.strip()
             if scheme.lower() != "bearer" or not bearer:
-                raise ApiError(401, "invalid_token", "use 'Authorization: Bearer <token>'")
+                raise ApiError.of("invalid_token", detail="use 'Authorization: Bearer <token>'")
             try:
                 return Session(await self.user_for(bearer), bearer, "bearer")
             except TokenError as error:
@@ -116,7 +117,7 @@ class Sessions:
         token = request.cookies.get(SESSION_COOKIE)
         if not token:
             if required:
-                raise ApiError(401, "unauthenticated", "sign in first")
+                raise ApiError.of("unauthenticated")
             return None
         try:
             user = await self.user_for(token)
@@ -127,10 +128,9 @@ class Sessions:
         if request.method not in SAFE_METHODS and not self.tokens.csrf_matches(
             token, request.headers.get(CSRF_HEADER)
         ):
-            raise ApiError(
-                403,
+            raise ApiError.of(
                 "csrf_failed",
-                f"a request signed in by cookie must send the {CSRF_HEADER} header "
+                detail=f"a request signed in by cookie must send the {CSRF_HEADER} header "
                 f"with the value of the {CSRF_COOKIE} cookie",
             )
         return Session(user, token, "cookie")
@@ -199,7 +199,7 @@ def check_origin(request: web.Request, allowed: tuple[str, ...]) -> None:
     if origin is None or "*" in allowed or origin.rstrip("/") in allowed:
         return
     if not from_host(origin, request.host):
-        raise ApiError(403, "cross_origin", "this request must come from this site's own pages")
+        raise ApiError.of("cross_origin")
 
 
 def from_host(origin: str, host: str) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 
 import jwt
 
+from watchparty.core.errors import message
 from watchparty.errors import ClientError
 
 ALGORITHM = "HS256"
@@ -140,7 +141,7 @@ class Tokens:
                 options={"require": required},
             )
         except jwt.ExpiredSignatureError:
-            raise TokenError("token_expired", "the session has expired; sign in again") from None
+            raise TokenError("token_expired", message("token_expired")) from None
         except jwt.InvalidTokenError:
             raise TokenError("invalid_token", "the session token is invalid") from None
         return payload

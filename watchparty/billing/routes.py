@@ -18,7 +18,7 @@ MAX_EVENT_BYTES = 256 * 1024
 def _billing(request: web.Request) -> StripeBilling:
     billing = request.app.get(BILLING)
     if billing is None:
-        raise ApiError(503, "billing_disabled", "billing is not configured on this server")
+        raise ApiError.of("billing_disabled")
     return billing
 
 
@@ -59,7 +59,7 @@ async def webhook(request: web.Request) -> web.Response:
     handled before); 5xx makes Stripe deliver it again later."""
     billing = _billing(request)
     if (request.content_length or 0) > MAX_EVENT_BYTES:
-        raise ApiError(413, "payload_too_large", "an event is at most 256 KiB")
+        raise ApiError.of("payload_too_large", detail="an event is at most 256 KiB")
     payload = await request.read()
     event = billing.verify(payload, request.headers.get("Stripe-Signature"))
     handled = await billing.handle(event)

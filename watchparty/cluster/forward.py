@@ -55,7 +55,7 @@ def to_holder(peers: Peers) -> Middleware:
             return await handler(request)
         except RoomElsewhere as elsewhere:
             if FORWARDED in request.headers:
-                raise ApiError(503, "room_moving", MOVING) from None
+                raise ApiError.of("room_moving") from None
             body = await request.read()  # aiohttp keeps the body: the handler read it first
             try:
                 reply = await peers.call(
@@ -67,7 +67,7 @@ def to_holder(peers: Peers) -> Middleware:
                     body=base64.b64encode(body).decode(),
                 )
             except (PeerGone, RemoteFailure):
-                raise ApiError(503, "room_unavailable", UNAVAILABLE) from None
+                raise ApiError.of("room_unavailable") from None
             response = web.Response(status=reply["status"], body=base64.b64decode(reply["body"]))
             for key, value in reply["headers"]:
                 response.headers.add(key, value)
@@ -109,7 +109,3 @@ class Replay:
                 "headers": _headers(response.headers.items()),
                 "body": base64.b64encode(content).decode(),
             }
-
-
-MOVING = "this room is moving between servers; try again shortly"
-UNAVAILABLE = "the server holding this room is not answering; try again shortly"

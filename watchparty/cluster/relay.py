@@ -22,6 +22,7 @@ from typing import Any
 from watchparty.cluster.errors import PeerGone
 from watchparty.cluster.leases import Leases
 from watchparty.cluster.peers import Peers, RemoteFailure
+from watchparty.core.errors import message, reject
 from watchparty.rooms.membership import JoinRefused
 from watchparty.rooms.ports import ClusterUnavailable, RoomElsewhere
 from watchparty.rooms.registry import RegistryFull, RoomRegistry
@@ -32,8 +33,7 @@ log = logging.getLogger(__name__)
 Ack = dict[str, Any]
 Dispatch = Callable[[str, str, Any], Awaitable[Ack]]  # (sid, event, payload) -> its ack
 CHECK_SECONDS = 1.0  # how often relays look for rooms that changed hands
-NOT_ANSWERING = "the server holding this room is not answering; try again shortly"
-UNAVAILABLE = {"ok": False, "error": {"code": "room_unavailable", "message": NOT_ANSWERING}}
+UNAVAILABLE = {"ok": False, "error": reject("room_unavailable").to_wire()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +84,7 @@ class Relay:
                 raise JoinRefused(reply["code"], reply["message"])
             self.routes[sid] = Route(room_id, holder)
             return True
-        raise JoinRefused("room_unavailable", NOT_ANSWERING)
+        raise JoinRefused("room_unavailable", message("room_unavailable"))
 
     async def _next_holder(self, room_id: str, silent: str) -> str:
         """The room's holder after ``silent`` stopped answering: once its lease runs out,
@@ -95,7 +95,7 @@ class Relay:
             if holder != silent or await self._peers.listening([silent]):
                 return holder  # moved on, or alive after all (slow): ask it again
             await asyncio.sleep(0.2)
-        raise JoinRefused("room_unavailable", NOT_ANSWERING)
+        raise JoinRefused("room_unavailable", message("room_unavailable"))
 
     async def forward(self, sid: str, event: str, payload: Any) -> Ack:
         """A relayed socket's event, handled by its room's authority; the acknowledgement."""
@@ -137,9 +137,9 @@ class Relay:
             except JoinRefused as refused:
                 return {"ok": False, "code": refused.code, "message": refused.message}
             except StoreUnavailable:
-                return {"ok": False, "code": "database_unavailable", "message": DB_DOWN}
+                return {"ok": False, **reject("database_unavailable").to_wire()}
             except RegistryFull:
-                return {"ok": False, "code": "capacity_reached", "message": FULL}
+                return {"ok": False, **reject("capacity_reached").to_wire()}
             self.remote[sid] = process
             return {"ok": True}
 
@@ -198,7 +198,3 @@ class Relay:
             if process not in alive:
                 del self.remote[sid]
                 await registry.leave(sid, lost=True)
-
-
-DB_DOWN = "the database is unavailable; try again shortly"
-FULL = "this server cannot hold more rooms"

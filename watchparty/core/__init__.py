@@ -21,7 +21,6 @@ from watchparty.core.commands import (
     QueueMove,
     QueueRemove,
     Ready,
-    Rejection,
     Seek,
     SetControl,
     TimePing,
@@ -32,6 +31,7 @@ from watchparty.core.commands import (
     validate,
 )
 from watchparty.core.engine import Accepted, advance, apply, hold, resume
+from watchparty.core.errors import Rejection
 from watchparty.core.state import QueueItem, RoomState, current_position, ends_at, new_room
 from watchparty.core.timing import start_lead
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from typing import Annotated, Any, Final, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from watchparty.core.errors import Rejection, reject
 from watchparty.core.limits import (
     ID_PATTERN,
     MAX_CHAT_LENGTH,
@@ -28,18 +28,6 @@ from watchparty.core.limits import (
     MAX_VIDEO_ID_LENGTH,
 )
 from watchparty.core.text import DISPLAY_FORBIDDEN, NOT_TEXT, displayable, unencodable
-
-
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    """Why a command was refused; ``code`` is stable, ``message`` is for people."""
-
-    code: str
-    message: str
-
-    def to_wire(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
-
 
 NAMESPACE: Final = "/rooms"  # the Socket.IO namespace every room event travels on
 
@@ -359,21 +347,21 @@ def validate(model: type[P], payload: Any) -> P | Rejection:
     if payload is None:
         payload = {}
     if not isinstance(payload, dict):
-        return Rejection("invalid_payload", "the payload must be a JSON object")
+        return reject("invalid_payload", detail="the payload must be a JSON object")
     where = unencodable(payload)
     if where is not None:
-        return Rejection("invalid_payload", f"{where}: {NOT_TEXT}")
+        return reject("invalid_payload", detail=f"{where}: {NOT_TEXT}")
     try:
         return model.model_validate(payload)
     except ValidationError as error:
-        return Rejection("invalid_payload", describe_error(error))
+        return reject("invalid_payload", detail=describe_error(error))
 
 
 def parse_command(event: str, payload: Any) -> Command | Rejection:
     """Turn a wire event into a command, or say why not."""
     model = COMMANDS.get(event)
     if model is None:
-        return Rejection("unknown_event", f"unknown event {event[:40]!r}")
+        return reject("unknown_event", event=event[:40])
     result = validate(model, payload)
     if isinstance(result, Rejection):
         return result

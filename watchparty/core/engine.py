@@ -17,10 +17,10 @@ from watchparty.core.commands import (
     QueueItemIn,
     QueueMove,
     QueueRemove,
-    Rejection,
     Seek,
     UpdateQueue,
 )
+from watchparty.core.errors import Rejection, reject
 from watchparty.core.limits import MAX_QUEUE_BYTES, MAX_QUEUE_ITEMS
 from watchparty.core.state import QueueItem, RoomState, current_position
 
@@ -50,7 +50,7 @@ def apply(
     match command:
         case Play():
             if state.video_id is None:
-                return Rejection("no_video", "choose a video before pressing play")
+                return reject("no_video", detail="choose a video before pressing play")
             position = current_position(state, now)
             start = now if state.playing else now + lead  # already playing: no hiccup
             return Accepted(
@@ -90,7 +90,7 @@ def apply(
             return _queued(state, version, queue)
         case QueueAdd(item=item, position=at):
             if len(state.queue) >= MAX_QUEUE_ITEMS:
-                return Rejection("queue_full", f"a queue holds at most {MAX_QUEUE_ITEMS} items")
+                return reject("queue_full", limit=MAX_QUEUE_ITEMS)
             new = QueueItem(f"q{version}.0", item.video_id, item.title, item.duration)
             index = len(state.queue) if at is None else min(at, len(state.queue))
             queue = (*state.queue[:index], new, *state.queue[index:])
@@ -184,7 +184,7 @@ def _queued(state: RoomState, version: int, queue: tuple[QueueItem, ...]) -> Acc
     size = queue_bytes(queue)
     if size > MAX_QUEUE_BYTES and size > queue_bytes(state.queue):
         kib = MAX_QUEUE_BYTES // 1024
-        return Rejection("queue_too_large", f"a queue's links and titles hold at most {kib} KiB")
+        return reject("queue_too_large", kib=kib)
     return Accepted(replace(state, version=version, queue=queue))
 
 
@@ -193,7 +193,7 @@ def _index(queue: tuple[QueueItem, ...], item_id: str) -> int | None:
 
 
 def _no_item(item_id: str) -> Rejection:
-    return Rejection("no_such_item", f"no queue item has id {item_id[:64]!r}")
+    return reject("no_such_item", item_id=item_id[:64])
 
 
 def _assign_ids(
@@ -209,7 +209,7 @@ def _assign_ids(
     result: list[QueueItem] = []
     for index, item in enumerate(items):
         if item.id is not None and item.id in seen:
-            return Rejection("invalid_payload", f"queue.{index}.id: duplicate item id")
+            return reject("invalid_payload", detail=f"queue.{index}.id: duplicate item id")
         item_id = item.id if item.id in known else f"q{version}.{index}"
         seen.add(item_id)
         result.append(QueueItem(item_id, item.video_id, item.title, item.duration))

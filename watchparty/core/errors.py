@@ -12,7 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-from watchparty.core.commands import Rejection
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why a request was refused; ``code`` is stable, ``message`` is for people."""
+
+    code: str
+    message: str
+
+    def to_wire(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +65,9 @@ ERRORS: Final[dict[str, Error]] = {
     "rate_limited": Error(429, "{detail}"),
     "upgrade_required": Error(402, "{detail}"),
     "room_full": Error(409, "this room has as many members as it can take"),
-    "queue_full": Error(409, "a queue holds at most {limit} items"),
+    "queue_full": Error(400, "a queue holds at most {limit} items"),
     "queue_too_long": Error(409, "the queue would hold {count} items; at most {limit}"),
-    "queue_too_large": Error(409, "a queue's links and titles hold at most {kib} KiB"),
+    "queue_too_large": Error(400, "a queue's links and titles hold at most {kib} KiB"),
     "too_many_bans": Error(409, "a room holds at most {limit} bans"),
     "too_many_playlists": Error(409, "you have {limit} playlists already"),
     # The state it met
@@ -68,10 +77,10 @@ ERRORS: Final[dict[str, Error]] = {
     "video_not_found": Error(404, "no such YouTube video"),
     "no_such_member": Error(404, "nobody in this room has that member id"),
     "no_such_message": Error(404, "no such message in this room's history"),
-    "no_such_item": Error(404, "no queue item has id {item_id!r}"),
+    "no_such_item": Error(400, "no queue item has id {item_id!r}"),
     "not_banned": Error(409, "that user is not banned here"),
-    "no_video": Error(409, "{detail}"),
-    "not_ended": Error(409, "the room is at {position:.1f} s of {length:.1f} s"),
+    "no_video": Error(400, "{detail}"),
+    "not_ended": Error(400, "the room is at {position:.1f} s of {length:.1f} s"),
     "not_joined": Error(409, "this connection is not in a room"),
     "invalid_member_token": Error(400, "unknown or expired member token"),
     "connection_closed": Error(400, "the connection closed while joining"),
@@ -85,6 +94,11 @@ ERRORS: Final[dict[str, Error]] = {
         503, "the server holding this room is not answering; try again shortly"
     ),
     "search_disabled": Error(503, "YouTube search is not configured on this server"),
+    "search_budget_used": Error(429, "today's searches for guests are used up; sign in to search"),
+    "quota_exceeded": Error(503, "the daily YouTube search quota is used up"),
+    "invalid_page_token": Error(400, "that page token is not valid"),
+    "upstream_error": Error(502, "{detail}"),
+    "upstream_timeout": Error(502, "YouTube did not answer in time"),
     "billing_disabled": Error(503, "billing is not configured on this server"),
 }
 

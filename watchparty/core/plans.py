@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
-from watchparty.core.commands import Rejection
+from watchparty.core.errors import Rejection, reject
 
 # Subscription statuses that keep the paid plan. past_due: Stripe is still retrying the payment.
 PAYING_STATUSES: Final = frozenset({"active", "trialing", "past_due"})
@@ -69,7 +69,7 @@ class Plans:
 
 
 def upgrade_required(message: str) -> Rejection:
-    return Rejection("upgrade_required", f"{message}; the room's owner can upgrade to Plus")
+    return reject("upgrade_required", detail=f"{message}; the room's owner can upgrade to Plus")
 
 
 def check_queue(plan: Plan, current: int, proposed: int) -> Rejection | None:
@@ -82,9 +82,9 @@ def check_queue(plan: Plan, current: int, proposed: int) -> Rejection | None:
 def check_rooms(plan: Plan, owned: int) -> Rejection | None:
     """Whether a user who owns ``owned`` rooms may create another (delete one, or upgrade)."""
     if owned >= plan.max_rooms:
-        return Rejection(
+        return reject(
             "upgrade_required",
-            f"on the {plan.title} plan you may own {plan.max_rooms} rooms; delete one or "
+            detail=f"on the {plan.title} plan you may own {plan.max_rooms} rooms; delete one or "
             "upgrade to Plus",
         )
     return None

@@ -79,7 +79,7 @@ async def _visible(request: web.Request, session: Session | None, playlist_id: s
     playlist = await request.app[STORE].playlists.get(playlist_id)
     mine = playlist is not None and session is not None and playlist.owner_id == session.user.id
     if playlist is None or not (mine or playlist.shared):
-        raise ApiError(404, "playlist_not_found", "playlist not found")
+        raise ApiError.of("playlist_not_found")
     return playlist
 
 
@@ -87,7 +87,7 @@ async def _own(request: web.Request) -> Playlist:
     session = await request.app[SESSIONS].required(request)
     playlist = await _visible(request, session, request.match_info["playlist_id"])
     if playlist.owner_id != session.user.id:  # shared, but not theirs to change
-        raise ApiError(403, "forbidden", "only the playlist's owner may change it")
+        raise ApiError.of("forbidden", detail="only the playlist's owner may change it")
     return playlist
 
 
@@ -102,13 +102,11 @@ async def create_playlist(request: web.Request) -> web.Response:
     body = await read_body(request, CreatePlaylist)
     store = request.app[STORE].playlists
     if await store.count_owned_by(session.user.id) >= MAX_PLAYLISTS_PER_USER:
-        raise ApiError(
-            409, "too_many_playlists", f"you have {MAX_PLAYLISTS_PER_USER} playlists already"
-        )
+        raise ApiError.of("too_many_playlists", limit=MAX_PLAYLISTS_PER_USER)
     if body.room_id is not None:
         room = await request.app[REGISTRY].find(body.room_id)
         if room is None:
-            raise ApiError(404, "room_not_found", "room not found")
+            raise ApiError.of("room_not_found")
         items = tuple(PlaylistItem(i.video_id, i.title, i.duration) for i in room.state.queue)
     else:
         items = _items(body.items or [])
@@ -127,7 +125,7 @@ async def update_playlist(request: web.Request) -> web.Response:
     playlist = await _own(request)
     body = await read_body(request, UpdatePlaylist)
     if body.version is not None and body.version != playlist.version:
-        raise ApiError(409, "stale_version", f"the playlist is at version {playlist.version}")
+        raise ApiError.of("stale_version", detail=f"the playlist is at version {playlist.version}")
     changes: dict[str, Any] = {}
     if body.name is not None:
         changes["name"] = body.name
@@ -137,7 +135,7 @@ async def update_playlist(request: web.Request) -> web.Response:
         changes["shared"] = body.shared
     updated = playlist.changed(**changes)
     if not await request.app[STORE].playlists.replace(updated):
-        raise ApiError(409, "stale_version", "the playlist changed meanwhile; load it again")
+        raise ApiError.of("stale_version", detail="the playlist changed meanwhile; load it again")
     return web.json_response(updated.to_wire())
 
 
@@ -175,29 +173,18 @@ async def load_into_room(request: web.Request) -> web.Response:
             ]
         )
         if len(kept) + len(new) > MAX_QUEUE_ITEMS:
-            raise ApiError(
-                409,
-                "queue_too_long",
-                f"the queue would hold {len(kept) + len(new)} items; at most {MAX_QUEUE_ITEMS}",
-            )
+            raise ApiError.of("queue_too_long", count=len(kept) + len(new), limit=MAX_QUEUE_ITEMS)
         command = UpdateQueue(queue=kept + new, version=state.version)
         result = await registry.execute(room, actor, "UPDATE_QUEUE", command)
         if isinstance(result, Accepted):
             return web.json_response({"state": result.state.to_wire()})
         if result.code != "stale_version":
             raise _refused(result)
-    raise ApiError(409, "stale_version", "the queue kept changing; try again")
+    raise ApiError.of("stale_version", detail="the queue kept changing; try again")
 
 
 def _refused(rejection: Rejection) -> ApiError:
-    status = {
-        "forbidden": 403,
-        "banned": 403,
-        "room_not_found": 404,
-        "upgrade_required": 402,
-        "rate_limited": 429,
-    }.get(rejection.code, 400)
-    return ApiError(status, rejection.code, rejection.message)
+    return ApiError.rejected(rejection)
 
 
 def setup_routes(app: web.Application) -> None:

@@ -83,7 +83,7 @@ async def create_room(request: web.Request) -> web.Response:
         plan = request.app[PLANS].named(session.user.plan)
         over = check_rooms(plan, await request.app[STORE].rooms.count_owned(session.user.id))
         if over is not None:
-            raise ApiError(402, over.code, over.message)
+            raise ApiError.rejected(over)
     owner_id = session.user.id if session is not None else None
     room = await request.app[REGISTRY].create(body.name, owner_id)
     path = f"/r/{room.id}"

@@ -36,7 +36,7 @@ def _service(request: web.Request) -> SearchService:
     """The search service, or 503 before anything else (the page probes for it this way)."""
     service = request.app[SEARCH]
     if not service.enabled:
-        raise ApiError(503, "search_disabled", "YouTube search is not configured on this server")
+        raise ApiError.of("search_disabled")
     return service
 
 
@@ -45,11 +45,11 @@ async def search_youtube(request: web.Request) -> web.Response:
     params = dict(request.query)
     where = unencodable(params)
     if where is not None:
-        raise ApiError(400, "invalid_query", f"{where}: {NOT_TEXT}")
+        raise ApiError.of("invalid_query", detail=f"{where}: {NOT_TEXT}")
     try:
         query = SearchQuery.model_validate(params)
     except ValidationError as error:
-        raise ApiError(400, "invalid_query", describe_error(error)) from None
+        raise ApiError.of("invalid_query", detail=describe_error(error)) from None
     await _limit(request)
     spend = None
     if await request.app[SESSIONS].optional(request) is None:
@@ -65,11 +65,11 @@ async def youtube_video(request: web.Request) -> web.Response:
     service = _service(request)
     video_id = request.match_info["video_id"]
     if not re.fullmatch(VIDEO_ID, video_id):
-        raise ApiError(400, "invalid_video_id", "a YouTube video id is 11 letters, digits, - or _")
+        raise ApiError.of("invalid_video_id")
     await _limit(request)
     video = await service.video(video_id)
     if video is None:
-        raise ApiError(404, "video_not_found", "no such YouTube video")
+        raise ApiError.of("video_not_found")
     return web.json_response(video)
 
 

@@ -62,11 +62,7 @@ class SearchService:
 
         async def fetch() -> Any:
             if spend is not None and not await spend():
-                raise YouTubeError(
-                    429,
-                    "search_budget_used",
-                    "today's searches for guests are used up; sign in to search",
-                )
+                raise YouTubeError.of("search_budget_used")
             return (await youtube.search(query, page_token)).to_wire()
 
         return await self._cached(key, fetch)
@@ -83,7 +79,7 @@ class SearchService:
 
     def _require(self) -> YouTube:
         if self._youtube is None:
-            raise YouTubeError(503, "search_disabled", "YouTube search is not configured")
+            raise YouTubeError.of("search_disabled")
         return self._youtube
 
     async def _cached(self, key: str, fetch: Callable[[], Awaitable[Any]]) -> Any:
@@ -104,7 +100,7 @@ class SearchService:
 
     async def _fetch(self, key: str, fetch: Callable[[], Awaitable[Any]], now: dt.datetime) -> Any:
         if self._clock() < self._quota_paused_until:
-            raise YouTubeError(503, "quota_exceeded", "the daily YouTube search quota is used up")
+            raise YouTubeError.of("quota_exceeded")
         try:
             value = await fetch()
         except YouTubeError as error:

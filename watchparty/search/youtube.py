@@ -133,10 +133,10 @@ class YouTube:
                 body = await response.read()
                 status = response.status
         except TimeoutError:
-            raise YouTubeError(502, "upstream_timeout", "YouTube did not answer in time") from None
+            raise YouTubeError.of("upstream_timeout") from None
         except aiohttp.ClientError as error:
             log.warning("YouTube %s failed: %s", method, type(error).__name__)
-            raise YouTubeError(502, "upstream_error", "YouTube could not be reached") from None
+            raise YouTubeError.of("upstream_error", detail="YouTube could not be reached") from None
         try:
             data = json.loads(body)
         except ValueError:
@@ -151,9 +151,9 @@ class YouTube:
         reasons = {str(e.get("reason")) for e in errors if isinstance(e, dict)}
         log.warning("YouTube %s answered %d %s", method, status, ",".join(sorted(reasons)) or "")
         if reasons & QUOTA_REASONS:
-            return YouTubeError(503, "quota_exceeded", "the daily YouTube search quota is used up")
+            return YouTubeError.of("quota_exceeded")
         if "invalidPageToken" in reasons:
-            return YouTubeError(400, "invalid_page_token", "that page token is not valid")
+            return YouTubeError.of("invalid_page_token")
         if status >= 500:
-            return YouTubeError(502, "upstream_error", "YouTube failed to answer")
-        return YouTubeError(502, "upstream_error", "YouTube refused the request")
+            return YouTubeError.of("upstream_error", detail="YouTube failed to answer")
+        return YouTubeError.of("upstream_error", detail="YouTube refused the request")

@@ -15,3 +15,9 @@ def test_every_command_is_documented() -> None:
     for event in ("PLAY", "PAUSE", "SEEK", "CHANGE_VIDEO", "UPDATE_QUEUE", "TIME"):
         assert f"| `{event}`" in text or f"`{event} " in text
         assert f"#### `{event}`" in text
+
+
+def test_protocol_document_carries_the_error_catalogue() -> None:
+    assert schemas.render_errors() in schemas.DOC.read_text(), (
+        "run: python -m watchparty.core.schemas"
+    )
