@@ -1,9 +1,16 @@
-"use strict";
+// @ts-check
 // The REST API from the demo pages. The session lives in an HttpOnly cookie this script never
 // sees (no token in localStorage); changes carry the CSRF token from the readable
 // watchparty_csrf cookie in X-CSRF-Token, which is how the server tells its own pages from
 // another site's.
-window.watchpartyApi = async (method, url, body) => {
+/**
+ * @param {string} method
+ * @param {string} url
+ * @param {unknown} [body]
+ * @returns {Promise<{ok: boolean, status: number, data: any, message: string}>}
+ */
+export async function api(method, url, body) {
+  /** @type {Record<string, string>} */
   const headers = { "content-type": "application/json" };
   const csrf = document.cookie.split("; ").find((c) => c.startsWith("watchparty_csrf="));
   if (csrf) headers["X-CSRF-Token"] = decodeURIComponent(csrf.slice("watchparty_csrf=".length));
@@ -11,13 +18,4 @@ window.watchpartyApi = async (method, url, body) => {
   const data = res.status === 204 ? null : await res.json().catch(() => null);
   const message = data && data.error ? data.error.message : `HTTP ${res.status}`;
   return { ok: res.ok, status: res.status, data, message };
-};
-(() => {
-  const signOut = document.getElementById("sign-out");
-  if (signOut) {
-    signOut.addEventListener("click", async () => {
-      await window.watchpartyApi("POST", "/api/auth/logout", {});
-      window.location.reload();
-    });
-  }
-})();
+}

@@ -1,10 +1,7 @@
-// static/sync.js, the page's clock and drift arithmetic, exactly as the browser runs it.
-// Run by tests/test_js_client.py (no server needed).
-"use strict";
-const { test } = require("node:test");
-const assert = require("node:assert/strict");
-const path = require("node:path");
-const { SyncClock, roomPosition, steer } = require(path.join(__dirname, "..", "..", "static", "sync.js"));
+// static/js/sync.js, the page's clock and drift arithmetic, exactly as the browser runs it.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { SyncClock, roomPosition, steer } from "../../../static/js/sync.js";
 
 // A simulated link: the server's clock is ours plus `offset`; each trip takes `base` plus
 // a random share of `jitter`, drawn separately each way (seeded, so runs repeat).

@@ -1,0 +1,117 @@
+// @ts-check
+// One small interface over the three players, so the sync code does not care which one plays:
+//   play() -> Promise, pause(), seek(seconds), time(), duration(), paused(), ready(),
+//   busy() (seeking or loading), stalled() (cannot play on from here yet), setRate(rate),
+//   destroy(), and tolerance: how far off (seconds) is not worth a seek with this player
+// Player events are never turned into room commands: only the page's own controls send those,
+// so a player reacting to the room can never echo back into it.
+/** @param {HTMLElement} container @param {string} kind @param {string} source @returns {Player} */
+function htmlVideo(container, kind, source) {
+  const video = document.createElement("video");
+  video.playsInline = true;
+  video.preload = "auto";
+  // Drift is corrected by small changes of playback rate. Keeping the pitch makes Chromium
+  // stretch the audio (WSOLA), and every change to a rate other than 1 then puts the
+  // media clock ~19 ms back (measured; docs/sync.md); resampling changes speed at once, at
+  // the price of a pitch shift as small as the nudge (5 %: under a semitone) while it lasts.
+  video.preservesPitch = false;
+  video.setAttribute("aria-label", "Video");
+  container.replaceChildren(video);
+  let hls = null;
+  // hls.js wherever Media Source Extensions exist (the same player everywhere); the
+  // browser's own HLS only where they don't (iOS Safari). hls.js documents this order.
+  if (kind === "hls" && window.Hls && window.Hls.isSupported()) {
+    hls = new window.Hls();
+    hls.loadSource(source);
+    hls.attachMedia(video);
+  } else {
+    video.src = source;
+  }
+  return {
+    kind, source, tolerance: 0,
+    play: () => video.play(),
+    pause: () => video.pause(),
+    seek: (t) => { video.currentTime = t; },
+    time: () => video.currentTime,
+    duration: () => (Number.isFinite(video.duration) ? video.duration : 0),
+    paused: () => video.paused,
+    ready: () => video.readyState >= 1,
+    busy: () => video.seeking,
+    stalled: () => video.readyState < HTMLMediaElement.HAVE_FUTURE_DATA,
+    setRate: (rate) => { if (Math.abs(video.playbackRate - rate) > 1e-3) video.playbackRate = rate; },
+    destroy: () => { if (hls) hls.destroy(); video.removeAttribute("src"); video.load(); },
+  };
+}
+
+// YouTube's IFrame Player API: the one script the page loads from outside, on first use.
+/** @type {Promise<any> | null} */
+let youtubeApi = null;
+function loadYouTubeApi() {
+  if (!youtubeApi) {
+    youtubeApi = new Promise((resolve, reject) => {
+      window.onYouTubeIframeAPIReady = () => resolve(window.YT);
+      const script = document.createElement("script");
+      script.src = "https://www.youtube.com/iframe_api";
+      script.onerror = () => { youtubeApi = null; reject(new Error("YouTube's player could not be loaded")); };
+      document.head.append(script);
+    });
+  }
+  return youtubeApi;
+}
+
+/**
+ * @param {HTMLElement} container @param {string} source @param {(message: string) => void} onError
+ * @returns {Player}
+ */
+function youtube(container, source, onError) {
+  const mount = document.createElement("div");
+  container.replaceChildren(mount);
+  /** @type {any} */
+  let player = null;
+  let isReady = false;
+  loadYouTubeApi().then((/** @type {any} */ YT) => {
+    player = new YT.Player(mount, {
+      videoId: source,
+      playerVars: { controls: 0, disablekb: 1, rel: 0, playsinline: 1, modestbranding: 1 },
+      events: { onReady: () => { isReady = true; }, onError: () => onError("YouTube cannot play this video") },
+    });
+  }).catch((e) => onError(e.message));
+  const call = (/** @type {(p: any) => any} */ fn) => (player && isReady ? fn(player) : undefined);
+  return {
+    // YouTube seeks are slow (it buffers) and it has no fine rates: it only seeks, and not
+    // for less than half a second.
+    kind: "youtube", source, tolerance: 0.5,
+    play: async () => call((p) => p.playVideo()),
+    pause: () => call((p) => p.pauseVideo()),
+    seek: (t) => call((p) => p.seekTo(t, true)),
+    time: () => call((p) => p.getCurrentTime()) || 0,
+    duration: () => call((p) => p.getDuration()) || 0,
+    // 1 playing, 3 buffering: both mean "meant to be playing"
+    paused: () => ![1, 3].includes(call((p) => p.getPlayerState())),
+    ready: () => isReady,
+    busy: () => call((p) => p.getPlayerState()) === 3,
+    stalled: () => !isReady || call((p) => p.getPlayerState()) === 3,
+    // YouTube only offers a few rates, so small drift is corrected by seeking instead
+    setRate: () => {},
+    destroy: () => call((p) => p.destroy()),
+  };
+}
+
+/**
+ * @typedef {{kind: string, source: string, tolerance: number, play: () => Promise<unknown>,
+ *   pause: () => void, seek: (seconds: number) => void, time: () => number,
+ *   duration: () => number, paused: () => boolean, ready: () => boolean, busy: () => boolean,
+ *   stalled: () => boolean, setRate: (rate: number) => void, destroy: () => void}} Player
+ */
+
+/**
+ * A player for one video, in `container`.
+ * @param {HTMLElement} container
+ * @param {string} kind "youtube", "hls" or "file"
+ * @param {string} source
+ * @param {(message: string) => void} onError
+ * @returns {Player}
+ */
+export function create(container, kind, source, onError) {
+return kind === "youtube" ? youtube(container, source, onError) : htmlVideo(container, kind, source);
+}

@@ -1,0 +1,168 @@
+// @ts-check
+// The room page. The server is the only authority: this page renders the state it receives,
+// computes where playback should be *now* from it, and steers the player there. Only the
+// page's own controls send commands. This module connects and dispatches; people.js,
+// player.js and queue.js render and act on their parts.
+import { $, setStatus, showError } from "./view.js";
+import { wirePeople } from "./people.js";
+import { wirePlayer } from "./player.js";
+import { wireQueue } from "./queue.js";
+
+/** @typedef {import("./view.js").Room} Room */
+
+const root = /** @type {HTMLElement} */ (document.querySelector(".room"));
+const roomId = root.dataset.room || "";
+
+// A signed-in page's socket is signed in by the session cookie the handshake carries (the
+// token itself stays in its HttpOnly cookie); a guest sends a display name. A name is not
+// a secret: it may live in localStorage (tokens never do). A guest's pass (the server's
+// signed guest identity, ROOM_STATE's you.guest_token) is no account's credential: it only
+// makes this browser the same guest again, so it may live in localStorage too.
+const nameKey = "watchparty:name";
+const guestKey = "watchparty:guest";
+const nameInput = $("my-name");
+/** @type {Record<string, string>} */
+const auth = { room: roomId };
+if (nameInput) {
+  nameInput.value = localStorage.getItem(nameKey) || `guest-${Math.floor(100 + Math.random() * 900)}`;
+  localStorage.setItem(nameKey, nameInput.value);
+  auth.name = nameInput.value;
+  const pass = localStorage.getItem(guestKey);
+  if (pass) auth.guest = pass;
+}
+// A websocket from the start (long-polling only if it fails): with several server
+// processes on one port, long-polling's requests could reach different ones.
+// io: the vendored Socket.IO client's global (static/vendor, tests/js/globals.d.ts).
+const socket = io(root.dataset.namespace, {
+  auth,
+  transports: ["websocket", "polling"],
+  tryAllTransports: true,
+});
+
+/** @type {Room} */
+const room = {
+  id: roomId,
+  root,
+  socket,
+  state: null,
+  info: null,
+  you: null,
+  roster: { members: [], listed: true, count: 0 },
+  chat: [],
+  titles: new Map(),  // video_id -> title, from the queue and from searches
+  send,
+  apply,
+  rendered: [],
+};
+
+/** A command or room event, acknowledged: the ack (ok), or null after showing why not.
+ * @param {string} event @param {object} payload */
+function send(event, payload) {
+  return new Promise((resolve) => {
+    socket.timeout(8000).emit(event, payload, (/** @type {any} */ err, /** @type {any} */ ack) => {
+      if (err) { showError("The server did not answer; is the connection down?"); return resolve(null); }
+      if (ack.state) apply(ack.state);
+      if (!ack.ok) {
+        showError(ack.error.code === "stale_version"
+          ? "Someone changed the room at the same moment; look again and retry."
+          : `Refused: ${ack.error.message}`);
+      }
+      resolve(ack.ok ? ack : null);
+    });
+  });
+}
+
+/** @param {import("./view.js").RoomState} next @param {boolean} [fresh] */
+function apply(next, fresh = false) {
+  if (!fresh && room.state && next.version <= room.state.version) return;  // late or duplicate
+  room.state = next;
+  for (const item of next.queue) if (item.title) room.titles.set(item.video_id, item.title);
+  for (const render of room.rendered) render();
+}
+
+const people = wirePeople(room);
+const queue = wireQueue(room, people.renderAccess);
+room.rendered.push(queue.render, renderNow, resetSkip);
+const player = wirePlayer(room);  // renders and steers last, as the state's last step
+
+function renderNow() {
+  const state = room.state;
+  const toggle = $("toggle");
+  toggle.textContent = state && state.playing ? "❚❚" : "▶";
+  toggle.setAttribute("aria-label", state && state.playing ? "Pause" : "Play");
+  $("waiting-note").hidden = !(state && state.waiting);
+  $("now-title").textContent = state && state.video_id ? queue.titleOf({ video_id: state.video_id }) : "";
+}
+/** @type {string | null} */
+let lastVideo = null;
+function resetSkip() {
+  const state = room.state;
+  if (state && state.video_id !== lastVideo) { lastVideo = state.video_id; $("vote-skip").textContent = "Skip"; }
+  $("vote-skip").disabled = !state || !state.video_id;
+}
+
+// --- the socket ---------------------------------------------------------------------------
+socket.on("connect", () => {
+  setStatus("connected", "ok");
+  player.connected();
+});
+socket.on("disconnect", () => setStatus("reconnecting…", "bad"));
+socket.io.on("reconnect_attempt", () => setStatus("reconnecting…", "bad"));
+socket.on("connect_error", (/** @type {any} */ err) => {
+  setStatus(err.data && err.data.code ? "cannot join" : "reconnecting…", "bad");
+  if (err.data && err.data.code === "room_not_found") showError("This room does not exist.");
+  else if (err.data && err.data.code) showError(`Cannot join: ${err.message}`);
+});
+socket.on("ROOM_STATE", (/** @type {any} */ snapshot) => {
+  room.info = snapshot.info;
+  room.you = snapshot.you;
+  socket.auth.resume = snapshot.you.resume;  // a reconnect comes back as this member
+  if (snapshot.you.guest_token) {
+    localStorage.setItem(guestKey, snapshot.you.guest_token);
+    socket.auth.guest = snapshot.you.guest_token;
+  }
+  apply(snapshot.state, true);
+  people.joined(snapshot);
+});
+socket.on("SKIP_VOTES", (/** @type {any} */ { video_id: videoId, votes, needed }) => {
+  if (room.state && videoId === room.state.video_id) $("vote-skip").textContent = `Skip (${votes}/${needed})`;
+});
+socket.on("ROOM_DELETED", () => {
+  socket.io.reconnection(false);
+  socket.disconnect();
+  setStatus("room deleted", "bad");
+  showError("The owner deleted this room.");
+});
+for (const event of ["PLAY", "PAUSE", "SEEK", "CHANGE_VIDEO", "UPDATE_QUEUE"]) {
+  socket.on(event, (/** @type {any} */ message) => apply(message.state));
+}
+
+// --- controls -----------------------------------------------------------------------------
+const toggle = () => room.state && send(room.state.playing ? "PAUSE" : "PLAY", {});
+$("toggle").addEventListener("click", toggle);
+document.addEventListener("keydown", (e) => {
+  const active = document.activeElement;
+  if (e.code === "Space" && !["INPUT", "BUTTON", "TEXTAREA"].includes(active ? active.tagName : "")) {
+    e.preventDefault();
+    toggle();
+  }
+});
+$("vote-skip").addEventListener("click", () => send("VOTE_SKIP", {}));
+if (nameInput) {
+  nameInput.addEventListener("change", () => {
+    const name = nameInput.value.trim().slice(0, 40);
+    if (!name) return;
+    localStorage.setItem(nameKey, name);
+    socket.auth.name = name;
+    socket.disconnect().connect();
+  });
+}
+$("copy-link").addEventListener("click", async () => {
+  try {
+    await navigator.clipboard.writeText(window.location.href);
+    $("copy-link").textContent = "Copied!";
+    setTimeout(() => { $("copy-link").textContent = "Copy link"; }, 1500);
+  } catch {
+    window.prompt("Copy this link", window.location.href);
+  }
+});

@@ -1,0 +1,152 @@
+// @ts-check
+// The queue: shown with its controls, added to by pasting a link or from a search, and
+// loaded from saved playlists. Queue edits are small operations (QUEUE_ADD / _REMOVE /
+// _MOVE), so two people editing at once both get their change; the room answers with the
+// whole new queue.
+import { api } from "../api.js";
+import { formatTime, parseVideo } from "../links.js";
+import { $, button, showError, span, titleOf as titleIn } from "./view.js";
+
+/** @typedef {import("./view.js").Room} Room */
+/** @typedef {import("../sync.js").QueueItem} QueueItem */
+
+/** @param {Room} room @param {() => void} renderAccess */
+export function wireQueue(room, renderAccess) {
+  const { send } = room;
+  /** @param {{video_id: string, title?: string|null}} item */
+  const titleOf = (item) => titleIn(room, item);
+  /** @param {QueueItem} item */
+  const removeItem = (item) => send("QUEUE_REMOVE", { id: item.id });
+  const queue = () => (room.state ? room.state.queue : []);
+  /** @param {number} from @param {number} to */
+  const moveItem = (from, to) => send("QUEUE_MOVE", { id: queue()[from].id, to });
+  /** @param {number} index */
+  async function playNow(index) {
+    const item = queue()[index];
+    /** @type {{video_id: string, duration?: number}} */
+    const change = { video_id: item.video_id };
+    if (item.duration) change.duration = item.duration;
+    if (await send("CHANGE_VIDEO", change)) await removeItem(item);
+  }
+
+  /** @type {number | null} */
+  let dragFrom = null;
+  function render() {
+    const items = queue();
+    $("queue").replaceChildren(...items.map((item, index) => {
+      const li = document.createElement("li");
+      li.draggable = true;
+      li.dataset.id = item.id;
+      const title = span("item-title", titleOf(item));
+      title.title = item.video_id;
+      li.append(
+        span("kind", item.kind || ""), title,
+        button("▶", `Play ${titleOf(item)} now`, () => playNow(index)),
+        button("⤒", `Play ${titleOf(item)} next`, () => index > 0 && moveItem(index, 0)),
+        button("↑", "Move up", () => index > 0 && moveItem(index, index - 1)),
+        button("↓", "Move down", () => index < items.length - 1 && moveItem(index, index + 1)),
+        button("✕", `Remove ${titleOf(item)}`, () => removeItem(item)),
+      );
+      li.addEventListener("dragstart", () => { dragFrom = index; li.classList.add("dragging"); });
+      li.addEventListener("dragend", () => li.classList.remove("dragging"));
+      li.addEventListener("dragover", (e) => e.preventDefault());
+      li.addEventListener("drop", (e) => {
+        e.preventDefault();
+        if (dragFrom !== null && dragFrom !== index) moveItem(dragFrom, index);
+        dragFrom = null;
+      });
+      return li;
+    }));
+    $("queue-empty").hidden = items.length > 0;
+    renderAccess();
+  }
+
+  /** @param {string} id */
+  async function youtubeTitle(id) {
+    try {
+      const res = await fetch(`/api/videos/youtube/${encodeURIComponent(id)}`);
+      if (res.ok) return (await res.json()).title;
+    } catch { /* search may be disabled; the id will do */ }
+    return undefined;
+  }
+  /** @param {{video_id: string, youtube?: boolean, title?: string, duration?: number|null}} item */
+  async function addToQueue(item) {
+    if (!room.state) return;
+    /** @type {{video_id: string, title?: string, duration?: number}} */
+    const entry = { video_id: item.video_id };
+    const title = item.title || (item.youtube ? await youtubeTitle(item.video_id) : undefined);
+    if (title) {
+      const short = String(title).slice(0, 200);
+      entry.title = short;
+      room.titles.set(item.video_id, short);
+    }
+    if (item.duration) entry.duration = item.duration;
+    await send("QUEUE_ADD", { item: entry });
+  }
+  $("add-form").addEventListener("submit", async (/** @type {Event} */ e) => {
+    e.preventDefault();
+    const parsed = parseVideo($("add-input").value, window.location);
+    if (!parsed) return showError("Paste a YouTube link or id, or an http(s) link to a video.");
+    await addToQueue(parsed);
+    $("add-input").value = "";
+  });
+
+  // Search shows only when the server has a YouTube key (it answers 503 search_disabled otherwise).
+  fetch("/api/search/youtube").then((res) => { $("search-form").hidden = res.status === 503; }).catch(() => {});
+  $("search-form").addEventListener("submit", async (/** @type {Event} */ e) => {
+    e.preventDefault();
+    const q = $("search-input").value.trim();
+    const res = await fetch(`/api/search/youtube?q=${encodeURIComponent(q)}`);
+    const body = await res.json();
+    if (!res.ok) return showError(`Search failed: ${body.error.message}`);
+    $("search-results").replaceChildren(...body.items.map((/** @type {any} */ video) => {
+      const li = document.createElement("li");
+      const img = document.createElement("img");
+      img.alt = ""; img.loading = "lazy";
+      if (video.thumbnail) img.src = video.thumbnail;
+      const title = document.createElement("span");
+      title.className = "item-title";
+      title.textContent = `${video.title} · ${video.channel}${video.duration_seconds ? ` · ${formatTime(video.duration_seconds)}` : ""}`;
+      li.append(img, title, button("Add", `Add ${video.title}`, async () => {
+        await addToQueue({ video_id: video.video_id, title: video.title, duration: video.duration_seconds });
+        li.remove();
+      }));
+      return li;
+    }));
+  });
+
+  // --- saved playlists (signed in) --------------------------------------------------------
+  async function listPlaylists() {
+    const res = await api("GET", "/api/users/me/playlists");
+    if (!res.ok) return;
+    $("playlist-select").replaceChildren(...res.data.playlists.map((/** @type {any} */ p) => {
+      const option = document.createElement("option");
+      option.value = p.id;
+      option.textContent = `${p.name} (${p.items.length})`;
+      return option;
+    }));
+  }
+  /** @param {"append" | "replace"} mode */
+  async function loadPlaylist(mode) {
+    const playlistId = $("playlist-select").value;
+    if (!playlistId) return showError("Save a playlist first.");
+    const res = await api("POST", `/api/rooms/${encodeURIComponent(room.id)}/queue`, { playlist_id: playlistId, mode });
+    if (res.ok) room.apply(res.data.state);
+    else showError(`Could not load the playlist: ${res.message}`);
+  }
+  if ($("playlists-panel")) {
+    listPlaylists();
+    $("save-playlist-form").addEventListener("submit", async (/** @type {Event} */ e) => {
+      e.preventDefault();
+      const res = await api("POST", "/api/users/me/playlists", { name: $("playlist-name").value.trim(), room_id: room.id });
+      if (!res.ok) return showError(`Could not save the playlist: ${res.message}`);
+      $("playlist-name").value = "";
+      await listPlaylists();
+      $("playlist-select").value = res.data.id;
+    });
+    $("playlist-append").addEventListener("click", () => loadPlaylist("append"));
+    $("playlist-replace").addEventListener("click", () => loadPlaylist("replace"));
+  }
+
+  return { render, titleOf };
+}

@@ -1,0 +1,114 @@
+// @ts-check
+// Steering a player onto the room: what to do each tick (nothing, a rate, a catch-up seek,
+// a hold), and learning how far ahead each kind of catch-up must aim. Pure (the player is
+// observed, not touched; times are arguments), tested by tests/js/unit/steering.test.mjs;
+// room/player.js carries out what it answers.
+import { steer } from "./sync.js";
+
+/**
+ * @typedef {import("./sync.js").RoomState} RoomState
+ * @typedef {import("./sync.js").Tuning} Tuning
+ * @typedef {"start" | "seek" | "resume"} Kind
+ * @typedef {{time: number, duration: number, paused: boolean, busy: boolean, tolerance: number}} Seen
+ * @typedef {{kind: "none"}
+ *   | {kind: "catch-up", to: number, play: boolean}
+ *   | {kind: "rate", rate: number}
+ *   | {kind: "hold", rate: number, pause: boolean, seek: number | null}} Action
+ */
+
+const SETTLE_SECONDS = 0.15;
+/** @type {{kind: "none"}} */
+const NONE = { kind: "none" };
+
+export class Steering {
+  /** @param {Tuning & {pausedSeekAbove: number}} tuning */
+  constructor(tuning) {
+    this.tuning = tuning;
+    // A player takes a moment to get going, and the room moves on meanwhile: after play()
+    // its audio output starts (~80 ms in Chromium), after a seek it decodes. So each way of
+    // getting a player to the room aims that much ahead, and learns the amount from how far
+    // off the player was 0.15 s later (seconds): start: play() before a scheduled start;
+    // seek: a seek while playing; resume: a paused player joining a room that plays.
+    /** @type {Record<Kind, number>} */
+    this.lag = { start: 0.08, seek: 0.05, resume: 0.12 };
+    /** @type {{kind: Kind, at: number, version: number, free: number | null} | null} */
+    this.settling = null;
+    this.nudging = false;
+  }
+
+  /**
+   * A catch-up of `kind` began at server time `at`: leave the player alone until it settles,
+   * then learn from where it landed.
+   * @param {Kind} kind @param {number} at @param {number} version
+   */
+  began(kind, at, version) {
+    this.settling = { kind, at, version, free: null };
+  }
+
+  /** The player is seeking or loading: a settling catch-up starts its wait again. */
+  busy() {
+    if (this.settling) this.settling.free = null;
+  }
+
+  /**
+   * What to do now about a ready, idle player.
+   * @param {RoomState} state
+   * @param {number} now server time
+   * @param {number} position where the room is at `now`
+   * @param {Seen} seen the player
+   * @param {boolean} blocked the browser refused to play without a click
+   * @returns {Action}
+   */
+  decide(state, now, position, seen, blocked) {
+    const goal = seen.duration ? Math.min(position, seen.duration) : position;
+    const error = seen.time - goal;
+    if (this._settling(state, now, error, seen.paused)) return NONE;
+    const ended = seen.duration && goal >= seen.duration - 0.05;
+    if (state.playing && now >= state.updated_at && !ended) {
+      if (seen.paused) {
+        if (blocked) return NONE;  // wait for the click the page asks for
+        return this._catchUp("resume", goal, state, now, true);
+      }
+      const tuning = seen.tolerance
+        ? { ...this.tuning, seekAbove: Math.max(this.tuning.seekAbove, seen.tolerance) }
+        : this.tuning;
+      const steering = steer(error, state.rate, tuning, this.nudging);
+      this.nudging = steering.nudging;
+      if (steering.seek) return this._catchUp("seek", goal, state, now, false);
+      return { kind: "rate", rate: steering.rate };
+    }
+    const far = Math.abs(error) > Math.max(this.tuning.pausedSeekAbove, seen.tolerance / 10);
+    return { kind: "hold", rate: state.rate, pause: !seen.paused, seek: far ? goal : null };
+  }
+
+  /**
+   * @param {Kind} kind @param {number} goal @param {RoomState} state @param {number} now
+   * @param {boolean} play
+   * @returns {Action}
+   */
+  _catchUp(kind, goal, state, now, play) {
+    this.began(kind, now, state.version);
+    return { kind: "catch-up", to: goal + this.lag[kind] * state.rate, play };
+  }
+
+  /**
+   * While a catch-up settles (until it has played 0.15 s, and 0.15 s since any seek
+   * finished), the player is left alone; then its lag is learnt from the error.
+   * @param {RoomState} state @param {number} now @param {number} error @param {boolean} paused
+   */
+  _settling(state, now, error, paused) {
+    const settling = this.settling;
+    if (!settling) return false;
+    if (settling.version !== state.version) {
+      this.settling = null;
+      return false;
+    }
+    if (settling.free === null) settling.free = now;
+    if (now - settling.at < SETTLE_SECONDS || now - settling.free < SETTLE_SECONDS) return true;
+    if (!paused) {
+      this.lag[settling.kind] = Math.max(0, Math.min(1, this.lag[settling.kind] - 0.7 * error));
+    }
+    this.settling = null;
+    return false;
+  }
+}

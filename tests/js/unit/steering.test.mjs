@@ -1,0 +1,60 @@
+// static/js/steering.js: what the page does each tick to keep its player on the room.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Steering } from "../../../static/js/steering.js";
+
+const tuning = { seekAbove: 0.5, nudgeAbove: 0.01, maxNudge: 0.05, pausedSeekAbove: 0.002 };
+const playing = { video_id: "v", position: 10, playing: true, rate: 1, updated_at: 100, version: 3, queue: [] };
+const seen = (time, fields = {}) => ({ time, duration: 300, paused: false, busy: false, tolerance: 0, ...fields });
+
+test("a small error is nudged by the rate, toward the room", () => {
+  const steering = new Steering(tuning);
+  const behind = steering.decide(playing, 101, 11, seen(10.9), false);
+  assert.equal(behind.kind, "rate");
+  assert.ok(behind.rate > 1 && behind.rate <= 1.05);
+  const ahead = new Steering(tuning).decide(playing, 101, 11, seen(11.2), false);
+  assert.ok(ahead.rate < 1);
+});
+
+test("a large error is a seek ahead by the learnt lag, then left alone to settle", () => {
+  const steering = new Steering(tuning);
+  const action = steering.decide(playing, 101, 11, seen(5), false);
+  assert.deepEqual(action, { kind: "catch-up", to: 11 + steering.lag.seek, play: false });
+  assert.deepEqual(steering.decide(playing, 101.05, 11.05, seen(11.1), false), { kind: "none" });
+});
+
+test("the lag is learnt from where a catch-up landed", () => {
+  const steering = new Steering(tuning);
+  steering.decide(playing, 101, 11, seen(5), false);  // a seek: lag 0.05
+  steering.decide(playing, 101.1, 11.1, seen(11.1), false);  // settling starts its clock
+  // 0.3 s later it is 0.04 s ahead: aim 0.7 of that less next time.
+  steering.decide(playing, 101.3, 11.3, seen(11.34), false);
+  assert.ok(Math.abs(steering.lag.seek - (0.05 - 0.7 * 0.04)) < 1e-9);
+});
+
+test("a new state ends a settling catch-up at once", () => {
+  const steering = new Steering(tuning);
+  steering.decide(playing, 101, 11, seen(5), false);
+  const next = { ...playing, version: 4 };
+  assert.equal(steering.decide(next, 101.01, 11.01, seen(11.0), false).kind, "rate");
+});
+
+test("a paused player joins a playing room by a resume, unless the browser wants a click", () => {
+  const steering = new Steering(tuning);
+  assert.deepEqual(steering.decide(playing, 101, 11, seen(10, { paused: true }), true), { kind: "none" });
+  const action = steering.decide(playing, 101, 11, seen(10, { paused: true }), false);
+  assert.deepEqual(action, { kind: "catch-up", to: 11 + steering.lag.resume, play: true });
+});
+
+test("a paused room holds the player at its position; a start scheduled ahead holds too", () => {
+  const paused = { ...playing, playing: false };
+  assert.deepEqual(new Steering(tuning).decide(paused, 101, 10, seen(10.5), false), { kind: "hold", rate: 1, pause: true, seek: 10 });
+  assert.deepEqual(new Steering(tuning).decide(paused, 101, 10, seen(10.001, { paused: true }), false), { kind: "hold", rate: 1, pause: false, seek: null });
+  const later = { ...playing, updated_at: 102 };
+  assert.equal(new Steering(tuning).decide(later, 101.5, 10, seen(10), false).kind, "hold");
+});
+
+test("a player with coarse seeking (YouTube) is not sought for errors under its tolerance", () => {
+  const action = new Steering(tuning).decide(playing, 101, 11, seen(10.3, { tolerance: 1 }), false);
+  assert.equal(action.kind, "rate");
+});
