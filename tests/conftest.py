@@ -48,7 +48,7 @@ def settings(tmp_path: Any, mongo_uri: str) -> Settings:
         reconnect_grace_seconds=0,
         # Every test connects and creates rooms from one address, and some load one
         # connection with bursts of events no person sends (ordering, racing writers, chat
-        # history); tests/test_limits.py tests these limits with its own.
+        # history); tests/integration/test_limits.py tests these limits with its own.
         connect_rate_limit="100000/minute",
         guest_rate_limit="100000/minute",
         queue_rate_limit="100000/minute",

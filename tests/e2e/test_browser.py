@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +23,8 @@ from watchparty.app import create_app
 from watchparty.settings import Settings
 from watchparty.store.embedded import free_port
 
-MEDIA = Path(__file__).parent / "media"
-ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
+MEDIA = Path(__file__).parent.parent / "media"
+ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
 CHROMIUM = next(
     (p for p in ("/usr/lib/chromium/chromium", shutil.which("chromium")) if p and Path(p).exists()),
     None,
@@ -73,7 +72,7 @@ class LiveServer:
 
 @pytest.fixture
 async def live(settings: Settings) -> AsyncIterator[LiveServer]:
-    server = LiveServer(replace(settings, media_dir=MEDIA))
+    server = LiveServer(settings.model_copy(update={"media_dir": MEDIA}))
     await server.start()
     yield server
     await server.stop()
@@ -254,11 +253,12 @@ async def test_search_add_drag_and_play_next(
     fake = FakeYouTube()
     upstream = await aiohttp_server(fake.app())
     live = LiveServer(
-        replace(
-            settings,
-            media_dir=MEDIA,
-            youtube_api_key=KEY,
-            youtube_api_url=str(upstream.make_url("/youtube/v3")),
+        settings.model_copy(
+            update={
+                "media_dir": MEDIA,
+                "youtube_api_key": KEY,
+                "youtube_api_url": str(upstream.make_url("/youtube/v3")),
+            }
         )
     )
     await live.start()
@@ -395,12 +395,13 @@ async def test_upgrading_from_the_page(
     fake = FakeStripe()
     stripe = await aiohttp_server(fake.app())
     live = LiveServer(
-        replace(
-            settings,
-            stripe_secret_key=SECRET_KEY,
-            stripe_webhook_secret=WEBHOOK_SECRET,
-            stripe_price_id=PRICE,
-            stripe_api_base=str(stripe.make_url("")).rstrip("/"),
+        settings.model_copy(
+            update={
+                "stripe_secret_key": SECRET_KEY,
+                "stripe_webhook_secret": WEBHOOK_SECRET,
+                "stripe_price_id": PRICE,
+                "stripe_api_base": str(stripe.make_url("")).rstrip("/"),
+            }
         )
     )
     await live.start()
@@ -509,7 +510,7 @@ async def test_a_large_room_shows_its_count_and_the_list_on_request(
 ) -> None:
     """Beyond WATCHPARTY_MEMBER_LIST_MAX members (1 here) the page shows the count, and the
     list when its viewer asks for it; back within the limit, the list again."""
-    live = LiveServer(replace(settings, member_list_max=1))
+    live = LiveServer(settings.model_copy(update={"member_list_max": 1}))
     await live.start()
     try:
         async with aiohttp.ClientSession() as http, http.post(f"{live.url}/api/rooms") as r:

@@ -27,7 +27,7 @@ from packaging.utils import canonicalize_name
 from tests.processes import wait_healthy
 from watchparty.store.embedded import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LOCK = ROOT / "requirements.txt"
 # The package manager files the buildpack looks for; it wants exactly one.
 PACKAGE_MANAGER_FILES = ("requirements.txt", "Pipfile.lock", "poetry.lock", "uv.lock")

@@ -386,7 +386,7 @@ async def test_registration_is_rate_limited_per_address(start_server: ServerFact
 
 
 async def test_production_cookies_are_secure(start_server: ServerFactory) -> None:
-    server = await start_server(environment="PRODUCTION")
+    server = await start_server(environment="PRODUCTION", metrics_token="m")
     base_url = str(server.make_url("")).rstrip("/")
     async with aiohttp.ClientSession() as http:
         body = {"username": "ann", "email": "ann@example.org", "password": PASSWORD}

@@ -19,8 +19,8 @@ from pymongo import AsyncMongoClient
 from tests.accounts import Account, register
 from tests.conftest import PeerFactory, ServerFactory
 from tests.fake_stripe import PRICE, SECRET_KEY, WEBHOOK_SECRET, FakeStripe, sign
+from tests.integration.test_room_auth import create_room
 from tests.peers import Peer
-from tests.test_room_auth import create_room
 from watchparty.core.plans import FREE, PLUS
 from watchparty.settings import Settings, SettingsError
 

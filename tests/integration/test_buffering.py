@@ -11,8 +11,8 @@ import pytest
 
 from tests.accounts import register
 from tests.conftest import PeerFactory, ServerFactory
+from tests.integration.test_room_auth import create_room, patch_room
 from tests.peers import Peer
-from tests.test_room_auth import create_room, patch_room
 from watchparty.core.timing import LOAD_TRIPS
 
 VIDEO = "stall------"

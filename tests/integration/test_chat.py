@@ -13,8 +13,8 @@ from pymongo import AsyncMongoClient
 
 from tests.accounts import register
 from tests.conftest import PeerFactory, ServerFactory
+from tests.integration.test_room_auth import create_room
 from tests.peers import Peer
-from tests.test_room_auth import create_room
 
 
 @pytest.fixture

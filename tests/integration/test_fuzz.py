@@ -89,8 +89,9 @@ text_payloads = st.one_of(
     # Beyond the Socket.IO payload cap (256 KiB): the server closes that connection.
     st.builds(lambda n: {"text": "x" * n}, st.integers(min_value=270_000, max_value=400_000)),
 )
-# Binary payloads close their connection (tests/test_hostile_packets.py tries each kind): one
-# payload in twenty here, so the run still reconnects often without spending its time on it.
+# Binary payloads close their connection (tests/integration/test_hostile_packets.py tries each
+# kind): one payload in twenty here, so the run still reconnects often without spending its time on
+# it.
 binary_payloads = st.one_of(
     st.binary(max_size=2048),
     st.dictionaries(st.sampled_from(["video_id", "data"]), st.binary(max_size=64), max_size=2),

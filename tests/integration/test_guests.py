@@ -11,9 +11,9 @@ import pytest
 
 from tests.accounts import register
 from tests.conftest import PeerFactory, ServerFactory
+from tests.integration.test_chat import owner_room
+from tests.integration.test_room_auth import create_room
 from tests.peers import Peer
-from tests.test_chat import owner_room
-from tests.test_room_auth import create_room
 
 
 async def refusal(base_url: str, auth: dict[str, Any]) -> str:

@@ -31,7 +31,7 @@ async def test_pages_carry_the_content_security_policy(
 
 
 async def test_other_responses_are_not_sniffed(http: aiohttp.ClientSession, base_url: str) -> None:
-    for path, status in (("/static/room.js", 200), ("/api/rooms/nope", 404), ("/healthz", 200)):
+    for path, status in (("/static/js/room/main.js", 200), ("/api/rooms/nope", 404), ("/healthz", 200)):
         async with http.get(f"{base_url}{path}") as response:
             assert response.status == status
             assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -43,7 +43,7 @@ async def test_production_sends_hsts_and_no_versions(
 ) -> None:
     server = await start_server(environment="PRODUCTION", metrics_token="m" * 16)
     base_url = str(server.make_url("")).rstrip("/")
-    for path in ("/", "/healthz", "/api/rooms/nope", "/static/room.js"):
+    for path in ("/", "/healthz", "/api/rooms/nope", "/static/js/room/main.js"):
         async with http.get(f"{base_url}{path}") as response:
             assert response.headers["Strict-Transport-Security"] == "max-age=63072000"
             assert response.headers["Server"] == "watchparty"  # no aiohttp or Python version

@@ -13,8 +13,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from tests.conftest import PeerFactory
+from tests.integration.test_fuzz import raw_socket
 from tests.peers import NAMESPACE
-from tests.test_fuzz import raw_socket
 from watchparty.keys import SOCKETIO
 
 

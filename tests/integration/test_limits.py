@@ -14,8 +14,8 @@ from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from tests.conftest import PeerFactory, ServerFactory
+from tests.integration.test_room_auth import connect_refusal
 from tests.peers import Peer
-from tests.test_room_auth import connect_refusal
 from watchparty.addresses import parse_networks
 from watchparty.keys import SOCKETIO
 from watchparty.ratelimit import MemoryWindows, RateLimit

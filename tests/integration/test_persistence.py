@@ -7,7 +7,6 @@ import os
 import signal
 import time
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +15,10 @@ import pytest
 from aiohttp.test_utils import TestServer
 from pymongo import AsyncMongoClient
 
+from tests.integration.test_metrics import scrape
 from tests.mongo import MongoProcess, fresh_database_uri
 from tests.peers import Peer
 from tests.processes import spawn, wait_healthy
-from tests.test_metrics import scrape
 from tests.waiting import until
 from watchparty.app import create_app
 from watchparty.keys import WRITE_BEHIND
@@ -220,7 +219,7 @@ async def test_racing_writers_lose_nothing(settings: Settings, http: aiohttp.Cli
             await peer.close()
         await server.close()
     # What was stored is what the room had: start again and compare.
-    again = await start(replace(settings))
+    again = await start(settings.model_copy())
     try:
         _, stored = await get_room(http, url(again), room)
         assert stored["state"] == body["state"]

@@ -9,7 +9,7 @@ import pytest
 
 from tests.accounts import Account, register
 from tests.conftest import PeerFactory
-from tests.test_room_auth import create_room, patch_room
+from tests.integration.test_room_auth import create_room, patch_room
 from watchparty.core.limits import MAX_QUEUE_ITEMS
 from watchparty.core.plans import FREE
 

@@ -401,7 +401,7 @@ async def test_a_failing_handler_answers_and_the_room_keeps_working(
 
 async def test_a_client_cannot_fake_lifecycle_events(join: PeerFactory) -> None:
     """A client's event named "connect" or "disconnect" is not the real thing (python-socketio
-    would hand it to the same handlers: realtime.guards.refuse_reserved_events)."""
+    would hand it to the same handlers: realtime.patches.refuse_reserved_events)."""
     ann, bob = await join("ann"), await join("bob")
     await bob.next("ROOM_STATE")
     for event, args in (

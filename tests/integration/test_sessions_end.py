@@ -8,7 +8,7 @@ import aiohttp
 
 from tests.accounts import PASSWORD, cookie_session, register
 from tests.conftest import ServerFactory
-from tests.test_accounts import me, post
+from tests.integration.test_accounts import me, post
 
 
 async def test_a_plain_sign_out_ends_that_session_on_the_server(

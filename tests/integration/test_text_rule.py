@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from tests.accounts import register
 from tests.conftest import PeerFactory
-from tests.test_metrics import scrape
+from tests.integration.test_metrics import scrape
 from tests.waiting import until
 from watchparty.core import COMMANDS, new_room, validate
 from watchparty.core.commands import ROOM_EVENTS

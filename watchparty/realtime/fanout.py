@@ -22,10 +22,10 @@ log = logging.getLogger(__name__)
 
 # --- Room fan-out: one frame, written to every upgraded websocket ------------------------------
 #
-# python-socketio encodes a room's packet once, then gives every recipient a task that puts it
-# on that socket's queue, where python-engineio's writer task takes it and aiohttp frames it
-# again (and deflates it, per connection, when the client offered permessage-deflate). Profiled
-# at 200 viewers (docs/fanout.md), those per-recipient hops and the compression were most of a
+# python-socketio encodes a room's packet once, then gives every recipient a task that puts it on
+# that socket's queue, where python-engineio's writer task takes it and aiohttp frames it again (and
+# deflates it, per connection, when the client offered permessage-deflate). Profiled at 200 viewers
+# (docs/decisions/003-direct-fanout.md), those per-recipient hops and the compression were most of a
 # delivery's cost. Here the frame is built once per broadcast and written straight to each
 # websocket's transport: the same bytes aiohttp would write, in the order they would be written.
 #
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 # (``queue._unfinished_tasks`` counts a packet until the writer has taken it); otherwise the
 # packet goes through the queue like any other, behind what is already there. Polling clients
 # always take the queue. What this needs from python-engineio 4.15 / python-socketio 5.18 is
-# checked by tests/test_fanout.py::test_the_engine_internals_this_relies_on.
+# checked by tests/integration/test_fanout.py::test_the_engine_internals_this_relies_on.
 #
 # A frame is written at once, as Node's socket.io does, unless some connection has messages
 # received and not yet read (a client's burst of commands): then each viewer's frames are
@@ -125,8 +125,9 @@ class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # unty
         whole connection (request, protocol, transport, about 60 objects) with it, which only
         a full garbage collection frees. Under churn those collections took 200-600 ms with
         2,000 connections (docs/operations.md). None is what the reader itself takes for
-        "closed by the client". tests/test_fanout.py::test_a_closed_connection_is_freed_at_once
-        fails if it comes back.
+        "closed by the client".
+        tests/integration/test_fanout.py::test_a_closed_connection_is_freed_at_once fails if it
+        comes back.
         """
         message = await self._sock.receive()
         if isinstance(message.data, str | bytes):

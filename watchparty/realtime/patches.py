@@ -29,12 +29,12 @@ RESERVED_EVENTS = frozenset({"connect", "disconnect"})
 def refuse_reserved_events(server: socketio.AsyncServer) -> None:
     """Answer a *client's* event named ``connect`` or ``disconnect`` with ``unknown_event``.
 
-    python-socketio (5.18) hands such an event to the same namespace handler as the real
-    connection and disconnection (found by tests/test_fuzz.py): a client could fake its own
-    disconnect and leave its room's member list while its socket stayed in the room. Real
-    lifecycle events do not pass through ``_handle_event_internal``, client events do, so the
-    guard sits there. tests/test_realtime.py::test_a_client_cannot_fake_lifecycle_events
-    fails if the library changes underneath.
+    python-socketio (5.18) hands such an event to the same namespace handler as the real connection
+    and disconnection (found by tests/integration/test_fuzz.py): a client could fake its own
+    disconnect and leave its room's member list while its socket stayed in the room. Real lifecycle
+    events do not pass through ``_handle_event_internal``, client events do, so the guard sits
+    there. tests/integration/test_realtime.py::test_a_client_cannot_fake_lifecycle_events fails if
+    the library changes underneath.
     """
     handle = server._handle_event_internal
 
@@ -90,15 +90,14 @@ def _problem(server: socketio.AsyncServer, data: Any, binary: bool = False) -> s
 
 def close_on_malformed_packets(server: socketio.AsyncServer, *, binary: bool = False) -> None:
     """Close a connection that sends a packet that does not parse, or any binary data, as
-    Node's socket.io does ("parse error"), logging one line, instead of python-socketio's
-    (5.18) traceback at ERROR for every such packet (JSON nested deeper than the parser
-    recurses, cut short, an event that is not an array or has no name; found by
-    tests/test_fuzz.py), which let one client flood the logs. A packet is parsed once more
-    here, before the library parses it: incoming packets are commands, not broadcasts, so the
-    hot path does not pay for it. tests/test_fuzz.py::test_malformed_frames_close_that_
-    connection_only and tests/test_hostile_packets.py guard it. ``binary`` lets binary
-    packets through (the Socket.IO protocol's own conformance checks send them; watchparty's
-    protocol has none).
+    Node's socket.io does ("parse error"), logging one line, instead of python-socketio's (5.18)
+    traceback at ERROR for every such packet (JSON nested deeper than the parser recurses, cut
+    short, an event that is not an array or has no name; found by tests/integration/test_fuzz.py),
+    which let one client flood the logs. A packet is parsed once more here, before the library
+    parses it: incoming packets are commands, not broadcasts, so the hot path does not pay for it.
+    tests/integration/test_fuzz.py::test_malformed_frames_close_that_connection_only and
+    tests/integration/test_hostile_packets.py guard it. ``binary`` lets binary packets through (the
+    Socket.IO protocol's own conformance checks send them; watchparty's protocol has none).
     """
     handle = server._handle_eio_message
 
@@ -134,7 +133,7 @@ def refuse_malformed_polls(server: socketio.AsyncServer) -> None:
     for every such body (its handler catches everything else as "post request handler
     error"). Each socket's ``handle_post_request`` closes the socket and turns those errors
     into the library's own ``EngineIOError``, on which it answers 400 and forgets it.
-    tests/test_hostile_packets.py::test_malformed_polling_bodies_are_refused guards it.
+    tests/integration/test_hostile_packets.py::test_malformed_polling_bodies_are_refused guards it.
     """
     engine = server.eio
     handle_connect = engine.handlers["connect"]
@@ -180,8 +179,8 @@ def connection_open(server: socketio.AsyncServer, namespace: str, sid: str) -> b
     check and python-socketio marking the socket connected nothing suspends (but engine.io's
     ping-timeout check as it sends the CONNECT packet, which closes a connection already
     dead), so a close after it does reach the disconnect handler.
-    tests/test_realtime.py::test_a_connection_closed_while_joining_leaves_no_member fails
-    if that changes.
+    tests/integration/test_realtime.py::test_a_connection_closed_while_joining_leaves_no_member
+    fails if that changes.
     """
     socket = engine_socket(server, namespace, sid)
     return socket is not None and not socket.closing and not socket.closed
@@ -195,8 +194,8 @@ def release_polls_on_close(server: socketio.AsyncServer) -> None:
     (45 s): python-socketio's client waits for it before ``disconnect()`` returns, and
     aiohttp's graceful shutdown waits for the handler. Putting ``None`` on the socket's queue
     is how the library itself releases a websocket's writer; the same ends the poll with an
-    empty answer. tests/test_realtime.py::test_polling_client_disconnects_promptly fails if it
-    stops working.
+    empty answer. tests/integration/test_realtime.py::test_polling_client_disconnects_promptly
+    fails if it stops working.
     """
     engine = server.eio
     handle_disconnect = engine.handlers["disconnect"]
@@ -220,7 +219,7 @@ async def close_all_connections(server: socketio.AsyncServer) -> None:
     those handlers: a restart would stall that long (Heroku allows 30 s). So each socket gets
     ``None``, the library's own signal that ends its writer, which closes the websocket
     (``close_connection``). Guarded by
-    tests/test_main.py::test_sigterm_with_clients_connected_exits_promptly.
+    tests/e2e/test_main.py::test_sigterm_with_clients_connected_exits_promptly.
     """
     engine = server.eio
     for socket in list(engine.sockets.values()):

@@ -84,7 +84,7 @@ async def test_a_command_reaches_the_others_and_is_saved(
 async def test_the_permission_table_decides_who_controls(registry: RoomRegistry) -> None:
     room = await registry.create("Club", owner_id="owner")
     guest = await registry.join(room.id, "s1", name="gus", ticket=None)
-    await registry.update_info(room, control="members")
+    await registry.info.update(room, control="members")
     refused = await registry.execute(room, guest.actor, "PLAY", Play())
     assert isinstance(refused, Rejection)
     assert (refused.code, refused.message) == (
