@@ -211,7 +211,7 @@ class StripeBilling:
     async def _plan_changed(self, user_id: str, plan: Plan) -> None:
         if plan.persistent_rooms:
             await self._rooms.keep_rooms_of(user_id)
-        await self._registry.change_plan(user_id, plan)
+        await self._registry.info.change_plan(user_id, plan)
 
     def _sells(self, subscription: Object) -> bool:
         items = (subscription.get("items") or {}).get("data") or []

@@ -41,12 +41,18 @@ def apply(
     until the start, so nothing jumps, and leads do not add up.
     """
     if command.version is not None and command.version != state.version:
-        return Rejection(
-            "stale_version",
-            f"the room is at version {state.version}, not {command.version}",
-        )
+        detail = f"the room is at version {state.version}, not {command.version}"
+        return reject("stale_version", detail=detail)
     now = _base_time(state, now, lead)
     version = state.version + 1
+    if isinstance(command, UpdateQueue | QueueAdd | QueueRemove | QueueMove):
+        return _queue_command(state, command, version)
+    return _playback_command(state, command, now, lead, version)
+
+
+def _playback_command(
+    state: RoomState, command: Command, now: float, lead: float, version: int
+) -> Accepted | Rejection:
     match command:
         case Play():
             if state.video_id is None:
@@ -83,6 +89,13 @@ def apply(
                     updated_at=now + lead if playing else now,
                 )
             )
+    raise AssertionError(f"unhandled command {command!r}")  # pragma: no cover
+
+
+def _queue_command(
+    state: RoomState, command: UpdateQueue | QueueAdd | QueueRemove | QueueMove, version: int
+) -> Accepted | Rejection:
+    match command:
         case UpdateQueue(queue=items):
             queue = _assign_ids(state.queue, items, version)
             if isinstance(queue, Rejection):
@@ -99,8 +112,11 @@ def apply(
             found = _index(state.queue, item_id)
             if found is None:
                 return _no_item(item_id)
-            queue = state.queue[:found] + state.queue[found + 1 :]
-            return Accepted(replace(state, version=version, queue=queue))
+            return Accepted(
+                replace(
+                    state, version=version, queue=state.queue[:found] + state.queue[found + 1 :]
+                )
+            )
         case QueueMove(id=item_id, to=to):
             found = _index(state.queue, item_id)
             if found is None:

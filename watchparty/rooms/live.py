@@ -145,6 +145,17 @@ class LiveRoom:
             state=self.state, info=self.info, revision=self.revision, expires_at=self.expires_at
         )
 
+    def touch(self, idle_seconds: float) -> bool:
+        """Set when the room expires: never on a plan that keeps rooms, else ``idle_seconds``
+        from now. True if that changed what is saved."""
+        before = self.expires_at
+        self.touched_at = asyncio.get_running_loop().time()
+        if self.plan.persistent_rooms:
+            self.expires_at = None
+        else:
+            self.expires_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=idle_seconds)
+        return before != self.expires_at
+
     def info_wire(self) -> dict[str, Any]:
         """ROOM_INFO: what the room is, what its plan allows (the page shows the upgrade
         button and ads from it), and what each role may do here (core.policy), so that the

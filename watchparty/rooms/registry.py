@@ -13,12 +13,10 @@ write-behind: the broadcast never waits on the database (docs/decisions/002-writ
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import replace
+from collections.abc import Iterable
 from typing import Any
 
 from watchparty.core import (
@@ -37,9 +35,11 @@ from watchparty.core import (
     start_lead,
 )
 from watchparty.core.errors import reject
-from watchparty.core.plans import Plan, check_queue
+from watchparty.core.plans import check_queue
 from watchparty.core.policy import allows, refusal, role_of
+from watchparty.rooms.broadcast import StateBroadcasts
 from watchparty.rooms.concerns import Concern
+from watchparty.rooms.info import RoomInfoChanges
 from watchparty.rooms.live import Actor, LiveRoom, Member
 from watchparty.rooms.membership import RECONNECT_GRACE_SECONDS, Membership, refused
 from watchparty.rooms.ports import (
@@ -57,9 +57,6 @@ from watchparty.store.rooms import RoomInfo
 
 # A free room used again after this long gets its expiry pushed back (and is saved for it).
 TOUCH_SECONDS = 3600.0
-# At most one queue broadcast per room per window (``RoomRegistry.commit``).
-QUEUE_WINDOW = 0.25
-QUEUE_FLUSH = "queue.flush"
 ROOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 QUEUE_COMMANDS = (UpdateQueue, QueueAdd, QueueRemove, QueueMove)
 
@@ -92,12 +89,13 @@ class RoomRegistry:
         self._clock = clock
         self._max_rooms = max_rooms
         self._plan_of = plan_of
-        self._free_room_idle = free_room_idle
+        self._idle = free_room_idle
         self._lead_bounds = start_lead
         self._authority = authority  # None: one process, which holds every room
         self._queue_budget = queue_budget
         self.concerns: list[Concern] = []  # rooms.concerns; ``add`` them before serving
         self.roster = Roster(transport, member_list_max)
+        self._broadcasts = StateBroadcasts(transport, clock)
         self.members = Membership(
             transport,
             self.roster,
@@ -107,8 +105,10 @@ class RoomRegistry:
             clock=clock,
             reconnect_grace=reconnect_grace,
         )
-        self.on_plan: list[Callable[[str, Plan], Awaitable[None]]] = []  # a plan changed here
         self._rooms: dict[str, LiveRoom] = {}
+        self.info = RoomInfoChanges(
+            transport, writer, self.roster, self._rooms.values, free_room_idle
+        )
         self._loading: dict[str, asyncio.Future[LiveRoom | None]] = {}
 
     def add(self, concern: Concern) -> None:
@@ -158,7 +158,7 @@ class RoomRegistry:
                 info=RoomInfo(name=name, owner_id=owner_id),
                 plan=plan,
             )
-            self._touch(room)
+            room.touch(self._idle)
             if await self._store.insert(room.record()):
                 break
         if self._authority is not None:
@@ -245,7 +245,7 @@ class RoomRegistry:
                     continue  # unloaded while we waited for the lock: look it up again
                 member = await self.members.admit(room, sid, **auth)
                 room.last_active = asyncio.get_running_loop().time()
-                if room.last_active - room.touched_at > TOUCH_SECONDS and self._touch(room):
+                if room.last_active - room.touched_at > TOUCH_SECONDS and room.touch(self._idle):
                     room.revision += 1  # a free room in use must not expire: save it
                     self._writer.mark(room.id, room.record)
                 return member
@@ -344,102 +344,19 @@ class RoomRegistry:
         *,
         coalesce: bool = False,
     ) -> None:
-        """Make ``state`` the room's, tell its members, save it; call with the lock held.
-
-        A queue change (``coalesce``) goes out at once unless another went out less than
-        ``QUEUE_WINDOW`` ago: then one broadcast at the end of that window carries the latest
-        state to everyone. Each carries the whole queue to every member, so without it a
-        burst of small edits cost every viewer megabytes; any other broadcast meanwhile
-        carries the queue too, and the held one is dropped.
-        """
+        """Make ``state`` the room's, tell its members, save it; call with the lock held. A
+        queue change (``coalesce``) may be held to the end of its window (rooms.broadcast)."""
         previous, room.state = room.state, state
         room.revision += 1
         room.last_active = asyncio.get_running_loop().time()
-        self._touch(room)
+        room.touch(self._idle)
         for concern in self.concerns:
             concern.on_state(room, previous)
         self._writer.mark(room.id, room.record)
         if coalesce:
-            await self._queue_changed(room, by, skip_sid)
-            return
-        room.tasks.cancel(QUEUE_FLUSH)
-        await self._broadcast_state(room, event, by, skip_sid)
-
-    async def _broadcast_state(
-        self, room: LiveRoom, event: str, by: str, skip_sid: str | None = None
-    ) -> None:
-        """The room's state to its members (all but ``skip_sid``), as ``event``."""
-        payload = {"state": room.state.to_wire(), "by": by, "server_time": self._clock()}
-        await self._transport.broadcast(event, payload, room.id, skip_sid=skip_sid)
-
-    async def _queue_changed(self, room: LiveRoom, by: str, skip_sid: str | None) -> None:
-        """Broadcast a queue change now, or once at the end of the window; lock held."""
-        if room.tasks.pending(QUEUE_FLUSH):
-            return  # a broadcast at the end of this window carries it
-        queue = room.part(QueueWindow)
-        now = asyncio.get_running_loop().time()
-        wait = queue.sent_at + QUEUE_WINDOW - now
-        if wait > 0:
-            room.tasks.after(QUEUE_FLUSH, wait, lambda: self._flush_queue(room, by))
-            return
-        queue.sent_at = now
-        await self._broadcast_state(room, "UPDATE_QUEUE", by, skip_sid)
-
-    async def _flush_queue(self, room: LiveRoom, by: str) -> None:
-        async with room.lock:
-            if room.deleted:
-                return
-            room.part(QueueWindow).sent_at = asyncio.get_running_loop().time()
-            await self._broadcast_state(room, "UPDATE_QUEUE", by)
-
-    async def update_info(self, room: LiveRoom, **changes: Any) -> RoomInfo:
-        """Rename the room or change who controls it (``RoomInfo`` fields), and tell its
-        members (roles may have changed, so MEMBERS follows)."""
-        async with room.lock:
-            return await self.set_info(room, **changes)
-
-    async def set_info(self, room: LiveRoom, **changes: Any) -> RoomInfo:
-        """``update_info`` for a caller that holds the room's lock already."""
-        if room.deleted:
-            return room.info
-        before = room.info
-        room.info = info = replace(room.info, **changes)
-        room.revision += 1
-        self._touch(room)
-        await self._transport.broadcast("ROOM_INFO", room.info_wire(), room.id)
-        changed = [m for m in room.members.values() if m.role(before) != m.role(info)]
-        if changed:
-            await self.roster.changed(room, changed=changed)
-        self._writer.mark(room.id, room.record)
-        return info
-
-    async def change_plan(self, owner_id: str, plan: Plan, *, here_only: bool = False) -> None:
-        """The owner's plan changed: their live rooms follow (checked from the next action on;
-        nothing already in a room is taken away), and tell their members. Other processes are
-        told too (``on_plan``) unless the news came from one of them (``here_only``)."""
-        if not here_only:
-            for hook in self.on_plan:
-                await hook(owner_id, plan)
-        for room in [r for r in self._rooms.values() if r.info.owner_id == owner_id]:
-            async with room.lock:
-                if room.deleted or room.plan == plan:
-                    continue
-                room.plan = plan
-                room.revision += 1
-                self._touch(room)
-                await self._transport.broadcast("ROOM_INFO", room.info_wire(), room.id)
-                self._writer.mark(room.id, room.record)
-
-    def _touch(self, room: LiveRoom) -> bool:
-        """Set when the room expires: never on a plan that keeps rooms, else after the idle
-        time from now. True if that changed what is saved."""
-        before = room.expires_at
-        room.touched_at = asyncio.get_running_loop().time()
-        if room.plan.persistent_rooms:
-            room.expires_at = None
+            await self._broadcasts.queue_changed(room, by, skip_sid)
         else:
-            room.expires_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=self._free_room_idle)
-        return before != room.expires_at
+            await self._broadcasts.now(room, event, by, skip_sid)
 
     async def delete(self, room: LiveRoom) -> None:
         """Delete the room: its members are told (``ROOM_DELETED``) and disconnected, and it
@@ -463,12 +380,3 @@ class RoomRegistry:
                 self._authority.release(room.id)
             for concern in self.concerns:
                 concern.on_delete(room.id)
-
-
-class QueueWindow:
-    """When the room's last queue broadcast went out (event-loop time)."""
-
-    __slots__ = ("sent_at",)
-
-    def __init__(self) -> None:
-        self.sent_at = -float("inf")

@@ -129,7 +129,7 @@ async def update_room(request: web.Request) -> web.Response:
             if await users.by_id(user_id) is None:
                 raise ApiError.of("unknown_user", index=index)
         changes["moderators"] = tuple(moderators)
-    info = await request.app[REGISTRY].update_info(room, **changes) if changes else room.info
+    info = await request.app[REGISTRY].info.update(room, **changes) if changes else room.info
     return web.json_response(room_summary(room.id, info))
 
 

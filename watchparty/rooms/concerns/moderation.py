@@ -134,7 +134,7 @@ class Moderation(Concern):
             if user_id not in info.banned:
                 if len(info.banned) >= MAX_BANS:
                     return reject("too_many_bans", limit=MAX_BANS)
-                await self._registry.set_info(room, banned=(*info.banned, user_id))
+                await self._registry.info.set(room, banned=(*info.banned, user_id))
             payload = {"reason": reason, "by": actor.name}
             for member in [m for m in room.members.values() if m.user_id == user_id]:
                 await self._registry.members.expel(room, member, "BANNED", payload)
@@ -166,7 +166,7 @@ class Moderation(Concern):
             if user_id not in room.info.banned:
                 return reject("not_banned")
             banned = tuple(b for b in room.info.banned if b != user_id)
-            await self._registry.set_info(room, banned=banned)
+            await self._registry.info.set(room, banned=banned)
         return None
 
     async def set_control(
@@ -175,5 +175,5 @@ class Moderation(Concern):
         async with room.lock:
             if not allows("set_control", actor.role(room.info)):
                 return reject("forbidden", detail=refusal("set_control"))
-            await self._registry.set_info(room, control=control)
+            await self._registry.info.set(room, control=control)
         return None
