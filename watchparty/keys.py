@@ -47,3 +47,5 @@ BILLING: web.AppKey[StripeBilling] = web.AppKey("billing")
 CHAT_WRITES: web.AppKey[WriteQueue] = web.AppKey("chat_writes")
 PLANS: web.AppKey[Plans] = web.AppKey("plans")
 CLUSTER: web.AppKey[Cluster] = web.AppKey("cluster")
+# Every rate limit the parts made, for /metrics (each step adds its own).
+LIMITS: web.AppKey[list[RateLimit]] = web.AppKey("limits")

@@ -1,0 +1,222 @@
+"""Rooms and the /rooms namespace: the Socket.IO server, the registry and its concerns, and
+with REDIS_URL the cluster that spreads rooms over processes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import socketio
+from aiohttp import web
+
+from watchparty.cluster.forward import to_holder
+from watchparty.cluster.node import SOCKETIO_CHANNEL, Cluster
+from watchparty.core.commands import NAMESPACE
+from watchparty.core.plans import FREE, Plan, Plans
+from watchparty.keys import (
+    CHAT_WRITES,
+    CLUSTER,
+    LIMITS,
+    PLANS,
+    REGISTRY,
+    SESSIONS,
+    SOCKETIO,
+    STORE,
+    WRITE_BEHIND,
+)
+from watchparty.ratelimit import QueueBudget, RateLimit, SocketLimits
+from watchparty.realtime.events import RoomEvents
+from watchparty.realtime.fanout import (
+    MAX_QUEUED_PACKETS,
+    FanoutManager,
+    RedisFanoutManager,
+    install_direct_websockets,
+)
+from watchparty.realtime.namespace import RoomNamespace
+from watchparty.realtime.packet_json import packet_class
+from watchparty.realtime.patches import (
+    close_all_connections,
+    close_on_malformed_packets,
+    refuse_malformed_polls,
+    refuse_reserved_events,
+    release_polls_on_close,
+)
+from watchparty.realtime.transport import SocketIOTransport
+from watchparty.rooms.concerns.autoplay import Autoplay
+from watchparty.rooms.concerns.buffering import Buffering
+from watchparty.rooms.concerns.chat import Chat
+from watchparty.rooms.concerns.moderation import Moderation
+from watchparty.rooms.ports import Clock, ClusterUnavailable
+from watchparty.rooms.registry import RoomRegistry
+from watchparty.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def setup_realtime(app: web.Application, settings: Settings, clock: Clock) -> None:
+    sio = app[SOCKETIO] = _socketio_server(settings)
+    transport = SocketIOTransport(sio, NAMESPACE)
+    cluster = None
+    if settings.redis_url is not None:
+        cluster = app[CLUSTER] = Cluster(settings.redis_url, settings.room_lease_seconds, transport)
+    registry = app[REGISTRY] = _registry(app, settings, transport, cluster, clock)
+    events = _concerns(app, settings, registry, transport, clock)
+    limits = SocketLimits(
+        events=RateLimit(settings.event_rate_limit, "events"),
+        pings=RateLimit(settings.time_rate_limit, "time"),
+        connects=RateLimit(settings.connect_rate_limit, "connect", settings.redis_url),
+        guests=RateLimit(settings.guest_rate_limit, "guests", settings.redis_url),
+        trusted_proxies=settings.trusted_proxies,
+    )
+    app[LIMITS].extend([limits.events, limits.pings, limits.connects, limits.guests])
+    relay = None if cluster is None else cluster.relay
+    namespace = RoomNamespace(registry, app[SESSIONS], events, limits, relay=relay)
+    sio.register_namespace(namespace)
+    if cluster is not None:
+        _join_cluster(app, cluster, registry, namespace)
+    release_polls_on_close(sio)
+    refuse_reserved_events(sio)
+    close_on_malformed_packets(sio)
+    refuse_malformed_polls(sio)
+    install_direct_websockets(sio, compress=settings.ws_compression)
+    sio.attach(app)
+    # Connections close first (on shutdown); the cluster, started before the writers, stops
+    # after them: rooms are given back only once they are saved.
+    app.on_shutdown.append(_close_connections)
+    app.cleanup_ctx.append(_cluster)
+
+
+def _socketio_server(settings: Settings) -> socketio.AsyncServer:
+    manager: FanoutManager
+    if settings.redis_url is None:
+        manager = FanoutManager(
+            max_buffer=settings.slow_client_bytes, max_queued=MAX_QUEUED_PACKETS
+        )
+    else:
+        manager = RedisFanoutManager(
+            settings.redis_url,
+            channel=SOCKETIO_CHANNEL,
+            max_buffer=settings.slow_client_bytes,
+            max_queued=MAX_QUEUED_PACKETS,
+        )
+    return socketio.AsyncServer(
+        async_mode="aiohttp",
+        client_manager=manager,
+        cors_allowed_origins=_socketio_origins(settings.cors_origins),
+        max_http_buffer_size=settings.socketio_max_payload,
+        serializer=packet_class() or "default",
+        # /rooms only: python-socketio accepts "/" by default, where a connection would skip
+        # the connect limit and every check of the room namespace.
+        namespaces=[NAMESPACE],
+    )
+
+
+def _registry(
+    app: web.Application,
+    settings: Settings,
+    transport: SocketIOTransport,
+    cluster: Cluster | None,
+    clock: Clock,
+) -> RoomRegistry:
+    store = app[STORE]
+    plans = app[PLANS] = Plans(free=replace(FREE, max_members=settings.free_max_members))
+
+    async def owner_plan(owner_id: str | None) -> Plan:
+        user = None if owner_id is None else await store.users.by_id(owner_id)
+        return plans.named(user.plan if user is not None else None)
+
+    budget = QueueBudget(settings.queue_rate_limit, settings.room_queue_rate_limit)
+    app[LIMITS].extend([budget.member, budget.room])
+    return RoomRegistry(
+        transport,
+        store.rooms,
+        app[WRITE_BEHIND],
+        max_rooms=settings.max_rooms,
+        max_members=settings.max_members_per_room,
+        member_list_max=settings.member_list_max,
+        plan_of=owner_plan,
+        free_room_idle=settings.free_room_idle_days * 86400.0,
+        reconnect_grace=settings.reconnect_grace_seconds,
+        start_lead=(settings.start_lead_ms / 1000, settings.start_lead_max_ms / 1000),
+        clock=clock,
+        authority=None if cluster is None else cluster.leases,
+        queue_budget=budget,
+    )
+
+
+def _concerns(
+    app: web.Application,
+    settings: Settings,
+    registry: RoomRegistry,
+    transport: SocketIOTransport,
+    clock: Clock,
+) -> RoomEvents:
+    """The room concerns, in the order their hooks run, and the event table over them."""
+    chat_limit = RateLimit(settings.chat_rate_limit, "chat")
+    app[LIMITS].append(chat_limit)
+    chat = Chat(transport, app[STORE].chat, app[CHAT_WRITES], chat_limit, clock)
+    moderation = Moderation(registry, transport, chat, clock)
+    autoplay = Autoplay(registry, transport)
+    buffering = Buffering(registry, settings.buffer_wait_seconds)
+    for concern in (chat, moderation, autoplay, buffering):
+        registry.add(concern)
+    return RoomEvents(registry, chat, moderation, autoplay, buffering)
+
+
+def _join_cluster(
+    app: web.Application, cluster: Cluster, registry: RoomRegistry, namespace: RoomNamespace
+) -> None:
+    """Wire the parts that make rooms span processes (docs/scaling.md)."""
+    plans = app[PLANS]
+    cluster.relay.serve(registry, namespace.dispatch)
+
+    async def lost(room_ids: list[str]) -> None:
+        cluster.relay.forget(await registry.give_up(room_ids))
+
+    cluster.leases.on_lost = lost
+
+    async def tell_others(owner_id: str, plan: Plan) -> None:
+        try:
+            await cluster.peers.tell_everyone("plan", owner_id=owner_id, plan=plan.name)
+        except ClusterUnavailable:  # the plan is saved: other processes read it on next load
+            log.warning("could not tell the other processes about a plan change (no Redis)")
+
+    async def plan_changed(owner_id: str, plan: str) -> None:
+        await registry.info.change_plan(owner_id, plans.named(plan), here_only=True)
+
+    registry.info.on_plan.append(tell_others)
+    cluster.peers.handlers["plan"] = plan_changed
+    app.middlewares.append(to_holder(cluster.peers))
+
+
+async def _cluster(app: web.Application) -> AsyncIterator[None]:
+    cluster = app.get(CLUSTER)
+    if cluster is None:
+        yield
+        return
+    await cluster.start()
+    yield
+    await cluster.stop()
+
+
+def _socketio_origins(origins: tuple[str, ...]) -> str | list[str] | None:
+    """python-engineio's form of CORS_ORIGINS: ``"*"``, a list, or None for same-origin only.
+
+    Same-origin still lets in clients that send no Origin header (Node's, Python's).
+    """
+    if "*" in origins:
+        return "*"
+    return list(origins) or None
+
+
+async def _close_connections(app: web.Application) -> None:
+    """Close every Socket.IO connection as shutdown begins.
+
+    aiohttp waits for open handlers (a websocket is one) before it runs the clean-up steps, so
+    leaving this to clean-up would hold a restart for its whole shutdown timeout. Clients
+    reconnect by themselves, to this process's successor.
+    """
+    await close_all_connections(app[SOCKETIO])
+    await app[SOCKETIO].shutdown()  # its background tasks
+    await app[REGISTRY].close()
