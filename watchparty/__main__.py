@@ -121,7 +121,7 @@ async def supervise(settings: Settings) -> int:
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
     """uvloop's event loop when it is installed (the ``[fast]`` extra), else asyncio's: with it
-    a room broadcast costs less per viewer (docs/fanout.md)."""
+    a room broadcast costs less per viewer (docs/decisions/003-direct-fanout.md)."""
     try:
         import uvloop
     except ImportError:

@@ -1,9 +1,9 @@
 """orjson to write Socket.IO packets, when the ``[fast]`` extra installed it.
 
-Measured (docs/fanout.md): the standard library takes about 11 µs to encode a room's state
-with a five-item queue, orjson under 1 µs; with it a viewer's join (its ``ROOM_STATE``, with
-the queue and the member list) costs the server 6-23 % less CPU. A broadcast is encoded once
-per command, so the fan-out itself barely moves.
+orjson encodes a room's state an order of magnitude faster than the standard library, which
+makes a viewer's join (its ``ROOM_STATE``, with the queue and the member list) cheaper; a
+broadcast is encoded once per command, so the fan-out itself barely moves
+(docs/measurements/2026-11-fanout.md, "orjson").
 
 Only writing: packets are *read* by the standard library as before, since orjson reads some
 inputs differently (integers wider than 64 bits become floats; ``NaN`` is refused), and the
