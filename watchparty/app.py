@@ -9,7 +9,7 @@ import time
 from aiohttp import web
 
 from watchparty.headers import add_security_headers
-from watchparty.http import json_errors
+from watchparty.http import page_errors
 from watchparty.keys import LIMITS, SETTINGS
 from watchparty.logs import request_ids
 from watchparty.rooms.ports import Clock
@@ -18,9 +18,7 @@ from watchparty.wiring.accounts import setup_accounts
 from watchparty.wiring.database import setup_database, setup_writers
 from watchparty.wiring.realtime import setup_realtime
 from watchparty.wiring.services import setup_billing, setup_metrics, setup_search
-from watchparty.wiring.web import setup_web
-
-API_MAX_BODY = 256 * 1024
+from watchparty.wiring.web import API_MAX_BODY, setup_web
 
 # PyMongo logs whole commands at DEBUG (documents with password hashes in them), and stripe
 # logs request and response bodies (customers' emails). Whatever LOG_LEVEL says, these stay at
@@ -33,7 +31,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     writers save what is pending, the cluster gives its rooms back, the database stops."""
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.INFO)
-    app = web.Application(middlewares=[request_ids, json_errors], client_max_size=API_MAX_BODY)
+    app = web.Application(middlewares=[request_ids, page_errors], client_max_size=API_MAX_BODY)
     app[SETTINGS] = settings
     app[LIMITS] = []
     app.on_response_prepare.append(add_security_headers)

@@ -55,7 +55,7 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
     response.headers["Server"] = SERVER
     for name, value in EVERY_RESPONSE.items():
         response.headers.setdefault(name, value)
-    if request.app[SETTINGS].production:
+    if request.config_dict[SETTINGS].production:
         response.headers.setdefault("Strict-Transport-Security", HSTS)
     if request.path.startswith(PRIVATE_PATHS):
         response.headers.setdefault("Cache-Control", "no-store")

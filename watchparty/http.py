@@ -1,4 +1,4 @@
-"""JSON errors and request bodies for the REST API.
+"""JSON errors and request bodies for the REST API (the /api sub-application).
 
 Every failure under ``/api`` answers ``{"error": {"code", "message"}}`` with a fitting status,
 including aiohttp's own 404/405/413 and unexpected exceptions (logged, never echoed).
@@ -52,34 +52,52 @@ _HTTP_CODES = {
 
 @web.middleware
 async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The /api sub-application's: every failure is the catalogue's JSON error."""
     try:
         return await handler(request)
     except ApiError as error:
         return error_response(error.status, error.code, error.message, error.headers)
     except (StoreUnavailable, RegistryFull, ClusterUnavailable) as error:
         code = UNAVAILABLE[type(error)]
-        message = catalogue_message(code)
-        if not request.path.startswith("/api/"):
-            raise web.HTTPServiceUnavailable(text=message) from None
-        return error_response(503, code, message)
+        return error_response(503, code, catalogue_message(code))
     except web.HTTPException as error:
-        if not request.path.startswith("/api/") or error.status < 400:
+        if error.status < 400:
             raise
         code = _HTTP_CODES.get(error.status, "http_error")
         return error_response(error.status, code, error.reason)
     except Exception:
-        request_id = request.get(REQUEST_ID_KEY, "-")
-        path = printable(request.path)
-        log.exception(
-            "%s %s failed [%s]",
-            request.method,
-            path,
-            request_id,
-            extra={REQUEST_ID: request_id, "method": request.method, "path": path},
-        )
-        if not request.path.startswith("/api/"):
-            raise
+        _log_failure(request)
         return error_response(500, "internal_error", "the server could not handle this request")
+
+
+@web.middleware
+async def page_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The main application's (pages, static files, Socket.IO): a plain 503 when the
+    database or the cluster is out of reach, and one log line for anything unexpected."""
+    try:
+        return await handler(request)
+    except ApiError as error:  # a page of a room whose holder does not answer (cluster.forward)
+        return error_response(error.status, error.code, error.message, error.headers)
+    except (StoreUnavailable, RegistryFull, ClusterUnavailable) as error:
+        text = catalogue_message(UNAVAILABLE[type(error)])
+        raise web.HTTPServiceUnavailable(text=text) from None
+    except web.HTTPException:
+        raise
+    except Exception:
+        _log_failure(request)
+        raise
+
+
+def _log_failure(request: web.Request) -> None:
+    request_id = request.get(REQUEST_ID_KEY, "-")
+    path = printable(request.path)
+    log.exception(
+        "%s %s failed [%s]",
+        request.method,
+        path,
+        request_id,
+        extra={REQUEST_ID: request_id, "method": request.method, "path": path},
+    )
 
 
 async def read_body(request: web.Request, model: type[Model]) -> Model:

@@ -31,7 +31,11 @@ async def test_pages_carry_the_content_security_policy(
 
 
 async def test_other_responses_are_not_sniffed(http: aiohttp.ClientSession, base_url: str) -> None:
-    for path, status in (("/static/js/room/main.js", 200), ("/api/rooms/nope", 404), ("/healthz", 200)):
+    for path, status in (
+        ("/static/js/room/main.js", 200),
+        ("/api/rooms/nope", 404),
+        ("/healthz", 200),
+    ):
         async with http.get(f"{base_url}{path}") as response:
             assert response.status == status
             assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -68,3 +72,19 @@ def test_log_lines_escape_what_a_client_put_in_a_path(caplog: pytest.LogCaptureF
     (line,) = [r.getMessage() for r in caplog.records]
     assert "\n" not in line
     assert "/r/x\\n2026-12-04 INFO forged" in line
+
+
+async def test_the_api_answers_json_even_for_what_it_does_not_know(
+    http: aiohttp.ClientSession, base_url: str
+) -> None:
+    """/api is its own sub-application with its own error middleware: an unknown path or
+    method there is the catalogue's JSON error, while a page path is aiohttp's own."""
+    async with http.get(f"{base_url}/api/no-such-thing") as response:
+        assert response.status == 404
+        assert (await response.json())["error"]["code"] == "not_found"
+    async with http.put(f"{base_url}/api/rooms") as response:
+        assert response.status == 405
+        assert (await response.json())["error"]["code"] == "method_not_allowed"
+    async with http.get(f"{base_url}/no-such-page") as response:
+        assert response.status == 404
+        assert response.content_type != "application/json"

@@ -21,7 +21,7 @@ WRONG_CREDENTIALS = "wrong email, username or password"
 
 
 def _signed_in(request: web.Request, user: User, status: int = 200) -> web.Response:
-    sessions = request.app[SESSIONS]
+    sessions = request.config_dict[SESSIONS]
     session = sessions.issue(user)
     response = web.json_response({"user": user.to_public(), **session}, status=status)
     sessions.set_cookies(request, response, session)
@@ -29,22 +29,24 @@ def _signed_in(request: web.Request, user: User, status: int = 200) -> web.Respo
 
 
 async def register(request: web.Request) -> web.Response:
-    settings = request.app[SETTINGS]
+    settings = request.config_dict[SETTINGS]
     check_origin(request, settings.cors_origins)
     address = client_address(request, settings.trusted_proxies)
-    verdict = await request.app[REGISTER_LIMIT].hit(address)
+    verdict = await request.config_dict[REGISTER_LIMIT].hit(address)
     if not verdict.allowed:
         raise too_many(verdict, "sign-ups from this address")
     body = await read_body(request, Register)
-    passwords = request.app[PASSWORDS]
+    passwords = request.config_dict[PASSWORDS]
     async with _turn(passwords, address):
         password_hash = await passwords.hash(body.password)
     try:
-        user = await request.app[STORE].users.create(body.username, body.email, password_hash)
+        user = await request.config_dict[STORE].users.create(
+            body.username, body.email, password_hash
+        )
     except AccountTaken as taken:
         raise ApiError.of(f"{taken.field}_taken") from None
     response = _signed_in(request, user, status=201)
-    request.app[SESSIONS].trust_device(request, response, user)
+    request.config_dict[SESSIONS].trust_device(request, response, user)
     return response
 
 
@@ -63,10 +65,10 @@ async def _turn(passwords: PasswordHasher, address: str) -> AsyncIterator[None]:
 
 
 async def login(request: web.Request) -> web.Response:
-    settings = request.app[SETTINGS]
+    settings = request.config_dict[SETTINGS]
     check_origin(request, settings.cors_origins)
     body = await read_body(request, Login)
-    users = request.app[STORE].users
+    users = request.config_dict[STORE].users
     user = await users.by_login(email=body.email, username=body.username)
     # Throttle by the account when it exists (so email and username share one count), else by
     # what was typed: both look the same from outside.
@@ -77,13 +79,13 @@ async def login(request: web.Request) -> web.Response:
     )
     account = user.id if user is not None else f"unknown:{identifier}"
     address = client_address(request, settings.trusted_proxies)
-    sessions, throttle = request.app[SESSIONS], request.app[LOGIN_THROTTLE]
+    sessions, throttle = request.config_dict[SESSIONS], request.config_dict[LOGIN_THROTTLE]
     trusted = user is not None and sessions.trusted_device(request, user)
     verdict = await throttle.reserve(account, address, trusted_device=trusted)
     if not verdict.allowed:
         raise too_many(verdict, "sign-in attempts")
     hashed = user.password_hash if user is not None else None
-    passwords = request.app[PASSWORDS]
+    passwords = request.config_dict[PASSWORDS]
     async with _turn(passwords, address):
         matched = await passwords.verify(body.password, hashed)
     if not matched or user is None:
@@ -97,31 +99,31 @@ async def login(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     """End this session (on the server, not only its cookie) and clear the cookies; with
     ``everywhere``, end every session of the user. Only from this site's own pages."""
-    check_origin(request, request.app[SETTINGS].cors_origins)
+    check_origin(request, request.config_dict[SETTINGS].cors_origins)
     body = await read_body(request, Logout)
-    sessions = request.app[SESSIONS]
+    sessions = request.config_dict[SESSIONS]
     if body.everywhere:
         session = await sessions.required(request)
-        await request.app[STORE].users.revoke_sessions(session.user)
+        await request.config_dict[STORE].users.revoke_sessions(session.user)
     else:
         await sessions.sign_out(request)
     response = web.Response(status=204)
-    request.app[SESSIONS].end(response)
+    request.config_dict[SESSIONS].end(response)
     return response
 
 
 async def me(request: web.Request) -> web.Response:
-    session = await request.app[SESSIONS].required(request)
+    session = await request.config_dict[SESSIONS].required(request)
     return web.json_response(session.user.to_public())
 
 
 async def update_me(request: web.Request) -> web.Response:
-    session = await request.app[SESSIONS].required(request)
+    session = await request.config_dict[SESSIONS].required(request)
     body = await read_body(request, UpdateMe)
     # Fields sent as null: an avatar is removed; a username is required, so it stays.
     changes = body.model_dump(include=body.model_fields_set)
     try:
-        user = await request.app[STORE].users.update_profile(session.user, changes)
+        user = await request.config_dict[STORE].users.update_profile(session.user, changes)
     except AccountTaken:
         raise ApiError.of("username_taken") from None
     return web.json_response(user.to_public())
@@ -129,30 +131,30 @@ async def update_me(request: web.Request) -> web.Response:
 
 async def change_password(request: web.Request) -> web.Response:
     """Change the password and end every other session; this client gets a new one."""
-    session = await request.app[SESSIONS].required(request)
+    session = await request.config_dict[SESSIONS].required(request)
     body = await read_body(request, ChangePassword)
-    settings, throttle = request.app[SETTINGS], request.app[LOGIN_THROTTLE]
+    settings, throttle = request.config_dict[SETTINGS], request.config_dict[LOGIN_THROTTLE]
     address = client_address(request, settings.trusted_proxies)
     user = session.user
     # A stolen session must not become a way to guess the password: same limits as sign-in.
     verdict = await throttle.reserve(user.id, address, trusted_device=False)
     if not verdict.allowed:
         raise too_many(verdict, "password attempts")
-    passwords = request.app[PASSWORDS]
+    passwords = request.config_dict[PASSWORDS]
     async with _turn(passwords, address):
         matched = await passwords.verify(body.current_password, user.password_hash)
     if not matched:
         raise ApiError.of("wrong_password")
-    user = await request.app[STORE].users.set_password(
+    user = await request.config_dict[STORE].users.set_password(
         user, await passwords.hash(body.new_password)
     )
     return _signed_in(request, user)
 
 
 def setup_routes(app: web.Application) -> None:
-    app.router.add_post("/api/auth/register", register)
-    app.router.add_post("/api/auth/login", login)
-    app.router.add_post("/api/auth/logout", logout)
-    app.router.add_get("/api/users/me", me)
-    app.router.add_patch("/api/users/me", update_me)
-    app.router.add_post("/api/users/me/password", change_password)
+    app.router.add_post("/auth/register", register)
+    app.router.add_post("/auth/login", login)
+    app.router.add_post("/auth/logout", logout)
+    app.router.add_get("/users/me", me)
+    app.router.add_patch("/users/me", update_me)
+    app.router.add_post("/users/me/password", change_password)

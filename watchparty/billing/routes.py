@@ -16,23 +16,23 @@ MAX_EVENT_BYTES = 256 * 1024
 
 
 def _billing(request: web.Request) -> StripeBilling:
-    billing = request.app.get(BILLING)
+    billing = request.config_dict.get(BILLING)
     if billing is None:
         raise ApiError.of("billing_disabled")
     return billing
 
 
 def _base_url(request: web.Request) -> str:
-    return request.app[SETTINGS].public_base_url or str(request.url.origin())
+    return request.config_dict[SETTINGS].public_base_url or str(request.url.origin())
 
 
 async def status(request: web.Request) -> web.Response:
     _billing(request)
-    user = (await request.app[SESSIONS].required(request)).user
+    user = (await request.config_dict[SESSIONS].required(request)).user
     end = user.billing.period_end
     return web.json_response(
         {
-            "plan": request.app[PLANS].named(user.plan).to_wire(),
+            "plan": request.config_dict[PLANS].named(user.plan).to_wire(),
             "status": user.billing.status,
             "current_period_end": None
             if end is None
@@ -44,13 +44,13 @@ async def status(request: web.Request) -> web.Response:
 
 async def checkout(request: web.Request) -> web.Response:
     billing = _billing(request)
-    user = (await request.app[SESSIONS].required(request)).user
+    user = (await request.config_dict[SESSIONS].required(request)).user
     return web.json_response({"url": await billing.checkout_url(user, _base_url(request))})
 
 
 async def portal(request: web.Request) -> web.Response:
     billing = _billing(request)
-    user = (await request.app[SESSIONS].required(request)).user
+    user = (await request.config_dict[SESSIONS].required(request)).user
     return web.json_response({"url": await billing.portal_url(user, _base_url(request))})
 
 
@@ -67,7 +67,7 @@ async def webhook(request: web.Request) -> web.Response:
 
 
 def setup_routes(app: web.Application) -> None:
-    app.router.add_get("/api/billing", status)
-    app.router.add_post("/api/billing/checkout", checkout)
-    app.router.add_post("/api/billing/portal", portal)
-    app.router.add_post("/api/stripe-webhooks", webhook)
+    app.router.add_get("/billing", status)
+    app.router.add_post("/billing/checkout", checkout)
+    app.router.add_post("/billing/portal", portal)
+    app.router.add_post("/stripe-webhooks", webhook)

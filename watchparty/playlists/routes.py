@@ -76,7 +76,7 @@ def _items(items: list[PlaylistItemIn]) -> tuple[PlaylistItem, ...]:
 
 async def _visible(request: web.Request, session: Session | None, playlist_id: str) -> Playlist:
     """The playlist, if this user may see it; 404 otherwise."""
-    playlist = await request.app[STORE].playlists.get(playlist_id)
+    playlist = await request.config_dict[STORE].playlists.get(playlist_id)
     mine = playlist is not None and session is not None and playlist.owner_id == session.user.id
     if playlist is None or not (mine or playlist.shared):
         raise ApiError.of("playlist_not_found")
@@ -84,7 +84,7 @@ async def _visible(request: web.Request, session: Session | None, playlist_id: s
 
 
 async def _own(request: web.Request) -> Playlist:
-    session = await request.app[SESSIONS].required(request)
+    session = await request.config_dict[SESSIONS].required(request)
     playlist = await _visible(request, session, request.match_info["playlist_id"])
     if playlist.owner_id != session.user.id:  # shared, but not theirs to change
         raise ApiError.of("forbidden", detail="only the playlist's owner may change it")
@@ -92,19 +92,21 @@ async def _own(request: web.Request) -> Playlist:
 
 
 async def list_playlists(request: web.Request) -> web.Response:
-    session = await request.app[SESSIONS].required(request)
-    playlists = await request.app[STORE].playlists.owned_by(session.user.id, MAX_PLAYLISTS_PER_USER)
+    session = await request.config_dict[SESSIONS].required(request)
+    playlists = await request.config_dict[STORE].playlists.owned_by(
+        session.user.id, MAX_PLAYLISTS_PER_USER
+    )
     return web.json_response({"playlists": [p.to_wire() for p in playlists]})
 
 
 async def create_playlist(request: web.Request) -> web.Response:
-    session = await request.app[SESSIONS].required(request)
+    session = await request.config_dict[SESSIONS].required(request)
     body = await read_body(request, CreatePlaylist)
-    store = request.app[STORE].playlists
+    store = request.config_dict[STORE].playlists
     if await store.count_owned_by(session.user.id) >= MAX_PLAYLISTS_PER_USER:
         raise ApiError.of("too_many_playlists", limit=MAX_PLAYLISTS_PER_USER)
     if body.room_id is not None:
-        room = await request.app[REGISTRY].find(body.room_id)
+        room = await request.config_dict[REGISTRY].find(body.room_id)
         if room is None:
             raise ApiError.of("room_not_found")
         items = tuple(PlaylistItem(i.video_id, i.title, i.duration) for i in room.state.queue)
@@ -116,7 +118,7 @@ async def create_playlist(request: web.Request) -> web.Response:
 
 
 async def get_playlist(request: web.Request) -> web.Response:
-    session = await request.app[SESSIONS].optional(request)
+    session = await request.config_dict[SESSIONS].optional(request)
     playlist = await _visible(request, session, request.match_info["playlist_id"])
     return web.json_response(playlist.to_wire())
 
@@ -134,21 +136,21 @@ async def update_playlist(request: web.Request) -> web.Response:
     if body.shared is not None:
         changes["shared"] = body.shared
     updated = playlist.changed(**changes)
-    if not await request.app[STORE].playlists.replace(updated):
+    if not await request.config_dict[STORE].playlists.replace(updated):
         raise ApiError.of("stale_version", detail="the playlist changed meanwhile; load it again")
     return web.json_response(updated.to_wire())
 
 
 async def delete_playlist(request: web.Request) -> web.Response:
     playlist = await _own(request)
-    await request.app[STORE].playlists.delete(playlist.id)
+    await request.config_dict[STORE].playlists.delete(playlist.id)
     return web.Response(status=204)
 
 
 async def load_into_room(request: web.Request) -> web.Response:
     """Put a playlist's items in a room's queue (replacing it or after it), as a queue
     command from this user: the room's permissions apply, and its members see it at once."""
-    session = await request.app[SESSIONS].optional(request)
+    session = await request.config_dict[SESSIONS].optional(request)
     room = await find_room(request)
     body = await read_body(request, LoadPlaylist)
     playlist = await _visible(request, session, body.playlist_id)
@@ -156,12 +158,12 @@ async def load_into_room(request: web.Request) -> web.Response:
     if user is not None:
         actor = Actor(name=user.username, user_id=user.id)
     else:  # a guest over HTTP has no pass: its queue budget is its address's
-        address = client_address(request, request.app[SETTINGS].trusted_proxies)
+        address = client_address(request, request.config_dict[SETTINGS].trusted_proxies)
         actor = Actor(name="guest", guest_id=f"address:{address}")
     new = [
         QueueItemIn(video_id=i.video_id, title=i.title, duration=i.duration) for i in playlist.items
     ]
-    registry = request.app[REGISTRY]
+    registry = request.config_dict[REGISTRY]
     for _ in range(LOAD_ATTEMPTS):
         state = room.state
         kept = (
@@ -188,9 +190,9 @@ def _refused(rejection: Rejection) -> ApiError:
 
 
 def setup_routes(app: web.Application) -> None:
-    app.router.add_get("/api/users/me/playlists", list_playlists)
-    app.router.add_post("/api/users/me/playlists", create_playlist)
-    app.router.add_get("/api/playlists/{playlist_id:" + ID_PATTERN + "}", get_playlist)
-    app.router.add_patch("/api/playlists/{playlist_id:" + ID_PATTERN + "}", update_playlist)
-    app.router.add_delete("/api/playlists/{playlist_id:" + ID_PATTERN + "}", delete_playlist)
-    app.router.add_post("/api/rooms/{room_id:" + ID_PATTERN + "}/queue", load_into_room)
+    app.router.add_get("/users/me/playlists", list_playlists)
+    app.router.add_post("/users/me/playlists", create_playlist)
+    app.router.add_get("/playlists/{playlist_id:" + ID_PATTERN + "}", get_playlist)
+    app.router.add_patch("/playlists/{playlist_id:" + ID_PATTERN + "}", update_playlist)
+    app.router.add_delete("/playlists/{playlist_id:" + ID_PATTERN + "}", delete_playlist)
+    app.router.add_post("/rooms/{room_id:" + ID_PATTERN + "}/queue", load_into_room)

@@ -57,7 +57,7 @@ class LeaveRoom(BaseModel):
 
 
 async def find_room(request: web.Request) -> LiveRoom:
-    room = await request.app[REGISTRY].find(request.match_info["room_id"])
+    room = await request.config_dict[REGISTRY].find(request.match_info["room_id"])
     if room is None:
         raise ApiError.of("room_not_found")
     return room
@@ -73,21 +73,24 @@ def room_summary(room_id: str, info: RoomInfo) -> dict[str, Any]:
 
 
 async def create_room(request: web.Request) -> web.Response:
-    session = await request.app[SESSIONS].optional(request)
+    session = await request.config_dict[SESSIONS].optional(request)
     body = await read_body(request, CreateRoom)
-    address = client_address(request, request.app[SETTINGS].trusted_proxies)
-    verdict = await request.app[ROOM_CREATE_LIMIT].hit(address)
+    address = client_address(request, request.config_dict[SETTINGS].trusted_proxies)
+    verdict = await request.config_dict[ROOM_CREATE_LIMIT].hit(address)
     if not verdict.allowed:
         raise too_many(verdict, "new rooms")
     if session is not None:  # two creations at the same moment may both pass: harmless
-        plan = request.app[PLANS].named(session.user.plan)
-        over = check_rooms(plan, await request.app[STORE].rooms.count_owned(session.user.id))
+        plan = request.config_dict[PLANS].named(session.user.plan)
+        over = check_rooms(
+            plan, await request.config_dict[STORE].rooms.count_owned(session.user.id)
+        )
         if over is not None:
             raise ApiError.rejected(over)
     owner_id = session.user.id if session is not None else None
-    room = await request.app[REGISTRY].create(body.name, owner_id)
+    room = await request.config_dict[REGISTRY].create(body.name, owner_id)
     path = f"/r/{room.id}"
-    url = str(request.url.origin().join(request.app.router["room_page"].url_for(room_id=room.id)))
+    page = request.match_info.apps[0].router["room_page"]  # the pages live on the main app
+    url = str(request.url.origin().join(page.url_for(room_id=room.id)))
     return web.json_response(
         {"id": room.id, "url": url, "path": path, "owner_id": owner_id}, status=201
     )
@@ -95,12 +98,12 @@ async def create_room(request: web.Request) -> web.Response:
 
 async def get_room(request: web.Request) -> web.Response:
     room = await find_room(request)
-    snapshot = request.app[REGISTRY].snapshot(room)
+    snapshot = request.config_dict[REGISTRY].snapshot(room)
     return web.json_response({"id": room.id, "name": room.info.name, **snapshot})
 
 
 async def _owned_room(request: web.Request, action: Action) -> LiveRoom:
-    session = await request.app[SESSIONS].required(request)
+    session = await request.config_dict[SESSIONS].required(request)
     room = await find_room(request)
     info = room.info
     if info.owner_id is None or not allows(
@@ -123,27 +126,29 @@ async def update_room(request: web.Request) -> web.Response:
     if body.wait_for_all is not None:
         changes["wait_for_all"] = body.wait_for_all
     if body.moderators is not None:
-        users = request.app[STORE].users
+        users = request.config_dict[STORE].users
         moderators = list(dict.fromkeys(m for m in body.moderators if m != room.info.owner_id))
         for index, user_id in enumerate(moderators):
             if await users.by_id(user_id) is None:
                 raise ApiError.of("unknown_user", index=index)
         changes["moderators"] = tuple(moderators)
-    info = await request.app[REGISTRY].info.update(room, **changes) if changes else room.info
+    info = (
+        await request.config_dict[REGISTRY].info.update(room, **changes) if changes else room.info
+    )
     return web.json_response(room_summary(room.id, info))
 
 
 async def delete_room(request: web.Request) -> web.Response:
     room = await _owned_room(request, "delete_room")
-    await request.app[REGISTRY].delete(room)
+    await request.config_dict[REGISTRY].delete(room)
     return web.Response(status=204)
 
 
 async def my_rooms(request: web.Request) -> web.Response:
     """The rooms the signed-in user owns, newest first (live names win over saved ones)."""
-    session = await request.app[SESSIONS].required(request)
-    registry = request.app[REGISTRY]
-    records = await request.app[STORE].rooms.owned_by(session.user.id, MAX_LISTED_ROOMS)
+    session = await request.config_dict[SESSIONS].required(request)
+    registry = request.config_dict[REGISTRY]
+    records = await request.config_dict[STORE].rooms.owned_by(session.user.id, MAX_LISTED_ROOMS)
     rooms = []
     for record in records:
         live = registry.peek(record.id)
@@ -154,7 +159,7 @@ async def my_rooms(request: web.Request) -> web.Response:
 async def join_room(request: web.Request) -> web.Response:
     room = await find_room(request)
     body = await read_body(request, JoinRoom)
-    registry = request.app[REGISTRY]
+    registry = request.config_dict[REGISTRY]
     auth: dict[str, str] = {"room": room.id, "member_token": registry.members.issue_ticket(room)}
     if body.name is not None:
         auth["name"] = body.name
@@ -172,15 +177,15 @@ async def join_room(request: web.Request) -> web.Response:
 async def leave_room(request: web.Request) -> web.Response:
     room = await find_room(request)
     body = await read_body(request, LeaveRoom)
-    left = await request.app[REGISTRY].members.leave_by_ticket(room, body.member_token)
+    left = await request.config_dict[REGISTRY].members.leave_by_ticket(room, body.member_token)
     return web.json_response({"left": left})
 
 
 def setup_routes(app: web.Application) -> None:
-    app.router.add_post("/api/rooms", create_room)
-    app.router.add_get("/api/rooms/{room_id:" + ID_PATTERN + "}", get_room)
-    app.router.add_patch("/api/rooms/{room_id:" + ID_PATTERN + "}", update_room)
-    app.router.add_delete("/api/rooms/{room_id:" + ID_PATTERN + "}", delete_room)
-    app.router.add_post("/api/rooms/{room_id:" + ID_PATTERN + "}/join", join_room)
-    app.router.add_post("/api/rooms/{room_id:" + ID_PATTERN + "}/leave", leave_room)
-    app.router.add_get("/api/users/me/rooms", my_rooms)
+    app.router.add_post("/rooms", create_room)
+    app.router.add_get("/rooms/{room_id:" + ID_PATTERN + "}", get_room)
+    app.router.add_patch("/rooms/{room_id:" + ID_PATTERN + "}", update_room)
+    app.router.add_delete("/rooms/{room_id:" + ID_PATTERN + "}", delete_room)
+    app.router.add_post("/rooms/{room_id:" + ID_PATTERN + "}/join", join_room)
+    app.router.add_post("/rooms/{room_id:" + ID_PATTERN + "}/leave", leave_room)
+    app.router.add_get("/users/me/rooms", my_rooms)

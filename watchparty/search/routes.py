@@ -26,15 +26,15 @@ class SearchQuery(BaseModel):
 
 
 async def _limit(request: web.Request) -> None:
-    client = client_address(request, request.app[SETTINGS].trusted_proxies)
-    verdict = await request.app[SEARCH_LIMIT].hit(client)
+    client = client_address(request, request.config_dict[SETTINGS].trusted_proxies)
+    verdict = await request.config_dict[SEARCH_LIMIT].hit(client)
     if not verdict.allowed:
         raise too_many(verdict, "searches")
 
 
 def _service(request: web.Request) -> SearchService:
     """The search service, or 503 before anything else (the page probes for it this way)."""
-    service = request.app[SEARCH]
+    service = request.config_dict[SEARCH]
     if not service.enabled:
         raise ApiError.of("search_disabled")
     return service
@@ -52,8 +52,8 @@ async def search_youtube(request: web.Request) -> web.Response:
         raise ApiError.of("invalid_query", detail=describe_error(error)) from None
     await _limit(request)
     spend = None
-    if await request.app[SESSIONS].optional(request) is None:
-        anonymous = request.app[ANONYMOUS_SEARCHES]
+    if await request.config_dict[SESSIONS].optional(request) is None:
+        anonymous = request.config_dict[ANONYMOUS_SEARCHES]
 
         async def spend() -> bool:
             return (await anonymous.hit("everyone")).allowed
@@ -74,5 +74,5 @@ async def youtube_video(request: web.Request) -> web.Response:
 
 
 def setup_routes(app: web.Application) -> None:
-    app.router.add_get("/api/search/youtube", search_youtube)
-    app.router.add_get("/api/videos/youtube/{video_id}", youtube_video)
+    app.router.add_get("/search/youtube", search_youtube)
+    app.router.add_get("/videos/youtube/{video_id}", youtube_video)

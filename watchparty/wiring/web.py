@@ -1,4 +1,5 @@
-"""The pages and the REST API's routes, static files, and CORS for /api."""
+"""The pages and static files on the main application; the REST API as the /api
+sub-application, with its own error middleware and CORS."""
 
 from __future__ import annotations
 
@@ -9,12 +10,17 @@ from aiohttp import web
 
 from watchparty.accounts.routes import setup_routes as accounts_routes
 from watchparty.billing.routes import setup_routes as billing_routes
+from watchparty.cluster.forward import to_holder
+from watchparty.http import json_errors
+from watchparty.keys import CLUSTER
 from watchparty.pages.routes import setup_routes as page_routes
 from watchparty.paths import web_root
 from watchparty.playlists.routes import setup_routes as playlist_routes
 from watchparty.rooms.routes import setup_routes as room_routes
 from watchparty.search.routes import setup_routes as search_routes
 from watchparty.settings import Settings
+
+API_MAX_BODY = 256 * 1024  # a request body, at most
 
 
 def setup_web(app: web.Application, settings: Settings) -> None:
@@ -24,29 +30,33 @@ def setup_web(app: web.Application, settings: Settings) -> None:
         loader=jinja2.FileSystemLoader(root / "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
     )
+    page_routes(app)
+    app.router.add_static("/static", root / "static", name="static")
+    if settings.media_dir is not None:
+        app.router.add_static("/media", settings.media_dir, name="media")
+    # A request about a room another process holds goes to it (cluster.forward), inside the
+    # API's own error middleware, which answers what the holder could not.
+    forward = [to_holder(app[CLUSTER].peers)] if CLUSTER in app else []
+    api = web.Application(middlewares=[json_errors, *forward], client_max_size=API_MAX_BODY)
     for setup_routes in (
-        page_routes,
         room_routes,
         accounts_routes,
         playlist_routes,
         billing_routes,
         search_routes,
     ):
-        setup_routes(app)
-    app.router.add_static("/static", root / "static", name="static")
-    if settings.media_dir is not None:
-        app.router.add_static("/media", settings.media_dir, name="media")
-    _cors(app, settings.cors_origins)
+        setup_routes(api)
+    _cors(api, settings.cors_origins)
+    app.add_subapp("/api", api)
 
 
-def _cors(app: web.Application, origins: tuple[str, ...]) -> None:
+def _cors(api: web.Application, origins: tuple[str, ...]) -> None:
     """CORS for the REST API, from the same setting Socket.IO uses; after every route."""
     if not origins:
         return
     options = aiohttp_cors.ResourceOptions(  # type: ignore[no-untyped-call]  # untyped library
         allow_headers="*", allow_methods="*"
     )
-    cors = aiohttp_cors.setup(app, defaults=dict.fromkeys(origins, options))
-    for route in list(app.router.routes()):
-        if route.resource is not None and route.resource.canonical.startswith("/api/"):
-            cors.add(route)
+    cors = aiohttp_cors.setup(api, defaults=dict.fromkeys(origins, options))
+    for route in list(api.router.routes()):
+        cors.add(route)

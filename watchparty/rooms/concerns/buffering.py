@@ -59,9 +59,10 @@ class Buffering(Concern):
 
     async def _play_on_if_ready(self, room: LiveRoom) -> None:
         """Call with the lock held."""
+        if not room.state.waiting or room.deleted:
+            return
         stalls = room.part(Stalls)
-        waited_for = (stalls.stalled & room.present()) - stalls.left_behind
-        if room.state.waiting and not room.deleted and not waited_for:
+        if not (stalls.stalled & room.present()) - stalls.left_behind:
             await self._play_on(room, "everyone is ready")
 
     async def _play_on(self, room: LiveRoom, by: str) -> None:
