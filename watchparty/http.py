@@ -15,13 +15,11 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from watchparty.core.commands import describe_error
+from watchparty.core.errors import Unavailable
 from watchparty.core.errors import message as catalogue_message
 from watchparty.core.text import NOT_TEXT, unencodable
 from watchparty.errors import ApiError
 from watchparty.logs import REQUEST_ID, REQUEST_ID_KEY, printable
-from watchparty.rooms.ports import ClusterUnavailable
-from watchparty.rooms.registry import RegistryFull
-from watchparty.store.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 Model = TypeVar("Model", bound=BaseModel)
@@ -34,12 +32,6 @@ def error_response(
     body = {"error": {"code": code, "message": message}}
     return web.json_response(body, status=status, headers=headers)
 
-
-UNAVAILABLE: dict[type[Exception], str] = {
-    StoreUnavailable: "database_unavailable",
-    RegistryFull: "capacity_reached",
-    ClusterUnavailable: "cluster_unavailable",
-}
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -57,9 +49,8 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return await handler(request)
     except ApiError as error:
         return error_response(error.status, error.code, error.message, error.headers)
-    except (StoreUnavailable, RegistryFull, ClusterUnavailable) as error:
-        code = UNAVAILABLE[type(error)]
-        return error_response(503, code, catalogue_message(code))
+    except Unavailable as error:
+        return error_response(503, error.code, catalogue_message(error.code))
     except web.HTTPException as error:
         if error.status < 400:
             raise
@@ -78,9 +69,8 @@ async def page_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return await handler(request)
     except ApiError as error:  # a page of a room whose holder does not answer (cluster.forward)
         return error_response(error.status, error.code, error.message, error.headers)
-    except (StoreUnavailable, RegistryFull, ClusterUnavailable) as error:
-        text = catalogue_message(UNAVAILABLE[type(error)])
-        raise web.HTTPServiceUnavailable(text=text) from None
+    except Unavailable as error:
+        raise web.HTTPServiceUnavailable(text=catalogue_message(error.code)) from None
     except web.HTTPException:
         raise
     except Exception:

@@ -103,6 +103,14 @@ ERRORS: Final[dict[str, Error]] = {
 }
 
 
+class Unavailable(Exception):
+    """Something the server needs is out of reach for now (the database, the other
+    processes, room for one more room): every layer answers it as the catalogue's ``code``,
+    a 503 over HTTP, without knowing which part raised it."""
+
+    code = "internal_error"
+
+
 def message(code: str, **fields: Any) -> str:
     return ERRORS[code].message.format(**fields)
 

@@ -1,1 +1,2 @@
-"""Socket.IO side: the ``/rooms`` namespace and the registry of live rooms."""
+"""The Socket.IO adapter: the ``/rooms`` namespace, the event table, the ``Transport`` over
+python-socketio, the direct room fan-out, and each patch of the libraries' internals."""

@@ -1,1 +1,2 @@
-"""Rooms over HTTP: create, read, join and leave."""
+"""The live-room domain (no Socket.IO, no Redis): the registry of live rooms, membership,
+the member list, the room concerns, the write-behind, and the REST routes about rooms."""

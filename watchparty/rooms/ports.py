@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from watchparty.core import Rejection
+from watchparty.core.errors import Unavailable
 from watchparty.core.plans import Plan
 from watchparty.store.rooms import RoomRecord
 
@@ -87,8 +88,10 @@ class Limit(Protocol):
     async def hit(self, key: str) -> Verdict: ...
 
 
-class ClusterUnavailable(Exception):
+class ClusterUnavailable(Unavailable):
     """The processes cannot coordinate (Redis cannot be reached)."""
+
+    code = "cluster_unavailable"
 
 
 class RoomElsewhere(Exception):

@@ -34,7 +34,7 @@ from watchparty.core import (
     new_room,
     start_lead,
 )
-from watchparty.core.errors import reject
+from watchparty.core.errors import Unavailable, reject
 from watchparty.core.plans import check_queue
 from watchparty.core.policy import allows, refusal, role_of
 from watchparty.rooms.broadcast import StateBroadcasts
@@ -61,8 +61,10 @@ ROOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 QUEUE_COMMANDS = (UpdateQueue, QueueAdd, QueueRemove, QueueMove)
 
 
-class RegistryFull(Exception):
+class RegistryFull(Unavailable):
     """The process holds as many rooms as it is configured for, all of them in use."""
+
+    code = "capacity_reached"
 
 
 class RoomRegistry:

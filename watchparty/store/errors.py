@@ -7,9 +7,13 @@ from contextlib import asynccontextmanager
 
 from pymongo.errors import ConnectionFailure
 
+from watchparty.core.errors import Unavailable
 
-class StoreUnavailable(Exception):
+
+class StoreUnavailable(Unavailable):
     """The database did not answer; the operation may be retried later."""
+
+    code = "database_unavailable"
 
 
 @asynccontextmanager
