@@ -21,15 +21,14 @@ from watchparty.addresses import client_address
 from watchparty.cluster.relay import Relay
 from watchparty.core import ConnectAuth, Rejection, TimePing, validate
 from watchparty.core.commands import NAMESPACE
-from watchparty.core.errors import message, reject
+from watchparty.core.errors import Unavailable, message, reject
 from watchparty.logs import printable
 from watchparty.ratelimit import SocketLimits
 from watchparty.realtime.events import RoomEvents
 from watchparty.realtime.patches import connection_open
 from watchparty.rooms.membership import JoinRefused
-from watchparty.rooms.ports import ClusterUnavailable, RoomElsewhere
-from watchparty.rooms.registry import RegistryFull, RoomRegistry
-from watchparty.store.errors import StoreUnavailable
+from watchparty.rooms.ports import RoomElsewhere
+from watchparty.rooms.registry import RoomRegistry
 from watchparty.store.users import User
 
 LOST_CONNECTION = frozenset(
@@ -166,12 +165,8 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await self._join(parsed.room, sid, auth_)
         except JoinRefused as refused:
             raise _refuse(refused.code, refused.message) from None
-        except StoreUnavailable:
-            raise _refuse("database_unavailable") from None
-        except RegistryFull:
-            raise _refuse("capacity_reached") from None
-        except ClusterUnavailable:
-            raise _refuse("cluster_unavailable") from None
+        except Unavailable as unavailable:  # the database, the cluster, room for one more room
+            raise _refuse(unavailable.code) from None
         if not connection_open(self.server, self.namespace, sid):
             # Closed while joining: python-socketio runs no disconnect handler for a socket
             # whose connect handler was still running, so the member would stay for good.
