@@ -136,10 +136,8 @@ class Relay:
                 return {"elsewhere": elsewhere.holder}
             except JoinRefused as refused:
                 return {"ok": False, "code": refused.code, "message": refused.message}
-            except StoreUnavailable:
-                return {"ok": False, **reject("database_unavailable").to_wire()}
-            except RegistryFull:
-                return {"ok": False, **reject("capacity_reached").to_wire()}
+            except (StoreUnavailable, RegistryFull) as unavailable:
+                return {"ok": False, **reject(unavailable.code).to_wire()}
             self.remote[sid] = process
             return {"ok": True}
 

@@ -1,6 +1,7 @@
 """Who is in which room: admitting a socket, a lost connection's grace period, leaving,
-expelling, and member tokens (tickets). Call every method that takes a room with its lock
-held; ``leave`` takes the lock itself."""
+expelling, and member tokens (tickets). ``admit``, ``remove`` and ``expel`` want the room's
+lock held; ``leave`` takes it itself; the ticket methods touch only the room's tickets, with
+no await between reading and changing them, and need no lock."""
 
 from __future__ import annotations
 

@@ -58,10 +58,6 @@ class RoomTasks:
         if task is not None and task is not asyncio.current_task():
             task.cancel()
 
-    def cancel_where(self, keep: Callable[[str], bool]) -> None:
-        for name in [n for n in self._running if not keep(n)]:
-            self.cancel(name)
-
     def cancel_all(self) -> list[asyncio.Task[None]]:
         """Cancel every task (the room is unloaded, deleted, given up, or the server stops);
         answers them, for a caller that waits until they are done."""
