@@ -17,7 +17,12 @@ from watchparty.settings import Settings
 from watchparty.wiring.accounts import setup_accounts
 from watchparty.wiring.database import setup_database, setup_writers
 from watchparty.wiring.realtime import setup_realtime
-from watchparty.wiring.services import setup_billing, setup_metrics, setup_search
+from watchparty.wiring.services import (
+    setup_billing,
+    setup_metrics,
+    setup_search,
+    setup_subtitles,
+)
 from watchparty.wiring.web import API_MAX_BODY, setup_web
 
 # PyMongo logs whole commands at DEBUG (documents with password hashes in them), and stripe
@@ -40,6 +45,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     setup_realtime(app, settings, clock)
     setup_writers(app)
     setup_search(app, settings)
+    setup_subtitles(app, settings)
     setup_billing(app, settings)
     setup_metrics(app, settings)
     setup_web(app, settings)

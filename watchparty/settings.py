@@ -189,6 +189,8 @@ class Settings(BaseSettings):
     time_rate_limit: Rate = env("WATCHPARTY_TIME_RATE_LIMIT", "20/10 seconds")
     connect_rate_limit: Rate = env("WATCHPARTY_CONNECT_RATE_LIMIT", "60/minute")
     room_create_rate_limit: Rate = env("WATCHPARTY_ROOM_CREATE_RATE_LIMIT", "30/hour")
+    # Subtitle uploads per client address (each is parsed, and kept with its room).
+    subtitle_rate_limit: Rate = env("WATCHPARTY_SUBTITLE_RATE_LIMIT", "30/hour")
     # Queue changes per member (account or guest) and per room: each goes to every member.
     queue_rate_limit: Rate = env("WATCHPARTY_QUEUE_RATE_LIMIT", "20/10 seconds")
     room_queue_rate_limit: Rate = env("WATCHPARTY_ROOM_QUEUE_RATE_LIMIT", "40/10 seconds")

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from watchparty.accounts.passwords import MAX_PASSWORD_BYTES, MIN_PASSWORD_LENGTH
-from watchparty.core.commands import CleanText
+from watchparty.core.fields import CleanText
 
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{2,31}")
 

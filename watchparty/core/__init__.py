@@ -23,6 +23,8 @@ from watchparty.core.commands import (
     Ready,
     Seek,
     SetControl,
+    SetRate,
+    SetSubtitles,
     TimePing,
     Unban,
     UpdateQueue,
@@ -32,8 +34,16 @@ from watchparty.core.commands import (
 )
 from watchparty.core.engine import Accepted, advance, apply, hold, resume
 from watchparty.core.errors import Rejection
-from watchparty.core.state import QueueItem, RoomState, current_position, ends_at, new_room
+from watchparty.core.state import (
+    QueueItem,
+    RoomState,
+    current_position,
+    ends_at,
+    new_room,
+    rate_at,
+)
 from watchparty.core.timing import start_lead
+from watchparty.core.tracks import Track, TrackIn
 
 __all__ = [
     "COMMANDS",
@@ -62,7 +72,11 @@ __all__ = [
     "RoomState",
     "Seek",
     "SetControl",
+    "SetRate",
+    "SetSubtitles",
     "TimePing",
+    "Track",
+    "TrackIn",
     "Unban",
     "UpdateQueue",
     "VoteSkip",
@@ -73,6 +87,7 @@ __all__ = [
     "hold",
     "new_room",
     "parse_command",
+    "rate_at",
     "resume",
     "start_lead",
     "validate",

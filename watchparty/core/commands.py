@@ -7,90 +7,28 @@ and never raises: anything a client can send becomes a command or a ``Rejection`
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from typing import Annotated, Any, Final, Literal, TypeVar
-from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
 from watchparty.core.errors import Rejection, reject
+from watchparty.core.fields import CleanText, DisplayName, ItemId, Seconds, VideoId
+from watchparty.core.fields import Payload as _Payload
 from watchparty.core.limits import (
     ID_PATTERN,
     MAX_CHAT_LENGTH,
     MAX_ITEM_ID_LENGTH,
     MAX_MUTE_SECONDS,
-    MAX_NAME_LENGTH,
-    MAX_POSITION_SECONDS,
     MAX_QUEUE_ITEMS,
     MAX_REASON_LENGTH,
     MAX_TITLE_LENGTH,
-    MAX_VIDEO_ID_LENGTH,
 )
-from watchparty.core.text import DISPLAY_FORBIDDEN, NOT_TEXT, displayable, unencodable
+from watchparty.core.media import MAX_RATE, MIN_RATE
+from watchparty.core.text import DISPLAY_FORBIDDEN, NOT_TEXT, unencodable
+from watchparty.core.tracks import Tracks
 
 NAMESPACE: Final = "/rooms"  # the Socket.IO namespace every room event travels on
-
-YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{11}")
-
-
-def media_kind(video_id: str) -> str | None:
-    """Which player a video needs: ``youtube``, ``hls`` (an .m3u8 stream) or ``video`` (a
-    media file); None if ``video_id`` is none of a YouTube id, an http(s) URL or a /path on
-    this server."""
-    if YOUTUBE_ID.fullmatch(video_id):
-        return "youtube"
-    if video_id.startswith("/") and not video_id.startswith("//"):
-        path = video_id
-    else:
-        url = urlsplit(video_id)
-        if url.scheme not in ("http", "https") or not url.hostname:
-            return None
-        path = url.path
-    return "hls" if path.lower().endswith(".m3u8") else "video"
-
-
-def _playable(value: str) -> str:
-    if media_kind(value) is None:
-        raise ValueError("must be a YouTube video id, an http(s) URL or a /path on this server")
-    return value
-
-
-def _no_control_characters(value: str) -> str:
-    # Control and format characters (newlines, bidi overrides, NUL) have no place in a title
-    # or a name shown to other people.
-    if not displayable(value):
-        raise ValueError("must not contain control characters")
-    return value
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value.strip()
-
-
-CleanText = Annotated[str, AfterValidator(_no_control_characters)]
-VideoId = Annotated[
-    str,
-    Field(min_length=1, max_length=MAX_VIDEO_ID_LENGTH),
-    AfterValidator(_no_control_characters),
-    AfterValidator(_not_blank),
-    AfterValidator(_playable),
-]
-Seconds = Annotated[float, Field(ge=0, le=MAX_POSITION_SECONDS, allow_inf_nan=False)]
-DisplayName = Annotated[
-    str,
-    Field(min_length=1, max_length=MAX_NAME_LENGTH),
-    AfterValidator(_no_control_characters),
-    AfterValidator(_not_blank),
-]
-
-
-class _Payload(BaseModel):
-    # strict: "12" is not a number and 1 is not true; extra fields are a client bug worth
-    # reporting rather than silently ignoring.
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
 class _Command(_Payload):
@@ -122,6 +60,7 @@ class ChangeVideo(_Command):
     duration: Seconds | None = Field(
         default=None, description="Its length, if known: the room moves on when it ends."
     )
+    subtitles: Tracks = Field(default_factory=list, description="Its subtitle tracks.")
 
 
 class QueueItemIn(_Payload):
@@ -135,15 +74,13 @@ class QueueItemIn(_Payload):
     kind: Literal["youtube", "video", "hls"] | None = Field(
         default=None, description="Ignored: the server derives it from video_id."
     )
+    subtitles: Tracks = Field(default_factory=list, description="Its subtitle tracks.")
 
 
 class UpdateQueue(_Command):
     """Replace the whole queue with ``queue`` (the order given is the new order)."""
 
     queue: Annotated[list[QueueItemIn], Field(max_length=MAX_QUEUE_ITEMS)]
-
-
-ItemId = Annotated[str, Field(min_length=1, max_length=MAX_ITEM_ID_LENGTH)]
 
 
 class QueueAdd(_Command):
@@ -164,6 +101,19 @@ class QueueMove(_Command):
 
     id: ItemId
     to: Annotated[int, Field(ge=0)]
+
+
+class SetRate(_Command):
+    """Play at ``rate`` times real speed, for everyone, from one server instant."""
+
+    rate: Annotated[float, Field(ge=MIN_RATE, le=MAX_RATE, allow_inf_nan=False)]
+
+
+class SetSubtitles(_Command):
+    """Replace the subtitle tracks of queue item ``id``, or of the current video."""
+
+    id: ItemId | None = Field(default=None, description="A queue item; absent: the video playing.")
+    subtitles: Tracks
 
 
 class TimePing(_Payload):
@@ -209,7 +159,18 @@ class ConnectAuth(_Payload):
     )
 
 
-Command = Play | Pause | Seek | ChangeVideo | UpdateQueue | QueueAdd | QueueRemove | QueueMove
+Command = (
+    Play
+    | Pause
+    | Seek
+    | ChangeVideo
+    | UpdateQueue
+    | QueueAdd
+    | QueueRemove
+    | QueueMove
+    | SetRate
+    | SetSubtitles
+)
 
 COMMANDS: Final[dict[str, type[_Command]]] = {
     "PLAY": Play,
@@ -220,6 +181,8 @@ COMMANDS: Final[dict[str, type[_Command]]] = {
     "QUEUE_ADD": QueueAdd,
     "QUEUE_REMOVE": QueueRemove,
     "QUEUE_MOVE": QueueMove,
+    "SET_RATE": SetRate,
+    "SET_SUBTITLES": SetSubtitles,
 }
 
 
@@ -365,7 +328,4 @@ def parse_command(event: str, payload: Any) -> Command | Rejection:
     result = validate(model, payload)
     if isinstance(result, Rejection):
         return result
-    assert isinstance(
-        result, Play | Pause | Seek | ChangeVideo | UpdateQueue | QueueAdd | QueueRemove | QueueMove
-    )
-    return result
+    return result  # type: ignore[return-value]  # COMMANDS holds Command models only

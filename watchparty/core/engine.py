@@ -18,11 +18,15 @@ from watchparty.core.commands import (
     QueueMove,
     QueueRemove,
     Seek,
+    SetRate,
+    SetSubtitles,
     UpdateQueue,
 )
 from watchparty.core.errors import Rejection, reject
 from watchparty.core.limits import MAX_QUEUE_BYTES, MAX_QUEUE_ITEMS
-from watchparty.core.state import QueueItem, RoomState, current_position
+from watchparty.core.media import media_kind, playable_rate, rates_for
+from watchparty.core.state import QueueItem, RoomState, current_position, rate_at
+from watchparty.core.tracks import tracks_bytes, tracks_from
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +51,8 @@ def apply(
     version = state.version + 1
     if isinstance(command, UpdateQueue | QueueAdd | QueueRemove | QueueMove):
         return _queue_command(state, command, version)
+    if isinstance(command, SetRate | SetSubtitles):
+        return _media_command(state, command, now, lead, version)
     return _playback_command(state, command, now, lead, version)
 
 
@@ -57,6 +63,8 @@ def _playback_command(
         case Play():
             if state.video_id is None:
                 return reject("no_video", detail="choose a video before pressing play")
+            if state.playing and now < state.updated_at:  # a start or rate change to come
+                return Accepted(replace(state, version=version))
             position = current_position(state, now)
             start = now if state.playing else now + lead  # already playing: no hiccup
             return Accepted(
@@ -67,14 +75,17 @@ def _playback_command(
                     waiting=False,
                     position=position,
                     updated_at=start,
+                    lead_rate=0.0,
                 )
             )
         case Pause():
             return Accepted(_paused(state, now, current_position(state, now)))
         case Seek(timestamp=timestamp):
             start = now + lead if state.playing else now
-            return Accepted(replace(state, version=version, position=timestamp, updated_at=start))
-        case ChangeVideo(video_id=video_id, duration=duration):
+            return Accepted(
+                replace(state, version=version, position=timestamp, updated_at=start, lead_rate=0.0)
+            )
+        case ChangeVideo(video_id=video_id, duration=duration, subtitles=tracks):
             # A room waiting for a stalled member was meant to be playing: the new video plays.
             playing = state.playing or state.waiting
             return Accepted(
@@ -83,12 +94,53 @@ def _playback_command(
                     version=version,
                     video_id=video_id,
                     duration=duration,
+                    subtitles=tracks_from(tracks),
+                    rate=playable_rate(media_kind(video_id), state.rate),
                     playing=playing,
                     waiting=False,
                     position=0.0,
                     updated_at=now + lead if playing else now,
+                    lead_rate=0.0,
                 )
             )
+    raise AssertionError(f"unhandled command {command!r}")  # pragma: no cover
+
+
+def _media_command(
+    state: RoomState, command: SetRate | SetSubtitles, now: float, lead: float, version: int
+) -> Accepted | Rejection:
+    match command:
+        case SetRate(rate=rate):
+            steps = rates_for(state.video_kind)
+            if steps is not None and rate not in steps:
+                listed = ", ".join(f"{step:g}" for step in steps)
+                return reject("rate_unsupported", rate=rate, rates=listed)
+            if not state.playing or now < state.updated_at:
+                # Paused, or a start or rate change still to come: the new rate takes over
+                # from that same instant.
+                return Accepted(replace(state, version=version, rate=rate))
+            at = now + lead  # every member switches at this server instant
+            return Accepted(
+                replace(
+                    state,
+                    version=version,
+                    position=current_position(state, at),
+                    updated_at=at,
+                    lead_rate=rate_at(state, now),
+                    rate=rate,
+                )
+            )
+        case SetSubtitles(id=None, subtitles=tracks):
+            if state.video_id is None:
+                return reject("no_video", detail="no video is playing to add subtitles to")
+            return Accepted(replace(state, version=version, subtitles=tracks_from(tracks)))
+        case SetSubtitles(id=item_id, subtitles=tracks):
+            assert item_id is not None
+            found = _index(state.queue, item_id)
+            if found is None:
+                return _no_item(item_id)
+            item = replace(state.queue[found], subtitles=tracks_from(tracks))
+            return _queued(state, version, (*state.queue[:found], item, *state.queue[found + 1 :]))
     raise AssertionError(f"unhandled command {command!r}")  # pragma: no cover
 
 
@@ -104,7 +156,7 @@ def _queue_command(
         case QueueAdd(item=item, position=at):
             if len(state.queue) >= MAX_QUEUE_ITEMS:
                 return reject("queue_full", limit=MAX_QUEUE_ITEMS)
-            new = QueueItem(f"q{version}.0", item.video_id, item.title, item.duration)
+            new = _item(f"q{version}.0", item)
             index = len(state.queue) if at is None else min(at, len(state.queue))
             queue = (*state.queue[:index], new, *state.queue[index:])
             return _queued(state, version, queue)
@@ -128,6 +180,10 @@ def _queue_command(
     raise AssertionError(f"unhandled command {command!r}")  # pragma: no cover
 
 
+def _item(item_id: str, item: QueueItemIn) -> QueueItem:
+    return QueueItem(item_id, item.video_id, item.title, item.duration, tracks_from(item.subtitles))
+
+
 def _paused(state: RoomState, now: float, position: float, waiting: bool = False) -> RoomState:
     """The next version of ``state``: paused at ``position`` as of ``now`` (``waiting``:
     until stalled members can play)."""
@@ -138,6 +194,7 @@ def _paused(state: RoomState, now: float, position: float, waiting: bool = False
         waiting=waiting,
         position=position,
         updated_at=now,
+        lead_rate=0.0,
     )
 
 
@@ -167,10 +224,13 @@ def advance(state: RoomState, now: float, lead: float = 0.0) -> RoomState:
         version=state.version + 1,
         video_id=head.video_id,
         duration=head.duration,
+        subtitles=head.subtitles,
+        rate=playable_rate(media_kind(head.video_id), state.rate),
         playing=True,
         waiting=False,
         position=0.0,
         updated_at=now + lead,
+        lead_rate=0.0,
         queue=rest,
     )
 
@@ -185,13 +245,22 @@ def resume(state: RoomState, now: float, lead: float = 0.0) -> RoomState:
     """A waiting room plays on from where it held, ``lead`` seconds from now."""
     now = _base_time(state, now)
     return replace(
-        state, version=state.version + 1, playing=True, waiting=False, updated_at=now + lead
+        state,
+        version=state.version + 1,
+        playing=True,
+        waiting=False,
+        updated_at=now + lead,
+        lead_rate=0.0,
     )
 
 
 def queue_bytes(queue: tuple[QueueItem, ...]) -> int:
-    """What a queue weighs on the wire, near enough: its video ids and titles in UTF-8."""
-    return sum(len(i.video_id.encode()) + len((i.title or "").encode()) for i in queue)
+    """What a queue weighs on the wire, near enough: its video ids, titles and subtitle
+    tracks in UTF-8."""
+    return sum(
+        len(i.video_id.encode()) + len((i.title or "").encode()) + tracks_bytes(i.subtitles)
+        for i in queue
+    )
 
 
 def _queued(state: RoomState, version: int, queue: tuple[QueueItem, ...]) -> Accepted | Rejection:
@@ -228,5 +297,5 @@ def _assign_ids(
             return reject("invalid_payload", detail=f"queue.{index}.id: duplicate item id")
         item_id = item.id if item.id in known else f"q{version}.{index}"
         seen.add(item_id)
-        result.append(QueueItem(item_id, item.video_id, item.title, item.duration))
+        result.append(_item(item_id, item))
     return tuple(result)

@@ -67,7 +67,10 @@ ERRORS: Final[dict[str, Error]] = {
     "room_full": Error(409, "this room has as many members as it can take"),
     "queue_full": Error(400, "a queue holds at most {limit} items"),
     "queue_too_long": Error(409, "the queue would hold {count} items; at most {limit}"),
-    "queue_too_large": Error(400, "a queue's links and titles hold at most {kib} KiB"),
+    "queue_too_large": Error(
+        400, "a queue's links, titles and subtitle tracks hold at most {kib} KiB"
+    ),
+    "too_many_subtitles": Error(409, "a room keeps at most {limit} uploaded subtitle files"),
     "too_many_bans": Error(409, "a room holds at most {limit} bans"),
     "too_many_playlists": Error(409, "you have {limit} playlists already"),
     # The state it met
@@ -80,6 +83,9 @@ ERRORS: Final[dict[str, Error]] = {
     "no_such_item": Error(400, "no queue item has id {item_id!r}"),
     "not_banned": Error(409, "that user is not banned here"),
     "no_video": Error(400, "{detail}"),
+    "rate_unsupported": Error(400, "this video's player cannot play at {rate:g}x, only at {rates}"),
+    "subtitles_invalid": Error(400, "the subtitles do not parse: line {line}: {detail}"),
+    "subtitles_not_found": Error(404, "no such subtitle file"),
     "not_ended": Error(400, "the room is at {position:.1f} s of {length:.1f} s"),
     "not_joined": Error(409, "this connection is not in a room"),
     "invalid_member_token": Error(400, "unknown or expired member token"),

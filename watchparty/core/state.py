@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from watchparty.core.commands import media_kind
 from watchparty.core.limits import MAX_POSITION_SECONDS
+from watchparty.core.media import media_kind, rates_for
+from watchparty.core.tracks import Track
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,7 @@ class QueueItem:
     video_id: str
     title: str | None = None
     duration: float | None = None
+    subtitles: tuple[Track, ...] = ()
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -28,6 +30,7 @@ class QueueItem:
             "kind": media_kind(self.video_id),
             "title": self.title,
             "duration": self.duration,
+            "subtitles": [track.to_wire() for track in self.subtitles],
         }
 
 
@@ -45,6 +48,14 @@ class RoomState:
     # Paused only until the members who stalled can play again (a room set to wait for
     # everyone); it plays on from here by itself (rooms.concerns.buffering).
     waiting: bool = False
+    subtitles: tuple[Track, ...] = ()  # of the current video
+    # How fast the position moves before ``updated_at``: 0 while a start is still to come
+    # (the position holds), the old rate while a rate change is (everyone switches at once).
+    lead_rate: float = 0.0
+
+    @property
+    def video_kind(self) -> str | None:
+        return None if self.video_id is None else media_kind(self.video_id)
 
     def to_wire(self) -> dict[str, Any]:
         """The STATE object of the protocol (docs/protocol.md)."""
@@ -52,15 +63,22 @@ class RoomState:
             "room": self.room,
             "version": self.version,
             "video_id": self.video_id,
-            "video_kind": None if self.video_id is None else media_kind(self.video_id),
+            "video_kind": self.video_kind,
             "playing": self.playing,
             "position": self.position,
             "updated_at": self.updated_at,
             "rate": self.rate,
+            "lead_rate": self.lead_rate,
+            "rates": _listed(rates_for(self.video_kind)),
             "duration": self.duration,
             "waiting": self.waiting,
             "queue": [item.to_wire() for item in self.queue],
+            "subtitles": [track.to_wire() for track in self.subtitles],
         }
+
+
+def _listed(rates: tuple[float, ...] | None) -> list[float] | None:
+    return None if rates is None else list(rates)
 
 
 def new_room(room_id: str, now: float) -> RoomState:
@@ -87,9 +105,19 @@ def ends_at(state: RoomState) -> float | None:
 def current_position(state: RoomState, now: float) -> float:
     """Where playback is at server time ``now``; never negative, never past the limit.
 
-    A start scheduled for later (``updated_at`` ahead of ``now``) holds the position until then.
+    Before ``updated_at`` the position moves at ``lead_rate``: a start scheduled for later
+    holds it (0), a rate change scheduled for later keeps the old rate until then.
     """
     if not state.playing:
         return state.position
-    elapsed = max(0.0, now - state.updated_at)
+    if now < state.updated_at:
+        return max(0.0, state.position - (state.updated_at - now) * state.lead_rate)
+    elapsed = now - state.updated_at
     return min(MAX_POSITION_SECONDS, state.position + elapsed * state.rate)
+
+
+def rate_at(state: RoomState, now: float) -> float:
+    """How fast the position moves at ``now`` (0 when paused or before a start)."""
+    if not state.playing:
+        return 0.0
+    return state.rate if now >= state.updated_at else state.lead_rate

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from watchparty.accounts.session import Session
 from watchparty.addresses import client_address
-from watchparty.core import Accepted, QueueItemIn, Rejection, UpdateQueue
-from watchparty.core.commands import CleanText, Seconds, VideoId
+from watchparty.core import Accepted, QueueItemIn, Rejection, TrackIn, UpdateQueue
+from watchparty.core.fields import CleanText, Seconds, VideoId
 from watchparty.core.limits import ID_PATTERN, MAX_QUEUE_ITEMS, MAX_TITLE_LENGTH
 from watchparty.errors import ApiError
 from watchparty.http import read_body
@@ -170,7 +170,13 @@ async def load_into_room(request: web.Request) -> web.Response:
             []
             if body.mode == "replace"
             else [
-                QueueItemIn(id=i.id, video_id=i.video_id, title=i.title, duration=i.duration)
+                QueueItemIn(
+                    id=i.id,
+                    video_id=i.video_id,
+                    title=i.title,
+                    duration=i.duration,
+                    subtitles=[TrackIn(**t.to_wire()) for t in i.subtitles],
+                )
                 for i in state.queue
             ]
         )

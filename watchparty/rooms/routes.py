@@ -9,7 +9,8 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from watchparty.addresses import client_address
-from watchparty.core.commands import NAMESPACE, CleanText, DisplayName
+from watchparty.core.commands import NAMESPACE
+from watchparty.core.fields import CleanText, DisplayName
 from watchparty.core.limits import ID_PATTERN
 from watchparty.core.plans import check_rooms
 from watchparty.core.policy import MAX_MODERATORS, Action, Control, allows, refusal, role_of

@@ -13,6 +13,7 @@ from watchparty.store.playlists import PlaylistStore
 from watchparty.store.revoked import RevokedSessions
 from watchparty.store.rooms import RoomStore
 from watchparty.store.search_cache import SearchCache
+from watchparty.store.subtitles import SubtitleStore
 from watchparty.store.users import UserStore
 
 DEFAULT_DATABASE = "watchparty"
@@ -41,6 +42,7 @@ class Store:
         self.chat = ChatStore(self.db["chat"])
         self.search_cache = SearchCache(self.db["search_cache"])
         self.revoked_sessions = RevokedSessions(self.db["revoked_sessions"])
+        self.subtitles = SubtitleStore(self.db["subtitles"])
 
     async def prepare(self) -> None:
         """Check the server answers and create the indexes (idempotent)."""
@@ -52,6 +54,7 @@ class Store:
             await self.chat.ensure_indexes()
             await self.search_cache.ensure_indexes()
             await self.revoked_sessions.ensure_indexes()
+            await self.subtitles.ensure_indexes()
 
     async def close(self) -> None:
         await self.client.close()

@@ -17,7 +17,7 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from watchparty.core import QueueItem, RoomState
+from watchparty.core import QueueItem, RoomState, Track
 from watchparty.core.policy import CONTROLS, Control
 from watchparty.store.errors import unavailable_on_failure
 from watchparty.store.times import as_utc
@@ -83,9 +83,17 @@ def to_document(record: RoomRecord) -> Document:
             "updated_at": state.updated_at,
             "duration": state.duration,
             "waiting": state.waiting,
+            "lead_rate": state.lead_rate,
+            "subtitles": [t.to_wire() for t in state.subtitles],
         },
         "queue": [
-            {"id": i.id, "video_id": i.video_id, "title": i.title, "duration": i.duration}
+            {
+                "id": i.id,
+                "video_id": i.video_id,
+                "title": i.title,
+                "duration": i.duration,
+                "subtitles": [t.to_wire() for t in i.subtitles],
+            }
             for i in state.queue
         ],
         "control": info.control,
@@ -110,12 +118,15 @@ def from_document(doc: Document) -> RoomRecord:
         rate=float(playback["rate"]),
         duration=None if playback.get("duration") is None else float(playback["duration"]),
         waiting=bool(playback.get("waiting", False)),
+        lead_rate=float(playback.get("lead_rate") or 0.0),
+        subtitles=_tracks(playback),
         queue=tuple(
             QueueItem(
                 id=str(item["id"]),
                 video_id=str(item["video_id"]),
                 title=item.get("title"),
                 duration=None if item.get("duration") is None else float(item["duration"]),
+                subtitles=_tracks(item),
             )
             for item in doc.get("queue", [])
         ),
@@ -135,6 +146,11 @@ def from_document(doc: Document) -> RoomRecord:
     # Rooms saved before revisions existed count from their version.
     revision = int(doc.get("revision", state.version))
     return RoomRecord(state=state, info=info, revision=revision, expires_at=expires_at)
+
+
+def _tracks(doc: Document) -> tuple[Track, ...]:
+    """Subtitle tracks (rooms saved before they existed have none)."""
+    return tuple(Track.from_wire(t) for t in doc.get("subtitles") or ())
 
 
 class RoomStore:

@@ -47,6 +47,7 @@ from watchparty.rooms.concerns.autoplay import Autoplay
 from watchparty.rooms.concerns.buffering import Buffering
 from watchparty.rooms.concerns.chat import Chat
 from watchparty.rooms.concerns.moderation import Moderation
+from watchparty.rooms.concerns.uploads import Uploads
 from watchparty.rooms.ports import Clock, ClusterUnavailable
 from watchparty.rooms.registry import RoomRegistry
 from watchparty.settings import Settings
@@ -159,7 +160,8 @@ def _concerns(
     moderation = Moderation(registry, transport, chat, clock)
     autoplay = Autoplay(registry, transport)
     buffering = Buffering(registry, settings.buffer_wait_seconds)
-    for concern in (chat, moderation, autoplay, buffering):
+    uploads = Uploads(app[STORE].subtitles, app[CHAT_WRITES])
+    for concern in (chat, moderation, autoplay, buffering, uploads):
         registry.add(concern)
     return RoomEvents(registry, chat, moderation, autoplay, buffering)
 

@@ -1,4 +1,4 @@
-"""YouTube search, Stripe billing and /metrics."""
+"""YouTube search, subtitle uploads, Stripe billing and /metrics."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from watchparty.keys import (
     SEARCH_LIMIT,
     SOCKETIO,
     STORE,
+    SUBTITLE_LIMIT,
     WRITE_BEHIND,
     YOUTUBE,
 )
@@ -28,6 +29,13 @@ from watchparty.realtime.fanout import FanoutManager
 from watchparty.search.service import SearchService
 from watchparty.search.youtube import YouTube
 from watchparty.settings import Settings
+
+
+def setup_subtitles(app: web.Application, settings: Settings) -> None:
+    uploads = app[SUBTITLE_LIMIT] = RateLimit(
+        settings.subtitle_rate_limit, "subtitles", settings.redis_url
+    )
+    app[LIMITS].append(uploads)
 
 
 def setup_search(app: web.Application, settings: Settings) -> None:

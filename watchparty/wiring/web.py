@@ -19,6 +19,7 @@ from watchparty.playlists.routes import setup_routes as playlist_routes
 from watchparty.rooms.routes import setup_routes as room_routes
 from watchparty.search.routes import setup_routes as search_routes
 from watchparty.settings import Settings
+from watchparty.subtitles.routes import setup_routes as subtitle_routes
 
 API_MAX_BODY = 256 * 1024  # a request body, at most
 
@@ -44,6 +45,7 @@ def setup_web(app: web.Application, settings: Settings) -> None:
         playlist_routes,
         billing_routes,
         search_routes,
+        subtitle_routes,
     ):
         setup_routes(api)
     _cors(api, settings.cors_origins)

@@ -15,8 +15,8 @@ from watchparty.core import (
     UpdateQueue,
     parse_command,
 )
-from watchparty.core.commands import media_kind
 from watchparty.core.limits import MAX_POSITION_SECONDS, MAX_QUEUE_ITEMS, MAX_TITLE_LENGTH
+from watchparty.core.media import media_kind
 
 
 @pytest.mark.parametrize(

@@ -55,7 +55,7 @@ def test_a_code_given_with_a_status_has_the_catalogues() -> None:
 @pytest.mark.parametrize("code", sorted(ERRORS))
 def test_every_message_fills_from_named_fields(code: str) -> None:
     fields = [f for _, f, _, _ in string.Formatter().parse(ERRORS[code].message) if f]
-    values = {f: 1.5 if f in ("position", "length") else "x" for f in fields}
+    values = {f: 1.5 if f in ("position", "length", "rate") else "x" for f in fields}
     assert "{" not in message(code, **values)
     assert 100 <= ERRORS[code].status < 600
 
