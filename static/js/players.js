@@ -2,7 +2,9 @@
 // One small interface over the three players, so the sync code does not care which one plays:
 //   play() -> Promise, pause(), seek(seconds), time(), duration(), paused(), ready(),
 //   busy() (seeking or loading), stalled() (cannot play on from here yet), setRate(rate),
-//   destroy(), and tolerance: how far off (seconds) is not worth a seek with this player
+//   destroy(), and tolerance: how far off (seconds) is not worth a seek with this player;
+//   and for subtitles, textTracks() (the tracks a stream carries) or, for YouTube,
+//   captions() and setCaptions(code) (YouTube's own, drawn by its player)
 // Player events are never turned into room commands: only the page's own controls send those,
 // so a player reacting to the room can never echo back into it.
 /** @param {HTMLElement} container @param {string} kind @param {string} source @returns {Player} */
@@ -40,6 +42,9 @@ function htmlVideo(container, kind, source) {
     stalled: () => video.readyState < HTMLMediaElement.HAVE_FUTURE_DATA,
     setRate: (rate) => { if (Math.abs(video.playbackRate - rate) > 1e-3) video.playbackRate = rate; },
     destroy: () => { if (hls) hls.destroy(); video.removeAttribute("src"); video.load(); },
+    textTracks: () => [...video.textTracks].filter((t) => t.kind === "subtitles" || t.kind === "captions"),
+    captions: () => [],
+    setCaptions: () => {},
   };
 }
 
@@ -91,9 +96,25 @@ function youtube(container, source, onError) {
     ready: () => isReady,
     busy: () => call((p) => p.getPlayerState()) === 3,
     stalled: () => !isReady || call((p) => p.getPlayerState()) === 3,
-    // YouTube only offers a few rates, so small drift is corrected by seeking instead
-    setRate: () => {},
+    // YouTube plays only its own steps (the room's rate is one of them): a nudge rounds back
+    // to the room's rate, so small drift is corrected by seeking instead.
+    setRate: (rate) => call((p) => {
+      /** @type {number[]} */
+      const steps = p.getAvailablePlaybackRates() || [1];
+      const step = steps.reduce((a, b) => (Math.abs(b - rate) < Math.abs(a - rate) ? b : a), steps[0]);
+      if (p.getPlaybackRate() !== step) p.setPlaybackRate(step);
+    }),
     destroy: () => call((p) => p.destroy()),
+    textTracks: () => [],
+    // YouTube's own captions (its IFrame API's captions module): [{id, label}]
+    captions: () => {
+      const list = call((p) => { p.loadModule("captions"); return p.getOption("captions", "tracklist"); });
+      return Array.isArray(list) ? list.map((t) => ({ id: String(t.languageCode), label: String(t.displayName || t.languageCode) })) : [];
+    },
+    setCaptions: (code) => call((p) => {
+      if (code) p.setOption("captions", "track", { languageCode: code });
+      else p.unloadModule("captions");
+    }),
   };
 }
 
@@ -101,7 +122,9 @@ function youtube(container, source, onError) {
  * @typedef {{kind: string, source: string, tolerance: number, play: () => Promise<unknown>,
  *   pause: () => void, seek: (seconds: number) => void, time: () => number,
  *   duration: () => number, paused: () => boolean, ready: () => boolean, busy: () => boolean,
- *   stalled: () => boolean, setRate: (rate: number) => void, destroy: () => void}} Player
+ *   stalled: () => boolean, setRate: (rate: number) => void, destroy: () => void,
+ *   textTracks: () => TextTrack[], captions: () => {id: string, label: string}[],
+ *   setCaptions: (code: string | null) => void}} Player
  */
 
 /**

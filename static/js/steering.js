@@ -3,7 +3,7 @@
 // a hold), and learning how far ahead each kind of catch-up must aim. Pure (the player is
 // observed, not touched; times are arguments), tested by tests/js/unit/steering.test.mjs;
 // room/player.js carries out what it answers.
-import { steer } from "./sync.js";
+import { rateAt, steer } from "./sync.js";
 
 /**
  * @typedef {import("./sync.js").RoomState} RoomState
@@ -64,17 +64,18 @@ export class Steering {
     const error = seen.time - goal;
     if (this._settling(state, now, error, seen.paused)) return NONE;
     const ended = seen.duration && goal >= seen.duration - 0.05;
-    if (state.playing && now >= state.updated_at && !ended) {
+    const rate = rateAt(state, now);  // the shared rate, or the old one until a change
+    if (rate > 0 && !ended) {
       if (seen.paused) {
         if (blocked) return NONE;  // wait for the click the page asks for
-        return this._catchUp("resume", goal, state, now, true);
+        return this._catchUp("resume", goal, state, now, true, rate);
       }
       const tuning = seen.tolerance
         ? { ...this.tuning, seekAbove: Math.max(this.tuning.seekAbove, seen.tolerance) }
         : this.tuning;
-      const steering = steer(error, state.rate, tuning, this.nudging);
+      const steering = steer(error, rate, tuning, this.nudging);
       this.nudging = steering.nudging;
-      if (steering.seek) return this._catchUp("seek", goal, state, now, false);
+      if (steering.seek) return this._catchUp("seek", goal, state, now, false, rate);
       return { kind: "rate", rate: steering.rate };
     }
     const far = Math.abs(error) > Math.max(this.tuning.pausedSeekAbove, seen.tolerance / 10);
@@ -83,12 +84,12 @@ export class Steering {
 
   /**
    * @param {Kind} kind @param {number} goal @param {RoomState} state @param {number} now
-   * @param {boolean} play
+   * @param {boolean} play @param {number} rate the room's rate now
    * @returns {Action}
    */
-  _catchUp(kind, goal, state, now, play) {
+  _catchUp(kind, goal, state, now, play, rate) {
     this.began(kind, now, state.version);
-    return { kind: "catch-up", to: goal + this.lag[kind] * state.rate, play };
+    return { kind: "catch-up", to: goal + this.lag[kind] * rate, play };
   }
 
   /**

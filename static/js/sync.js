@@ -13,10 +13,13 @@
 //    rate, or nothing), from thresholds the server's settings give (docs/sync.md).
 /**
  * @typedef {{video_id: string|null, video_kind?: string, position: number, playing: boolean,
- *   rate: number, updated_at: number, version: number, waiting?: boolean, duration?: number|null,
- *   queue: QueueItem[]}} RoomState
+ *   rate: number, lead_rate?: number, rates?: number[]|null, updated_at: number,
+ *   version: number, waiting?: boolean, duration?: number|null, queue: QueueItem[],
+ *   subtitles?: Track[]}} RoomState
  * @typedef {{id: string, video_id: string, kind?: string, title?: string|null,
- *   duration?: number|null}} QueueItem
+ *   duration?: number|null, subtitles?: Track[]}} QueueItem
+ * @typedef {{id: string, label: string, lang: string, url: string, kind: string,
+ *   default: boolean}} Track
  * @typedef {{seekAbove: number, nudgeAbove: number, maxNudge: number, gain?: number,
  *   settle?: number}} Tuning
  */
@@ -68,8 +71,9 @@ export class SyncClock {
   }
 }
 
-// Where the room is at server time `now` (the protocol's formula; a start scheduled for
-// later holds the position until then).
+// Where the room is at server time `now` (the protocol's formula): before `updated_at` the
+// position moves at `lead_rate` (0: a start to come holds it; the old rate while a rate
+// change is still to come), after it at `rate`.
 /**
  * @param {RoomState | null} state
  * @param {number} now server time, seconds
@@ -77,7 +81,17 @@ export class SyncClock {
  */
 export function roomPosition(state, now) {
   if (!state || !state.playing) return state ? state.position : 0;
-  return state.position + Math.max(0, now - state.updated_at) * state.rate;
+  if (now < state.updated_at) {
+    return Math.max(0, state.position - (state.updated_at - now) * (state.lead_rate || 0));
+  }
+  return state.position + (now - state.updated_at) * state.rate;
+}
+
+// How fast the room's position moves at server time `now` (0 when it holds).
+/** @param {RoomState} state @param {number} now @returns {number} */
+export function rateAt(state, now) {
+  if (!state.playing) return 0;
+  return now >= state.updated_at ? state.rate : (state.lead_rate || 0);
 }
 
 // error: player position minus the room's (seconds; > 0 ahead); nudging: whether the last

@@ -133,7 +133,7 @@ socket.on("ROOM_DELETED", () => {
   setStatus("room deleted", "bad");
   showError("The owner deleted this room.");
 });
-for (const event of ["PLAY", "PAUSE", "SEEK", "CHANGE_VIDEO", "UPDATE_QUEUE"]) {
+for (const event of ["PLAY", "PAUSE", "SEEK", "CHANGE_VIDEO", "UPDATE_QUEUE", "SET_RATE", "SET_SUBTITLES"]) {
   socket.on(event, (/** @type {any} */ message) => apply(message.state));
 }
 

@@ -5,6 +5,7 @@ import { formatTime } from "../links.js";
 import { create } from "../players.js";
 import { Steering } from "../steering.js";
 import { SyncClock, roomPosition } from "../sync.js";
+import { wireSubtitles } from "./subtitles.js";
 import { $, showError } from "./view.js";
 
 /** @typedef {import("./view.js").Room} Room */
@@ -59,13 +60,19 @@ export function wirePlayer(room) {
   }
 
   // A start scheduled ahead (STATE.updated_at later than now): hold at the position, then
-  // start with everyone else at that server time, less the start lag.
+  // start with everyone else at that server time, less the start lag. A rate change
+  // scheduled ahead (lead_rate > 0) switches at that very time (a rate applies at once).
   function scheduleStart() {
     clearTimeout(startTimer);
     const state = room.state;
     if (!state || !state.playing || clock.offset === null) return;
-    const wait = clock.localTime(state.updated_at) - steering.lag.start - localNow();
-    if (wait > 0) startTimer = setTimeout(startOnTime, wait * 1000);
+    const switching = (state.lead_rate || 0) > 0;
+    const wait = clock.localTime(state.updated_at) - (switching ? 0 : steering.lag.start) - localNow();
+    if (wait > 0) startTimer = setTimeout(switching ? switchRate : startOnTime, wait * 1000);
+  }
+  function switchRate() {
+    const state = room.state;
+    if (state && player && player.ready() && !player.paused()) player.setRate(state.rate);
   }
   function startOnTime() {
     const state = room.state;
@@ -166,7 +173,22 @@ export function wirePlayer(room) {
     if (player) player.play().then(() => { $("unmute").hidden = true; });
   });
 
-  room.rendered.push(scheduleStart, render, steerPlayer);
+  const speed = $("speed");
+  speed.addEventListener("change", () => send("SET_RATE", { rate: Number(speed.value) }));
+  function renderSpeed() {
+    const state = room.state;
+    const rates = (state && state.rates) || [0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
+    const shown = state ? [...new Set([...rates, state.rate])].sort((a, b) => a - b) : rates;
+    const key = shown.join(",");
+    if (speed.dataset.rates !== key) {
+      speed.dataset.rates = key;
+      speed.replaceChildren(...shown.map((r) => new Option(`${r}×`, String(r))));
+    }
+    if (document.activeElement !== speed) speed.value = String(state ? state.rate : 1);
+  }
+
+  const subtitles = wireSubtitles(room, target, () => player);
+  room.rendered.push(scheduleStart, render, renderSpeed, steerPlayer, subtitles.refresh);
   return {
     connected() {
       for (let i = 0; i < 8; i++) setTimeout(ping, i * 100);

@@ -58,3 +58,16 @@ test("a player with coarse seeking (YouTube) is not sought for errors under its 
   const action = new Steering(tuning).decide(playing, 101, 11, seen(10.3, { tolerance: 1 }), false);
   assert.equal(action.kind, "rate");
 });
+
+test("at a shared rate the nudges are relative to it, and a change to come keeps playing", () => {
+  const fast = { ...playing, rate: 1.5, lead_rate: 0 };
+  const nudged = new Steering(tuning).decide(fast, 101, 11.5, seen(11.45), false);
+  assert.equal(nudged.kind, "rate");
+  assert.ok(nudged.rate > 1.5 && nudged.rate <= 1.5 * 1.05);
+  // Before the switch at 100 the room still moves at the old rate: the player plays on at it.
+  const pending = { ...playing, rate: 1.5, lead_rate: 1 };
+  assert.deepEqual(new Steering(tuning).decide(pending, 99.5, 9.5, seen(9.5), false), { kind: "rate", rate: 1 });
+  // A start to come (lead_rate 0) holds the player instead.
+  const start = { ...playing, lead_rate: 0 };
+  assert.equal(new Steering(tuning).decide(start, 99.5, 10, seen(10, { paused: true }), false).kind, "hold");
+});

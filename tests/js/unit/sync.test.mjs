@@ -1,7 +1,7 @@
 // static/js/sync.js, the page's clock and drift arithmetic, exactly as the browser runs it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { SyncClock, roomPosition, steer } from "../../../static/js/sync.js";
+import { SyncClock, roomPosition, steer, rateAt } from "../../../static/js/sync.js";
 
 // A simulated link: the server's clock is ours plus `offset`; each trip takes `base` plus
 // a random share of `jitter`, drawn separately each way (seeded, so runs repeat).
@@ -66,4 +66,19 @@ test("steering: a seek when far off, a nudge in proportion, nothing when close",
   // Hysteresis: once nudging, it goes on below the dead band, down to a millisecond.
   assert.equal(steer(-0.003, 1, tuning, true).nudging, true);
   assert.deepEqual(steer(-0.0005, 1, tuning, true), { seek: false, rate: 1, nudging: false });
+});
+
+test("a rate change still to come keeps the old rate until its instant, then the new", () => {
+  // Playing at 1x; at server time 100 (position 20) everyone switches to 1.5x.
+  const state = { video_id: "v", position: 20, playing: true, rate: 1.5, lead_rate: 1, updated_at: 100, version: 4, queue: [] };
+  assert.equal(roomPosition(state, 99.5), 19.5);
+  assert.equal(roomPosition(state, 100), 20);
+  assert.equal(roomPosition(state, 102), 23);
+  assert.equal(rateAt(state, 99.9), 1);
+  assert.equal(rateAt(state, 100), 1.5);
+  // A start still to come holds (lead_rate 0, or absent from an older server).
+  const start = { ...state, lead_rate: 0 };
+  assert.equal(roomPosition(start, 99), 20);
+  assert.equal(rateAt({ ...state, lead_rate: undefined }, 99), 0);
+  assert.equal(rateAt({ ...state, playing: false }, 101), 0);
 });
