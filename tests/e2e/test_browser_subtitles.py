@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, FilePayload, Page
 
 from tests.e2e.conftest import LiveServer
 from tests.e2e.test_browser import _playing, _src, csp_violations, eventually, open_room
@@ -55,7 +55,7 @@ async def test_a_french_track_shows_its_cues_on_time_on_the_page_that_chose_it(
     await ann.set_input_files(
         "#subtitle-file",
         files=[
-            {"name": "fr.srt", "mimeType": "application/x-subrip", "buffer": FRENCH_SRT.encode()}
+            FilePayload(name="fr.srt", mimeType="application/x-subrip", buffer=FRENCH_SRT.encode())
         ],
     )
     await ann.fill("#subtitle-label", "Français")
