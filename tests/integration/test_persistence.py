@@ -176,6 +176,8 @@ async def test_a_database_outage_loses_no_accepted_change(
             "updated_at": final["updated_at"],
             "duration": None,
             "waiting": False,
+            "lead_rate": 0.0,
+            "subtitles": [],
         }
         assert [(i["video_id"], i["title"]) for i in doc["queue"]] == [("x----------", "During")]
     finally:

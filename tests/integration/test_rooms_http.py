@@ -55,9 +55,12 @@ async def test_get_room_returns_the_state(http: aiohttp.ClientSession, base_url:
         "position",
         "updated_at",
         "rate",
+        "lead_rate",
+        "rates",
         "duration",
         "waiting",
         "queue",
+        "subtitles",
     }
 
 

@@ -62,6 +62,7 @@ async def test_insert_and_load_round_trip_with_types(store: Store) -> None:
         "video_id": "a----------",
         "title": "Title A",
         "duration": 61.5,
+        "subtitles": [],
     }
     assert raw["version"] == 3
 
