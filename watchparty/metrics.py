@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram,
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from watchparty.cluster.node import Cluster
 from watchparty.core.errors import reject
 from watchparty.ratelimit import RateLimit
 from watchparty.realtime.fanout import FanoutManager
@@ -42,6 +43,7 @@ class Sources:
     chat_writes: WriteQueue
     limits: Iterable[RateLimit]
     fanout: FanoutManager
+    cluster: Cluster | None = None  # with REDIS_URL
 
 
 class _Collector(Collector):
@@ -111,6 +113,23 @@ class _Collector(Collector):
         for limit in s.limits:
             refusals.add_metric((limit.name,), limit.refusals)
         yield refusals
+        if s.cluster is not None:
+            yield from _cluster(s.cluster)
+
+
+def _cluster(cluster: Cluster) -> Iterator[Metric]:
+    """What an operator watches in a Redis outage (docs/operations.md)."""
+    yield GaugeMetricFamily(
+        "watchparty_redis_up", "1 while this process reaches Redis", value=int(cluster.health.up)
+    )
+    yield CounterMetricFamily(
+        "watchparty_redis_outages", "Times this process lost Redis", value=cluster.health.outages
+    )
+    yield GaugeMetricFamily(
+        "watchparty_rooms_lapsed",
+        "Rooms held here whose lease ran out in a Redis outage: kept, commands refused",
+        value=cluster.leases.lapsed_count,
+    )
 
 
 class Metrics:

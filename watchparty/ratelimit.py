@@ -4,6 +4,7 @@ counts the same on all of them."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections import deque
@@ -14,6 +15,7 @@ from typing import Protocol
 import limits
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
 
 from watchparty.addresses import Network
 from watchparty.core.errors import Rejection, reject
@@ -153,8 +155,50 @@ def limiter(redis_url: str | None) -> Limiter:
         return MemoryWindows()
     scheme, rest = redis_url.split("://", 1)
     scheme = {"redis": "redis", "rediss": "rediss", "unix": "redis+unix"}[scheme]
-    storage = RedisStorage(f"async+{scheme}://{rest}", implementation="redispy")
-    return MovingWindowRateLimiter(storage)
+    storage = RedisStorage(
+        f"async+{scheme}://{rest}",
+        wrap_exceptions=True,
+        implementation="redispy",
+        socket_connect_timeout=2,
+        socket_timeout=2,
+    )
+    return SharedWindows(MovingWindowRateLimiter(storage))
+
+
+class SharedWindows:
+    """Counts in Redis, and in this process's memory while Redis cannot be reached: a
+    limit that fails open would let a flood in exactly when the cluster is weakest, one that
+    fails closed would refuse every client. Meanwhile each process counts on its own (the
+    allowance is at most one per process), quietly: the outage is said once (cluster.health)."""
+
+    def __init__(self, shared: Limiter) -> None:
+        self._shared = shared
+        self._local = MemoryWindows()
+
+    async def hit(self, item: limits.RateLimitItem, *identifiers: str) -> bool:
+        try:
+            return await self._shared.hit(item, *identifiers)
+        except StorageError:
+            return await self._local.hit(item, *identifiers)
+
+    async def test(self, item: limits.RateLimitItem, *identifiers: str) -> bool:
+        try:
+            return await self._shared.test(item, *identifiers)
+        except StorageError:
+            return await self._local.test(item, *identifiers)
+
+    async def clear(self, item: limits.RateLimitItem, *identifiers: str) -> None:
+        await self._local.clear(item, *identifiers)
+        with contextlib.suppress(StorageError):  # its window empties by itself
+            await self._shared.clear(item, *identifiers)
+
+    async def get_window_stats(
+        self, item: limits.RateLimitItem, *identifiers: str
+    ) -> limits.WindowStats:
+        try:
+            return await self._shared.get_window_stats(item, *identifiers)
+        except StorageError:
+            return await self._local.get_window_stats(item, *identifiers)
 
 
 def too_many(verdict: Verdict, what: str) -> ApiError:

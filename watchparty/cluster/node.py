@@ -1,16 +1,20 @@
 """This process's part in a cluster: Redis, leases, peers, relay and replay, started and
-stopped together."""
+stopped together, and its health (one warning per outage, recovery when Redis is back)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import uuid
+from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ConstantBackoff
 from redis.exceptions import RedisError
 
 from watchparty.cluster.forward import Replay
+from watchparty.cluster.health import RedisHealth
 from watchparty.cluster.leases import Leases
 from watchparty.cluster.peers import Peers
 from watchparty.cluster.relay import Relay
@@ -22,15 +26,24 @@ PREFIX = "watchparty"
 SOCKETIO_CHANNEL = f"{PREFIX}:socketio"
 
 
+def redis_options() -> dict[str, Any]:
+    """One quick retry (for a connection Redis closed while idle): in an outage a command
+    then fails at once, since every part copes with a failure, where redis-py's default
+    backs off for seconds on each."""
+    return {"socket_connect_timeout": 2, "retry": Retry(ConstantBackoff(0.05), 1)}
+
+
 class Cluster:
     """This process's part in a cluster of processes sharing rooms through Redis."""
 
     def __init__(self, url: str, lease_seconds: float, transport: Transport) -> None:
         self.me = uuid.uuid4().hex[:12]
-        self.redis = Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
-        self.leases = Leases(self.redis, self.me, lease_seconds, PREFIX)
-        self.peers = Peers(self.redis, self.me, PREFIX, timeout=lease_seconds + 2.0)
-        self.relay = Relay(self.peers, self.leases, transport.drop, transport.here)
+        self.redis = Redis.from_url(url, socket_timeout=5, **redis_options())
+        self.health = RedisHealth(self.redis)
+        failed = self.health.failed
+        self.leases = Leases(self.redis, self.me, lease_seconds, PREFIX, failed)
+        self.peers = Peers(self.redis, self.me, PREFIX, lease_seconds + 2.0, failed)
+        self.relay = Relay(self.peers, self.leases, transport, lambda: not self.health.up)
         self.replay = Replay()
         self.peers.handlers["http"] = self.replay
         self._tasks: list[asyncio.Task[None]] = []
@@ -46,6 +59,7 @@ class Cluster:
             loop.create_task(self.peers.listen()),
             loop.create_task(self.leases.run()),
             loop.create_task(self.relay.watch()),
+            loop.create_task(self.health.run()),
         ]
         async with asyncio.timeout(10):
             await self.peers.subscribed()
@@ -57,6 +71,7 @@ class Cluster:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.health.close()
         await self.peers.close()
         await self.replay.close()
         await self.redis.aclose()

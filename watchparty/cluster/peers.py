@@ -26,16 +26,29 @@ from watchparty.rooms.ports import ClusterUnavailable
 log = logging.getLogger(__name__)
 
 Handler = Callable[..., Awaitable[Any]]
+RESUBSCRIBE_SECONDS = 0.25  # after losing Redis: others cannot reach this process meanwhile
 
 
 class RemoteFailure(Exception):
     """The other process could not handle a request (it logged why)."""
 
 
+def _nothing() -> None:
+    pass
+
+
 class Peers:
-    def __init__(self, redis: Redis, me: str, prefix: str, timeout: float) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        me: str,
+        prefix: str,
+        timeout: float,
+        unreachable: Callable[[], None] = _nothing,
+    ) -> None:
         self._redis = redis
         self.me = me
+        self._unreachable = unreachable  # said once per outage (cluster.health)
         self._prefix = prefix
         self._timeout = timeout
         self.handlers: dict[str, Handler] = {}
@@ -59,11 +72,11 @@ class Peers:
                 async for message in self._pubsub.listen():
                     self._receive(message["data"])
             except RedisError:
-                log.warning("lost Redis; listening again in 1 s")
+                self._unreachable()
             finally:
                 if self._pubsub is not None:
                     await self._pubsub.aclose()  # type: ignore[no-untyped-call,unused-ignore]  # typed from redis 8
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(RESUBSCRIBE_SECONDS)
 
     async def subscribed(self) -> None:
         """Wait until this process's channel is listened to (others can reach it)."""
@@ -100,7 +113,7 @@ class Peers:
             try:
                 await self._redis.publish(self.channel(str(message.get("from"))), json.dumps(reply))
             except RedisError:
-                log.warning("could not reply to process %s", message.get("from"))
+                self._unreachable()
 
     async def call(self, to: str, op: str, **args: Any) -> Any:
         """Ask process ``to`` to run ``op``; its result.
@@ -121,6 +134,7 @@ class Peers:
         except TimeoutError:
             raise PeerGone(to) from None
         except RedisError as error:
+            self._unreachable()
             raise ClusterUnavailable from error
         finally:
             self._waiting.pop(request_id, None)
@@ -128,19 +142,23 @@ class Peers:
             raise RemoteFailure(op)
         return reply.get("result")
 
-    def notify(self, process: str, op: str, **args: Any) -> None:
+    def notify(
+        self, process: str, op: str, unsent: Callable[[], None] = _nothing, **args: Any
+    ) -> None:
         """Have ``process`` run ``op``, without waiting or an answer (a leave, a round trip):
-        sent in order with this process's other messages to it."""
+        sent in order with this process's other messages to it. ``unsent`` is called when
+        Redis cannot be reached (for a message worth sending again)."""
         message = json.dumps({"from": self.me, "op": op, "args": args})
-        task = asyncio.get_running_loop().create_task(self._send(process, message))
+        task = asyncio.get_running_loop().create_task(self._send(process, message, unsent))
         self._serving.add(task)
         task.add_done_callback(self._serving.discard)
 
-    async def _send(self, process: str, message: str) -> None:
+    async def _send(self, process: str, message: str, unsent: Callable[[], None]) -> None:
         try:
             await self._redis.publish(self.channel(process), message)
         except RedisError:
-            log.warning("could not reach process %s", process)
+            self._unreachable()
+            unsent()
 
     async def tell_everyone(self, op: str, **args: Any) -> None:
         """Have every other process run ``op`` (no answer awaited)."""
@@ -149,6 +167,7 @@ class Peers:
                 self._everyone, json.dumps({"from": self.me, "op": op, "args": args})
             )
         except RedisError as error:
+            self._unreachable()
             raise ClusterUnavailable from error
 
     async def listening(self, processes: Iterable[str]) -> set[str]:
@@ -160,6 +179,7 @@ class Peers:
         try:
             counts = await self._redis.pubsub_numsub(*(self.channel(p) for p in wanted))
         except RedisError as error:
+            self._unreachable()
             raise ClusterUnavailable from error
         alive = {
             channel.decode() if isinstance(channel, bytes) else channel

@@ -7,7 +7,9 @@ socketio's Redis manager, which delivers it to the socket where it lives. On the
 the member is an ordinary member whose ``sid`` happens to live elsewhere.
 
 When a room changes hands (its holder died, or gave it up), the relays close its sockets: the
-clients reconnect by themselves and join the room where it is now, from its saved state.
+clients reconnect by themselves and join the room where it is now, from its saved state. A room
+that nobody holds for a moment (its holder is taking it back after a Redis outage) is not a
+change of hands: its sockets stay until it has been free for a lease time.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from watchparty.cluster.errors import PeerGone
 from watchparty.cluster.leases import Leases
 from watchparty.cluster.peers import Peers, RemoteFailure
 from watchparty.core.errors import message, reject
+from watchparty.rooms.live import LiveRoom
 from watchparty.rooms.membership import JoinRefused
-from watchparty.rooms.ports import ClusterUnavailable, RoomElsewhere
+from watchparty.rooms.ports import ClusterUnavailable, RoomElsewhere, Transport
 from watchparty.rooms.registry import RegistryFull, RoomRegistry
 from watchparty.store.errors import StoreUnavailable
 
@@ -34,6 +37,8 @@ Ack = dict[str, Any]
 Dispatch = Callable[[str, str, Any], Awaitable[Ack]]  # (sid, event, payload) -> its ack
 CHECK_SECONDS = 1.0  # how often relays look for rooms that changed hands
 UNAVAILABLE = {"ok": False, "error": reject("room_unavailable").to_wire()}
+NO_CLUSTER = {"ok": False, "error": reject("cluster_unavailable").to_wire()}
+DEGRADED = "DEGRADED"  # the event that tells a member whether its room is degraded
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,16 +52,19 @@ class Relay:
         self,
         peers: Peers,
         leases: Leases,
-        drop: Callable[[list[str]], Awaitable[None]],
-        here: Callable[[str], bool],
+        transport: Transport,
+        degraded: Callable[[], bool],
     ) -> None:
         self._peers = peers
         self._leases = leases
-        self._drop = drop  # closes local connections so that their clients reconnect
-        self._here = here  # whether a socket is still connected to this process
+        self._transport = transport
+        self.degraded = degraded  # whether this process has lost Redis
         self.routes: dict[str, Route] = {}  # relayed sid -> where its room is held
         self.remote: dict[str, str] = {}  # on the authority: a member's sid -> its process
         self._registry: RoomRegistry | None = None
+        self._unsent: dict[str, tuple[str, bool]] = {}  # leaves Redis did not take: (holder, lost)
+        self._free_since: dict[str, float] = {}  # a relayed room nobody holds: since when
+        self._silent_since: dict[str, float] = {}  # a members' process not listening: since
 
     def __contains__(self, sid: str) -> bool:
         return sid in self.routes
@@ -106,11 +114,13 @@ class Relay:
             )
         except (PeerGone, RemoteFailure):
             return UNAVAILABLE
+        except ClusterUnavailable:
+            return NO_CLUSTER
         if not ack.get("ok") and ack.get("error", {}).get("code") == "not_joined":
             # The authority does not know this socket (it restarted, or gave the room up):
             # reconnecting joins it again, wherever the room is now.
             self.routes.pop(sid, None)
-            await self._drop([sid])
+            await self._transport.drop([sid])
         return ack
 
     def note_rtt(self, sid: str, rtt: float) -> None:
@@ -121,7 +131,33 @@ class Relay:
     def leave(self, sid: str, lost: bool) -> None:
         route = self.routes.pop(sid, None)
         if route is not None:
-            self._peers.notify(route.holder, "leave", sid=sid, lost=lost)
+            self._tell_left(sid, route.holder, lost)
+
+    def _tell_left(self, sid: str, holder: str, lost: bool) -> None:
+        """A leave the holder must hear, or it keeps a member who is gone: sent again by
+        ``check`` once Redis takes it."""
+
+        def unsent() -> None:
+            self._unsent[sid] = (holder, lost)
+
+        self._unsent.pop(sid, None)
+        self._peers.notify(holder, "leave", unsent, sid=sid, lost=lost)
+
+    async def resume(self) -> None:
+        """Redis answers again: give each relayed socket its room's state (the broadcasts of
+        the outage never reached it) and whether the room is still degraded."""
+        rooms: dict[tuple[str, str], list[str]] = {}
+        for sid, route in self.routes.items():
+            rooms.setdefault((route.holder, route.room_id), []).append(sid)
+        for (holder, room_id), sids in rooms.items():
+            try:
+                news = await self._peers.call(holder, "state", room_id=room_id)
+            except (PeerGone, RemoteFailure):
+                continue  # ``check`` moves its sockets on
+            if news is None:
+                continue
+            for sid in sids:
+                await self._transport.send(DEGRADED, news, sid)
 
     # --- the authority's side -----------------------------------------------------------------
 
@@ -151,7 +187,11 @@ class Relay:
         async def rtt(sid: str, rtt: float) -> None:
             registry.members.note_rtt(sid, float(rtt))
 
-        self._peers.handlers.update(join=join, event=event, leave=leave, rtt=rtt)
+        async def state(room_id: str) -> dict[str, Any] | None:
+            room = registry.peek(room_id)
+            return None if room is None else degraded_news(registry, room)
+
+        self._peers.handlers.update(join=join, event=event, leave=leave, rtt=rtt, state=state)
 
     def forget(self, sids: list[str]) -> None:
         """These members are gone with the rooms this process gave up."""
@@ -168,31 +208,67 @@ class Relay:
             try:
                 await self.check()
             except ClusterUnavailable:
-                log.warning("cannot reach Redis to check where rooms are held")
+                pass  # said once (cluster.health); checked again when Redis answers
             except Exception:
                 log.exception("checking where rooms are held failed")
 
     async def check(self) -> None:
         # A socket that went away while its join was on its way (python-socketio then calls
         # no disconnect handler) is a member the holder would otherwise keep.
-        for sid in [sid for sid in self.routes if not self._here(sid)]:
+        for sid in [sid for sid in self.routes if not self._transport.here(sid)]:
             self.leave(sid, lost=True)
         holders = await self._leases.holders({route.room_id for route in self.routes.values()})
+        for sid, (holder, lost) in list(self._unsent.items()):
+            self._tell_left(sid, holder, lost)
+        now = time.monotonic()
+        free = {r.holder for r in self.routes.values() if holders.get(r.room_id) is None}
+        alive = await self._peers.listening(free)
         moved = [
-            sid for sid, route in self.routes.items() if holders.get(route.room_id) != route.holder
+            sid for sid, route in self.routes.items() if self._moved(route, holders, alive, now)
         ]
+        for room_id in set(self._free_since) - set(holders):
+            del self._free_since[room_id]
         for sid in moved:
             del self.routes[sid]
         if moved:
             log.info("%d relayed connection(s) closed: their room changed hands", len(moved))
-            await self._drop(moved)
+            await self._transport.drop(moved)
         registry = self._registry
         if registry is None or not self.remote:
             return
         for sid in [sid for sid in self.remote if registry.members.locate(sid) is None]:
             del self.remote[sid]  # gone with a room this process gave up, or kicked
-        alive = await self._peers.listening(set(self.remote.values()))
+        processes = set(self.remote.values())
+        alive = await self._peers.listening(processes)
+        for process in set(self._silent_since) - processes:
+            del self._silent_since[process]
         for sid, process in list(self.remote.items()):
-            if process not in alive:
+            if process in alive:
+                self._silent_since.pop(process, None)
+            elif now - self._silent_since.setdefault(process, now) >= self._leases.ttl:
+                # Dead (its Redis connection closed), not just subscribing again after an
+                # outage: its members go.
                 del self.remote[sid]
                 await registry.leave(sid, lost=True)
+
+    def _moved(
+        self, route: Route, holders: dict[str, str | None], alive: set[str], now: float
+    ) -> bool:
+        """Whether a relayed socket's room changed hands. Nobody holding it is a change once
+        its holder is seen dead twice, or after a lease time: a live holder may be taking it
+        back after an outage."""
+        holder = holders.get(route.room_id)
+        if holder == route.holder:
+            self._free_since.pop(route.room_id, None)
+            return False
+        if holder is not None:
+            return True
+        free_for = now - self._free_since.setdefault(route.room_id, now)
+        if route.holder not in alive and free_for >= CHECK_SECONDS / 2:
+            return True
+        return free_for >= self._leases.ttl
+
+
+def degraded_news(registry: RoomRegistry, room: LiveRoom) -> dict[str, Any]:
+    """DEGRADED's payload for a room held here: whether it takes commands, and its state."""
+    return {"degraded": not registry.authoritative(room), "state": room.state.to_wire()}

@@ -291,17 +291,6 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]  # untyped lib
         self.server.start_background_task(socket.close, wait=False, abort=True, reason=reason)
 
 
-class RedisFanoutManager(socketio.AsyncRedisManager, FanoutManager):  # type: ignore[misc]
-    """Rooms spread over processes: python-socketio's Redis manager publishes every emit to
-    the other processes and hands it to ``FanoutManager.emit`` (next in the method order) for
-    this process's own sockets, so each process fans out to its viewers the direct way."""
-
-    def __init__(self, url: str, *, channel: str, max_buffer: int, max_queued: int) -> None:
-        socketio.AsyncRedisManager.__init__(self, url, channel=channel)
-        self.max_buffer = max_buffer
-        self.max_queued = max_queued
-
-
 def install_direct_websockets(server: socketio.AsyncServer, *, compress: bool) -> None:
     """Open this server's websockets with ``DirectWebSocket`` (per-message deflate as set)."""
     engine = server.eio

@@ -18,7 +18,7 @@ from aiohttp import web
 from watchparty.accounts.session import SESSION_COOKIE, Sessions, from_host
 from watchparty.accounts.tokens import TokenError
 from watchparty.addresses import client_address
-from watchparty.cluster.relay import Relay
+from watchparty.cluster.relay import DEGRADED, Relay
 from watchparty.core import ConnectAuth, Rejection, TimePing, validate
 from watchparty.core.commands import NAMESPACE
 from watchparty.core.errors import Unavailable, message, reject
@@ -119,6 +119,8 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             if event == "TIME":
                 return self._time(sid, payload)
             return await self.dispatch(sid, event, payload)
+        except Unavailable as unavailable:  # the database or the cluster: said where it is
+            return error_ack(reject(unavailable.code))
         except Exception:
             name = printable(str(event), 40)
             log.exception("event %s from %s failed", name, sid, extra={"sid": sid, "event": name})
@@ -172,6 +174,8 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             # whose connect handler was still running, so the member would stay for good.
             await self._leave(sid, lost=False)
             raise _refuse("connection_closed")
+        if self._relay is not None and self._relay.degraded():
+            await self.emit(DEGRADED, {"degraded": True}, to=sid)  # joined a room held here
 
     async def _join(self, room_id: str, sid: str, auth: dict[str, Any]) -> None:
         """Join here, or where the room is held (which may turn out to be here after all)."""
@@ -249,8 +253,9 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if located is None:
             return await self._elsewhere(sid, event, payload)
         room, member = located
-        if not self._registry.authoritative(room):
-            return error_ack(reject("room_moving"))
+        standing = self._registry.standing(room)
+        if standing is not None:
+            return error_ack(standing)
         result = await handler(room, member, parsed)
         return error_ack(result) if isinstance(result, Rejection) else result
 

@@ -32,6 +32,11 @@ class SocketIOTransport:
             event, data, room=room_id, skip_sid=skip_sid, namespace=self._namespace
         )
 
+    async def tell_here(self, event: str, data: Any) -> None:
+        """Every socket of the namespace connected to this process, without Redis (it may be
+        what is missing)."""
+        await self._server.emit(event, data, namespace=self._namespace, ignore_queue=True)
+
     async def disconnect(self, sid: str) -> None:
         await self._server.disconnect(sid, namespace=self._namespace)
 

@@ -61,9 +61,12 @@ class Authority(Protocol):
 
     me: str
 
-    async def claim(self, room_id: str) -> str: ...  # the holder afterwards (perhaps ``me``)
+    # The holder afterwards (perhaps ``me``); ``new``: an id nobody can know yet.
+    async def claim(self, room_id: str, *, new: bool = False) -> str: ...
 
     def holds(self, room_id: str) -> bool: ...
+
+    def lapsed(self, room_id: str) -> bool: ...  # ours, but ran out while Redis was away
 
     def release(self, room_id: str) -> None: ...
 

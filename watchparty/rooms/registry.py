@@ -35,9 +35,8 @@ from watchparty.core import (
     start_lead,
 )
 from watchparty.core.errors import Unavailable, reject
-from watchparty.core.plans import check_queue
-from watchparty.core.policy import allows, refusal, role_of
 from watchparty.rooms.broadcast import StateBroadcasts
+from watchparty.rooms.checks import may_command
 from watchparty.rooms.concerns import Concern
 from watchparty.rooms.info import RoomInfoChanges
 from watchparty.rooms.live import Actor, LiveRoom, Member
@@ -52,6 +51,7 @@ from watchparty.rooms.ports import (
     Transport,
 )
 from watchparty.rooms.roster import MEMBER_LIST_MAX, Roster
+from watchparty.rooms.tasks import Job
 from watchparty.rooms.writebehind import WriteBehind
 from watchparty.store.rooms import RoomInfo
 
@@ -59,6 +59,7 @@ from watchparty.store.rooms import RoomInfo
 TOUCH_SECONDS = 3600.0
 ROOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 QUEUE_COMMANDS = (UpdateQueue, QueueAdd, QueueRemove, QueueMove)
+TIMER_RETRY_SECONDS = 1.0
 
 
 class RegistryFull(Unavailable):
@@ -164,7 +165,7 @@ class RoomRegistry:
             if await self._store.insert(room.record()):
                 break
         if self._authority is not None:
-            await self._authority.claim(room_id)  # a new id: nobody else knows it yet
+            await self._authority.claim(room_id, new=True)  # nobody else knows the id yet
         # Rooms loaded while we waited may overshoot the limit by a few; that is harmless,
         # and refusing now would hide a room that already exists.
         self._rooms[room_id] = room
@@ -259,10 +260,32 @@ class RoomRegistry:
         """The room if this process holds it now (no database read)."""
         return self._rooms.get(room_id)
 
+    def live(self) -> list[LiveRoom]:
+        return list(self._rooms.values())
+
     def authoritative(self, room: LiveRoom) -> bool:
         """Whether this process may change the room now: always, in one process; while it
         holds the room's lease, when rooms are shared (fencing: no I/O, so it costs nothing)."""
         return self._authority is None or self._authority.holds(room.id)
+
+    def may_run(self, room: LiveRoom, name: str, job: Job) -> bool:
+        """For a room's timer about to change it: whether this process may now. If not (its
+        lease lapsed in a Redis outage), the timer runs again in a second; if the room goes
+        elsewhere for good, its new holder's timers take over."""
+        if self.authoritative(room):
+            return True
+        room.tasks.after(name, TIMER_RETRY_SECONDS, job, remade_on_load=True)
+        return False
+
+    def standing(self, room: LiveRoom) -> Rejection | None:
+        """Why this process may not change the room now (None: it may): its lease lapsed in
+        a Redis outage (it keeps the room and takes it back after), or ran out for good."""
+        if self.authoritative(room):
+            return None
+        assert self._authority is not None
+        if self._authority.lapsed(room.id):
+            return reject("cluster_unavailable")
+        return reject("room_moving")
 
     async def give_up(self, room_ids: Iterable[str]) -> list[str]:
         """Stop holding these rooms (their lease was lost): drop them without a word to their
@@ -318,20 +341,9 @@ class RoomRegistry:
         """Whether ``actor`` may send ``command`` here now; lock held."""
         if room.deleted:
             return reject("room_not_found")
-        if not self.authoritative(room):
-            return reject("room_moving")
-        info = room.info
-        if actor.user_id is not None and actor.user_id in info.banned:
-            return reject("banned")
-        role = role_of(actor.user_id, info.owner_id, info.moderators)
-        if not allows("control", role, info.control):
-            return reject("forbidden", detail=refusal("control", info.control))
-        if isinstance(command, UpdateQueue | QueueAdd):
-            size = len(room.state.queue)
-            proposed = len(command.queue) if isinstance(command, UpdateQueue) else size + 1
-            over = check_queue(room.plan, size, proposed)
-            if over is not None:
-                return over
+        refused_ = self.standing(room) or may_command(room, actor, command)
+        if refused_ is not None:
+            return refused_
         if isinstance(command, QUEUE_COMMANDS) and self._queue_budget is not None:
             return await self._queue_budget.spend(room.id, actor.key)
         return None

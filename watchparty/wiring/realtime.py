@@ -11,7 +11,8 @@ import socketio
 from aiohttp import web
 
 from watchparty.cluster.forward import to_holder
-from watchparty.cluster.node import SOCKETIO_CHANNEL, Cluster
+from watchparty.cluster.node import SOCKETIO_CHANNEL, Cluster, redis_options
+from watchparty.cluster.outage import Outage
 from watchparty.core.commands import NAMESPACE
 from watchparty.core.plans import FREE, Plan, Plans
 from watchparty.keys import (
@@ -30,7 +31,6 @@ from watchparty.realtime.events import RoomEvents
 from watchparty.realtime.fanout import (
     MAX_QUEUED_PACKETS,
     FanoutManager,
-    RedisFanoutManager,
     install_direct_websockets,
 )
 from watchparty.realtime.namespace import RoomNamespace
@@ -42,6 +42,7 @@ from watchparty.realtime.patches import (
     refuse_reserved_events,
     release_polls_on_close,
 )
+from watchparty.realtime.redis_manager import RedisFanoutManager
 from watchparty.realtime.transport import SocketIOTransport
 from watchparty.rooms.concerns.autoplay import Autoplay
 from watchparty.rooms.concerns.buffering import Buffering
@@ -75,7 +76,7 @@ def setup_realtime(app: web.Application, settings: Settings, clock: Clock) -> No
     namespace = RoomNamespace(registry, app[SESSIONS], events, limits, relay=relay)
     sio.register_namespace(namespace)
     if cluster is not None:
-        _join_cluster(app, cluster, registry, namespace)
+        _join_cluster(app, cluster, registry, namespace, transport)
     release_polls_on_close(sio)
     refuse_reserved_events(sio)
     close_on_malformed_packets(sio)
@@ -100,6 +101,7 @@ def _socketio_server(settings: Settings) -> socketio.AsyncServer:
             channel=SOCKETIO_CHANNEL,
             max_buffer=settings.slow_client_bytes,
             max_queued=MAX_QUEUED_PACKETS,
+            redis_options=redis_options(),
         )
     return socketio.AsyncServer(
         async_mode="aiohttp",
@@ -167,16 +169,25 @@ def _concerns(
 
 
 def _join_cluster(
-    app: web.Application, cluster: Cluster, registry: RoomRegistry, namespace: RoomNamespace
+    app: web.Application,
+    cluster: Cluster,
+    registry: RoomRegistry,
+    namespace: RoomNamespace,
+    transport: SocketIOTransport,
 ) -> None:
     """Wire the parts that make rooms span processes (docs/scaling.md)."""
     plans = app[PLANS]
     cluster.relay.serve(registry, namespace.dispatch)
-
-    async def lost(room_ids: list[str]) -> None:
-        cluster.relay.forget(await registry.give_up(room_ids))
-
-    cluster.leases.on_lost = lost
+    outage = Outage(
+        registry, app[STORE].rooms, transport, transport.tell_here, cluster.leases, cluster.relay
+    )
+    cluster.leases.on_lost = outage.lost_leases
+    cluster.leases.on_regained = outage.regained
+    cluster.health.on_lost.append(outage.lost)
+    cluster.health.on_back.append(outage.back)
+    manager = app[SOCKETIO].manager
+    if isinstance(manager, RedisFanoutManager):
+        manager.unreachable = cluster.health.failed
 
     async def tell_others(owner_id: str, plan: Plan) -> None:
         try:
@@ -200,6 +211,9 @@ async def _cluster(app: web.Application) -> AsyncIterator[None]:
     await cluster.start()
     yield
     await cluster.stop()
+    manager = app[SOCKETIO].manager
+    if isinstance(manager, RedisFanoutManager):
+        await manager.close()
 
 
 def _socketio_origins(origins: tuple[str, ...]) -> str | list[str] | None:

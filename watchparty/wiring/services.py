@@ -12,6 +12,7 @@ from watchparty.keys import (
     ANONYMOUS_SEARCHES,
     BILLING,
     CHAT_WRITES,
+    CLUSTER,
     LIMITS,
     PLANS,
     REGISTRY,
@@ -94,6 +95,7 @@ def setup_metrics(app: web.Application, settings: Settings) -> None:
         app[CHAT_WRITES],
         limits=limits,
         fanout=manager,
+        cluster=app.get(CLUSTER),
     )
     metrics = Metrics(sources, token=settings.metrics_token)
     manager.observe = metrics.broadcast_seconds.observe

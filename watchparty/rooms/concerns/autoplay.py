@@ -62,7 +62,9 @@ class Autoplay(Concern):
 
     async def _ended_by_clock(self, room: LiveRoom, version: int) -> None:
         async with room.lock:
-            if not room.deleted and room.state.version == version:
+            if room.deleted or room.state.version != version:
+                return
+            if self._registry.may_run(room, END, lambda: self._ended_by_clock(room, version)):
                 await self._advance(room, "autoplay")
 
     async def _advance(self, room: LiveRoom, by: str) -> None:

@@ -81,6 +81,8 @@ class Buffering(Concern):
         async with room.lock:
             if room.deleted or room.state.version != version or not room.state.waiting:
                 return
+            if not self._registry.may_run(room, WAIT, lambda: self._timed_out(room, version)):
+                return
             stalls = room.part(Stalls)
             stalls.left_behind |= stalls.stalled
             await self._play_on(room, "waited long enough")
