@@ -104,6 +104,7 @@ function resetSkip() {
 // --- the socket ---------------------------------------------------------------------------
 socket.on("connect", () => {
   setStatus("connected", "ok");
+  $("degraded").hidden = true;  // a new connection hears DEGRADED again if it still is
   player.connected();
 });
 socket.on("disconnect", () => setStatus("reconnecting…", "bad"));
@@ -123,6 +124,12 @@ socket.on("ROOM_STATE", (/** @type {any} */ snapshot) => {
   }
   apply(snapshot.state, true);
   people.joined(snapshot);
+});
+// Several server processes that lost Redis: the room plays on; its state may have moved
+// meanwhile without reaching this page, so the all-clear carries it.
+socket.on("DEGRADED", (/** @type {any} */ news) => {
+  $("degraded").hidden = !news.degraded;
+  if (news.state) apply(news.state);
 });
 socket.on("SKIP_VOTES", (/** @type {any} */ { video_id: videoId, votes, needed }) => {
   if (room.state && videoId === room.state.video_id) $("vote-skip").textContent = `Skip (${votes}/${needed})`;
