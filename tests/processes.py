@@ -8,6 +8,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -33,19 +34,22 @@ async def spawn(
     capture: bool = False,
     port: int | None = None,
     env: Mapping[str, str] | None = None,
+    log: Path | None = None,
     **more_env: str,
 ) -> Running:
     """Start the server; ``embedded_data`` makes it start its own database there.
 
     ``capture`` collects its output for ``communicate()``; only for short runs, since nothing
-    reads the pipe until then.
+    reads the pipe until then. ``log`` writes it to that file instead.
     """
     port = port or free_port()
     environment = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), **(env or {}), **more_env}
     if embedded_data is not None:
         environment.pop("MONGODB_URI", None)
         environment["WATCHPARTY_DATA_DIR"] = str(embedded_data)
-    output = asyncio.subprocess.PIPE if capture else None
+    output: Any = asyncio.subprocess.PIPE if capture else None
+    if log is not None:
+        output = log.open("wb")
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -53,8 +57,10 @@ async def spawn(
         cwd=cwd,
         env=environment,
         stdout=output,
-        stderr=asyncio.subprocess.STDOUT if capture else None,
+        stderr=asyncio.subprocess.STDOUT if capture or log is not None else None,
     )
+    if log is not None:
+        output.close()  # the child has its own copy
     return Running(process, f"http://127.0.0.1:{port}")
 
 

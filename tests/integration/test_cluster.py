@@ -14,18 +14,15 @@ from typing import Any
 import aiohttp
 import pytest
 import socketio
-from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
 
 from tests.accounts import register
-from tests.conftest import JWT_SECRET
+from tests.cluster import LEASE_SECONDS, Reconnecting, joined, new_room, saved, servers
 from tests.peers import NAMESPACE, Peer
-from tests.processes import Running, spawn, wait_healthy
+from tests.processes import spawn, wait_healthy
 from tests.redis_server import redis_server
 from watchparty.cluster.leases import Leases
 from watchparty.rooms.ports import ClusterUnavailable
-
-LEASE_SECONDS = 2
 
 
 @pytest.fixture(scope="module")
@@ -46,45 +43,8 @@ async def cluster(
     tmp_path: Path, redis: Redis, redis_url: str, mongo_uri: str
 ) -> AsyncIterator[Any]:
     """``start(n)`` starts n server processes sharing Redis and one database."""
-    running: list[Running] = []
-
-    async def start(count: int, **env: str) -> list[Running]:
-        settings = {
-            "REDIS_URL": redis_url,
-            "MONGODB_URI": mongo_uri,
-            "JWT_SECRET": JWT_SECRET,
-            "WATCHPARTY_ROOM_LEASE_SECONDS": str(LEASE_SECONDS),
-            "WATCHPARTY_CONNECT_RATE_LIMIT": "100000/minute",
-            "WATCHPARTY_EVENT_RATE_LIMIT": "100000/second",
-            "WATCHPARTY_RECONNECT_GRACE_SECONDS": "0",
-            **env,
-        }
-        started = []
-        # One at a time: a process binds an ephemeral port of its own for the cluster's
-        # replays as it starts, which could be the free port picked for the next one.
-        for _ in range(count):
-            server = await spawn(tmp_path, env=settings)
-            running.append(server)
-            started.append(server)
-            await wait_healthy(server.url)
-        return started
-
-    yield start
-    for server in running:
-        await server.stop()
-
-
-async def new_room(url: str) -> str:
-    async with aiohttp.ClientSession() as http, http.post(f"{url}/api/rooms") as response:
-        assert response.status == 201
-        return str((await response.json())["id"])
-
-
-async def joined(url: str, room: str, name: str) -> Peer:
-    peer = Peer(name)
-    await peer.connect(url, {"room": room, "name": name})
-    await peer.next("ROOM_STATE")
-    return peer
+    async with servers(tmp_path, redis_url, mongo_uri) as start:
+        yield start
 
 
 def states_seen(peer: Peer, acks: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
@@ -198,41 +158,6 @@ async def test_http_about_a_room_held_elsewhere_is_answered_by_its_holder(cluste
             await bob.close()
 
 
-class Reconnecting:
-    """A python-socketio client that reconnects by itself, keeping each join's snapshot and
-    noting each connection."""
-
-    def __init__(self) -> None:
-        self.client = socketio.AsyncClient(reconnection_delay=0.1, reconnection_delay_max=0.5)
-        self.states: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self.connects: asyncio.Queue[None] = asyncio.Queue()
-        self.client.on("ROOM_STATE", self.states.put, namespace=NAMESPACE)
-        self.client.on("connect", self._connected, namespace=NAMESPACE)
-
-    async def _connected(self) -> None:
-        await self.connects.put(None)
-
-    async def join(self, url: str, room: str, name: str) -> None:
-        await self.client.connect(
-            url,
-            namespaces=[NAMESPACE],
-            transports=["websocket"],
-            auth={"room": room, "name": name},
-            wait_timeout=5,
-        )
-        await asyncio.wait_for(self.states.get(), timeout=5)
-        await self.connects.get()
-
-    async def rejoined(self, within: float) -> dict[str, Any]:
-        """The snapshot of its next join, once connected again (the snapshot comes first)."""
-        snapshot = await asyncio.wait_for(self.states.get(), timeout=within)
-        await asyncio.wait_for(self.connects.get(), timeout=5)
-        return snapshot
-
-    async def call(self, event: str, payload: Any = None) -> Any:
-        return await self.client.call(event, payload, namespace=NAMESPACE, timeout=5)
-
-
 async def test_the_room_survives_its_holder_dying(cluster: Any, mongo_uri: str) -> None:
     """Kill the holding process hard: within a few seconds another process holds the room,
     from its saved state, and clients on the survivor reconnect to it by themselves."""
@@ -260,22 +185,6 @@ async def test_the_room_survives_its_holder_dying(cluster: Any, mongo_uri: str) 
     finally:
         await ann.close()
         await bob.client.disconnect()
-
-
-async def saved(mongo_uri: str, room: str, version: int) -> None:
-    """Wait until the database holds the room at ``version`` (saving is behind the
-    broadcast, by design)."""
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_uri)
-    try:
-        rooms = client.get_default_database()["rooms"]
-        async with asyncio.timeout(5):
-            while True:
-                doc = await rooms.find_one({"_id": room})
-                if doc is not None and doc["version"] == version:
-                    return
-                await asyncio.sleep(0.05)
-    finally:
-        await client.close()
 
 
 async def test_address_limits_count_across_processes(cluster: Any) -> None:
