@@ -91,6 +91,8 @@ end
 return {wait, lost}
 """
 )
+# KEYS: the epoch. ARGV: settle ms. Starts this Redis instance's epoch if it has none yet.
+TOUCH = EPOCH + "return settle_in(KEYS[1], ARGV[1])"
 # Deletes a key only while it holds our id: never someone else's lease.
 RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
@@ -131,6 +133,7 @@ class Leases:
         self._settle_in = 0.0  # seconds until this Redis instance is past its epoch
         self._reachable = True
         self._claim = redis.register_script(CLAIM)
+        self._touch = redis.register_script(TOUCH)
         self._renew = redis.register_script(RENEW)
         self._release = redis.register_script(RELEASE)
         self._releasing: set[asyncio.Task[None]] = set()
@@ -138,6 +141,13 @@ class Leases:
         # and the lapsed rooms it took back (they may have changed hands meanwhile).
         self.on_lost: Rooms | None = None
         self.on_regained: Rooms | None = None
+
+    async def start(self) -> None:
+        """Start this Redis instance's epoch now, if nobody has: a fresh cluster's first room
+        loads then wait out the settling time from the first process's start, not from
+        their own."""
+        wait_ms = await self._touch(keys=[self._epoch], args=[self._settle_ms])
+        self._settle_in = max(0, int(wait_ms)) / 1000
 
     def key(self, room_id: str) -> str:
         return f"{self._prefix}:room:{room_id}"
@@ -180,7 +190,12 @@ class Leases:
                 if verdict == "wait":
                     await asyncio.sleep(int(detail) / 1000)
                     continue
-                if room_id not in self._lapsed:  # a lapsed room is checked first (``renew``)
+                if room_id in self._lapsed or (room_id in self._valid and not self.holds(room_id)):
+                    # Ours before, but not counted on since: another process may have held
+                    # it meanwhile, so ``renew`` takes it back after checking (on_regained).
+                    self._valid.pop(room_id, None)
+                    self._lapsed.add(room_id)
+                else:
                     self._valid[room_id] = sent + self.ttl - self._margin
                 return self.me
         except RedisError as error:

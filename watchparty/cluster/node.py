@@ -51,6 +51,7 @@ class Cluster:
     async def start(self) -> None:
         try:
             await self.redis.ping()
+            await self.leases.start()
         except RedisError:
             raise RuntimeError("cannot reach Redis at REDIS_URL") from None
         await self.replay.start()
