@@ -123,6 +123,9 @@ async def test_a_redis_outage_drops_nobody_and_the_room_comes_back(
         assert set(codes) <= {"ok", "cluster_unavailable"}, codes
         assert codes["cluster_unavailable"] > 0  # the lease ran out: refused, not forked
         assert await metric(b.url, "watchparty_redis_up") == 0
+        async with aiohttp.ClientSession() as http, http.get(f"{b.url}/api/rooms/{room}") as r:
+            assert r.status == 503  # b cannot ask a for it
+            assert (await r.json())["error"]["code"] == "cluster_unavailable"
         assert await metric(a.url, "watchparty_rooms_lapsed") == 1
         stranger = Peer("stranger")
         with pytest.raises(socketio.exceptions.ConnectionError):
