@@ -54,10 +54,6 @@ class RedisHealth:
             task.add_done_callback(self._hooks.discard)
         self._noticed.set()
 
-    @property
-    def down_for(self) -> float:
-        return 0.0 if self.up else time.monotonic() - self._lost_at
-
     async def run(self) -> None:
         """Ping Redis for ever: often while it is away, so that recovery starts at once."""
         while True:
