@@ -1,5 +1,6 @@
-"""A local stand-in for the YouTube Data API v3 (``search`` and ``videos``), in its documented
-JSON formats, error bodies included. No test talks to the internet.
+"""A local stand-in for the YouTube Data API v3 (``search`` and ``videos``) and YouTube's public
+oEmbed endpoint, in their documented JSON formats, error bodies included. No test talks to the
+internet.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class FakeYouTube:
         app = web.Application()
         app.router.add_get("/youtube/v3/search", self.search)
         app.router.add_get("/youtube/v3/videos", self.videos)
+        app.router.add_get("/oembed", self.oembed)
         return app
 
     async def _gate(self, request: web.Request, method: str) -> web.Response | None:
@@ -123,3 +125,37 @@ class FakeYouTube:
                 }
             )
         return web.json_response({"kind": "youtube#videoListResponse", "items": items})
+
+    async def oembed(self, request: web.Request) -> web.Response:
+        """As youtube.com/oembed answers: the video's description, 404 "Not Found" for one
+        it does not know, 400 for a URL that is not a video's (oembed.com, section 2.3.4)."""
+        self.calls["oembed"] += 1
+        if self.mode == "broken":
+            return web.Response(status=500, text="Internal Server Error")
+        if request.query.get("format") != "json":
+            return web.Response(status=501, text="Not Implemented")
+        url = request.query.get("url", "")
+        prefix = "https://www.youtube.com/watch?v="
+        if not url.startswith(prefix):
+            return web.Response(status=400, text="Bad Request")
+        vid = url[len(prefix) :]
+        if vid not in CATALOG:
+            return web.Response(status=404, text="Not Found")
+        title, channel, _ = CATALOG[vid]
+        return web.json_response(
+            {
+                "title": title,
+                "author_name": channel,
+                "author_url": f"https://www.youtube.com/@{channel.replace(' ', '')}",
+                "type": "video",
+                "height": 113,
+                "width": 200,
+                "version": "1.0",
+                "provider_name": "YouTube",
+                "provider_url": "https://www.youtube.com/",
+                "thumbnail_height": 360,
+                "thumbnail_width": 480,
+                "thumbnail_url": f"https://i.ytimg.com/vi/{vid}/hqdefault.jpg",
+                "html": f'<iframe width="200" height="113" src="https://www.youtube.com/embed/{vid}?feature=oembed"></iframe>',
+            }
+        )

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from watchparty.ratelimit import RateLimit
     from watchparty.rooms.registry import RoomRegistry
     from watchparty.rooms.writebehind import WriteBehind, WriteQueue
+    from watchparty.search.oembed import OEmbed
     from watchparty.search.service import SearchService
     from watchparty.search.youtube import YouTube
     from watchparty.settings import Settings
@@ -38,6 +39,7 @@ SEARCH: web.AppKey[SearchService] = web.AppKey("search")
 SEARCH_LIMIT: web.AppKey[RateLimit] = web.AppKey("search_limit")
 ANONYMOUS_SEARCHES: web.AppKey[RateLimit] = web.AppKey("anonymous_searches")
 YOUTUBE: web.AppKey[YouTube] = web.AppKey("youtube")
+OEMBED: web.AppKey[OEmbed] = web.AppKey("oembed")
 SESSIONS: web.AppKey[Sessions] = web.AppKey("sessions")
 PASSWORDS: web.AppKey[PasswordHasher] = web.AppKey("passwords")
 LOGIN_THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("login_throttle")

@@ -101,6 +101,10 @@ def _jwt_secret(value: str | None) -> str | None:
     return value
 
 
+def _off_is_none(value: Any) -> Any:
+    return None if value == "off" else value
+
+
 Rate = Annotated[str, AfterValidator(_rate)]
 HttpUrl = Annotated[str, _prefixed("http://", "https://"), AfterValidator(lambda v: v.rstrip("/"))]
 Choice = BeforeValidator(_upper)
@@ -146,6 +150,10 @@ class Settings(BaseSettings):
     youtube_api_key: str | None = secret("YOUTUBE_API_KEY")
     youtube_api_url: HttpUrl = env("YOUTUBE_API_URL", "https://www.googleapis.com/youtube/v3")
     youtube_timeout_seconds: int = env("WATCHPARTY_YOUTUBE_TIMEOUT_SECONDS", 5, ge=1, le=60)
+    # Without a key, titles come from YouTube's public oEmbed endpoint ("off" turns it off).
+    youtube_oembed_url: Annotated[HttpUrl | None, BeforeValidator(_off_is_none)] = env(
+        "YOUTUBE_OEMBED_URL", "https://www.youtube.com/oembed"
+    )
     search_cache_seconds: int = env("WATCHPARTY_SEARCH_CACHE_SECONDS", 6 * 3600, ge=60)
     search_rate_limit: Rate = env("WATCHPARTY_SEARCH_RATE_LIMIT", "30/minute")
     # Searches that reach YouTube for people not signed in, all of them together: a search

@@ -195,21 +195,11 @@ async def test_search_add_drag_and_play_next(
 ) -> None:
     fake = FakeYouTube()
     upstream = await aiohttp_server(fake.app())
-    live = LiveServer(
-        settings.model_copy(
-            update={
-                "media_dir": MEDIA,
-                "youtube_api_key": KEY,
-                "youtube_api_url": str(upstream.make_url("/youtube/v3")),
-            }
-        )
-    )
+    api = {"youtube_api_key": KEY, "youtube_api_url": str(upstream.make_url("/youtube/v3"))}
+    live = LiveServer(settings.model_copy(update={"media_dir": MEDIA, **api}))
     await live.start()
     try:
-        async with aiohttp.ClientSession() as http, http.post(f"{live.url}/api/rooms") as r:
-            room = await r.json()
-        ann = await open_room(browser, f"{live.url}{room['path']}", "Ann")
-        bob = await open_room(browser, f"{live.url}{room['path']}", "Bob")
+        ann, bob = await two_pages(browser, live)
         await ann.locator("#search-form").wait_for(state="visible", timeout=5000)
         await ann.fill("#search-input", "a")
         await ann.click("#search-form button[type=submit]")
@@ -231,6 +221,35 @@ async def test_search_add_drag_and_play_next(
         await ann.screenshot(path=str(ARTIFACTS / "room-queue.png"))
     finally:
         await live.stop()
+
+
+async def test_without_a_key_a_pasted_youtube_link_shows_its_title(
+    browser: Browser, settings: Settings, aiohttp_server: Any
+) -> None:
+    """No YOUTUBE_API_KEY: the title of a pasted link comes from oEmbed, through the server,
+    and reaches the other page with the item."""
+    fake = FakeYouTube()
+    upstream = await aiohttp_server(fake.app())
+    oembed = {"youtube_oembed_url": str(upstream.make_url("/oembed"))}
+    live = LiveServer(settings.model_copy(update={"media_dir": MEDIA, **oembed}))
+    await live.start()
+    try:
+        ann, bob = await two_pages(browser, live)
+        await ann.fill("#add-input", "https://youtu.be/9bZkp7q19f0")
+        await ann.click("#add-form button[type=submit]")
+        await eventually(lambda: _queue_starts(bob, ["PSY - GANGNAM STYLE"]))
+        assert fake.calls["oembed"] == 1
+        assert await csp_violations(ann) == []
+    finally:
+        await live.stop()
+
+
+async def two_pages(browser: Browser, live: LiveServer) -> tuple[Page, Page]:
+    """Ann's and Bob's pages in a new room."""
+    async with aiohttp.ClientSession() as http, http.post(f"{live.url}/api/rooms") as r:
+        room = await r.json()
+    url = f"{live.url}{room['path']}"
+    return await open_room(browser, url, "Ann"), await open_room(browser, url, "Bob")
 
 
 async def _queue_starts(page: Page, prefixes: list[str]) -> bool:

@@ -123,6 +123,36 @@ async def test_without_a_key_search_is_disabled(http: aiohttp.ClientSession, bas
         assert body["error"]["code"] == "search_disabled"
 
 
+async def test_without_a_key_titles_come_from_oembed(
+    http: aiohttp.ClientSession, start_server: ServerFactory, youtube: tuple[FakeYouTube, str]
+) -> None:
+    """No key: a video's title, channel and thumbnail come from YouTube's oEmbed endpoint
+    (cached like search), with no duration; search itself stays disabled."""
+    fake, api = youtube
+    server = await start_server(youtube_oembed_url=api.replace("/youtube/v3", "/oembed"))
+    url = str(server.make_url("")).rstrip("/")
+    status, body, _ = await fetch(http, f"{url}/api/videos/youtube/dQw4w9WgXcQ")
+    assert status == 200
+    assert body == {
+        "video_id": "dQw4w9WgXcQ",
+        "title": "Rick Astley - Never Gonna Give You Up",
+        "channel": "Rick Astley",
+        "thumbnail": "https://i.ytimg.com/vi/dQw4w9WgXcQ/hqdefault.jpg",
+        "duration_seconds": None,
+        "published_at": None,
+    }
+    assert (await fetch(http, f"{url}/api/videos/youtube/dQw4w9WgXcQ"))[1] == body
+    assert fake.calls["oembed"] == 1  # the second answer came from the cache
+    status, body, _ = await fetch(http, f"{url}/api/videos/youtube/AAAAAAAAAAA")
+    assert (status, body["error"]["code"]) == (404, "video_not_found")
+    status, body, _ = await fetch(http, f"{url}/api/search/youtube?q=a")
+    assert (status, body["error"]["code"]) == (503, "search_disabled")
+    fake.mode = "broken"
+    status, body, text = await fetch(http, f"{url}/api/videos/youtube/9bZkp7q19f0")
+    assert (status, body["error"]["code"]) == (502, "upstream_error")
+    assert "Internal Server Error" not in text
+
+
 @pytest.mark.parametrize(
     ("mode", "status", "code"),
     [

@@ -62,7 +62,7 @@ async def search_youtube(request: web.Request) -> web.Response:
 
 
 async def youtube_video(request: web.Request) -> web.Response:
-    service = _service(request)
+    service = request.config_dict[SEARCH]  # search_disabled when it has no way to ask
     video_id = request.match_info["video_id"]
     if not re.fullmatch(VIDEO_ID, video_id):
         raise ApiError.of("invalid_video_id")

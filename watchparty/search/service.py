@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from watchparty.search.oembed import OEmbed
 from watchparty.search.youtube import YouTube, YouTubeError
 from watchparty.store.errors import StoreUnavailable
 from watchparty.store.search_cache import SearchCache
@@ -42,8 +43,10 @@ class SearchService:
         *,
         lifetime_seconds: int,
         clock: Callable[[], float] = time.time,
+        oembed: OEmbed | None = None,
     ) -> None:
         self._youtube = youtube
+        self._oembed = oembed  # titles without a key (no search, no durations)
         self._cache = cache
         self._lifetime = dt.timedelta(seconds=lifetime_seconds)
         self._clock = clock
@@ -68,6 +71,15 @@ class SearchService:
         return await self._cached(key, fetch)
 
     async def video(self, video_id: str) -> Any | None:
+        """One video's details: from the Data API with a key, else from oEmbed (no duration)."""
+        if self._youtube is None and self._oembed is not None:
+            oembed = self._oembed
+
+            async def described() -> Any:
+                found = await oembed.video(video_id)
+                return None if found is None else found.to_wire()
+
+            return await self._cached(f"oembed:{video_id}", described)
         youtube = self._require()
 
         async def fetch() -> Any:

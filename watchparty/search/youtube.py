@@ -84,10 +84,10 @@ def _video(item: dict[str, Any]) -> Video:
     )
 
 
-class YouTube:
-    def __init__(self, api_key: str, base_url: str, timeout_seconds: float) -> None:
-        self._key = api_key
-        self._base = base_url
+class Upstream:
+    """A client of one of YouTube's endpoints: one HTTP session, opened and closed with the app."""
+
+    def __init__(self, timeout_seconds: float) -> None:
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self._session: aiohttp.ClientSession | None = None
 
@@ -98,6 +98,13 @@ class YouTube:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+class YouTube(Upstream):
+    def __init__(self, api_key: str, base_url: str, timeout_seconds: float) -> None:
+        super().__init__(timeout_seconds)
+        self._key = api_key
+        self._base = base_url
 
     async def search(self, query: str, page_token: str | None) -> SearchPage:
         """One page of videos for ``query``: 100 quota units for search.list, 1 for videos.list."""

@@ -14,6 +14,7 @@ from watchparty.keys import (
     CHAT_WRITES,
     CLUSTER,
     LIMITS,
+    OEMBED,
     PLANS,
     REGISTRY,
     SEARCH,
@@ -27,6 +28,7 @@ from watchparty.keys import (
 from watchparty.metrics import Metrics, Sources
 from watchparty.ratelimit import RateLimit
 from watchparty.realtime.fanout import FanoutManager
+from watchparty.search.oembed import OEmbed
 from watchparty.search.service import SearchService
 from watchparty.search.youtube import YouTube
 from watchparty.settings import Settings
@@ -45,8 +47,14 @@ def setup_search(app: web.Application, settings: Settings) -> None:
         youtube = app[YOUTUBE] = YouTube(
             settings.youtube_api_key, settings.youtube_api_url, settings.youtube_timeout_seconds
         )
+    oembed = None
+    if youtube is None and settings.youtube_oembed_url is not None:
+        oembed = app[OEMBED] = OEmbed(settings.youtube_oembed_url, settings.youtube_timeout_seconds)
     app[SEARCH] = SearchService(
-        youtube, app[STORE].search_cache, lifetime_seconds=settings.search_cache_seconds
+        youtube,
+        app[STORE].search_cache,
+        lifetime_seconds=settings.search_cache_seconds,
+        oembed=oembed,
     )
     shared = settings.redis_url
     searches = app[SEARCH_LIMIT] = RateLimit(settings.search_rate_limit, "search", shared)
@@ -58,13 +66,12 @@ def setup_search(app: web.Application, settings: Settings) -> None:
 
 
 async def _youtube(app: web.Application) -> AsyncIterator[None]:
-    youtube = app.get(YOUTUBE)
-    if youtube is None:
-        yield
-        return
-    await youtube.start()
+    clients = [c for c in (app.get(YOUTUBE), app.get(OEMBED)) if c is not None]
+    for client in clients:
+        await client.start()
     yield
-    await youtube.close()
+    for client in clients:
+        await client.close()
 
 
 def setup_billing(app: web.Application, settings: Settings) -> None:
