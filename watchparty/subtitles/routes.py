@@ -13,10 +13,10 @@ from aiohttp import BodyPartReader, web
 
 from watchparty.addresses import client_address
 from watchparty.core.limits import ID_PATTERN
-from watchparty.core.policy import allows, refusal, role_of
 from watchparty.errors import ApiError
 from watchparty.keys import SESSIONS, SETTINGS, STORE, SUBTITLE_LIMIT
 from watchparty.ratelimit import too_many
+from watchparty.rooms.checks import may_control
 from watchparty.rooms.routes import find_room
 from watchparty.subtitles.convert import (
     MAX_SUBTITLE_BYTES,
@@ -27,6 +27,7 @@ from watchparty.subtitles.convert import (
 )
 
 MAX_FILES_PER_ROOM: Final = 40
+FORM_LIMIT: Final = MAX_SUBTITLE_BYTES + 16 * 1024  # the file, and a form's boundaries and headers
 RAW_TYPES: Final = ("text/vtt", "application/x-subrip", "text/plain")
 # Served as inert text: no sniffing into HTML, nothing it could load or run if opened.
 SERVED_HEADERS: Final = {
@@ -38,13 +39,10 @@ SERVED_HEADERS: Final = {
 
 async def upload(request: web.Request) -> web.Response:
     room = await find_room(request)
-    info = room.info
     session = await request.config_dict[SESSIONS].optional(request)
-    user_id = session.user.id if session is not None else None
-    if user_id is not None and user_id in info.banned:
-        raise ApiError.of("banned")
-    if not allows("control", role_of(user_id, info.owner_id, info.moderators), info.control):
-        raise ApiError.of("forbidden", detail=refusal("control", info.control))
+    refused = may_control(room.info, session.user.id if session is not None else None)
+    if refused is not None:
+        raise ApiError.rejected(refused)
     address = client_address(request, request.config_dict[SETTINGS].trusted_proxies)
     verdict = await request.config_dict[SUBTITLE_LIMIT].hit(address)
     if not verdict.allowed:
@@ -76,7 +74,7 @@ async def serve(request: web.Request) -> web.Response:
 async def _read_file(request: web.Request) -> tuple[bytes, str | None]:
     """The file, as the raw body or the first file of a multipart form; 413 past the limit
     (told by Content-Length before reading, or by counting what arrives)."""
-    if request.content_length is not None and request.content_length > _limit_with_form():
+    if request.content_length is not None and request.content_length > FORM_LIMIT:
         raise _too_large()
     if request.content_type == "multipart/form-data":
         reader = await request.multipart()
@@ -101,10 +99,6 @@ async def _read_limited(read: Callable[[], Awaitable[bytes]]) -> bytes:
             raise _too_large()
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _limit_with_form() -> int:
-    return MAX_SUBTITLE_BYTES + 16 * 1024  # a form's boundaries and headers
 
 
 def _too_large() -> ApiError:
