@@ -35,8 +35,9 @@ log = logging.getLogger(__name__)
 
 Rooms = Callable[[list[str]], Awaitable[None]]
 
-# How long ago (ms) this Redis instance was first used by the cluster, less the settling
-# time: negative while a holder from before a restart may still count on a lost lease.
+# How long (ms) until this Redis instance's epoch (its first use by the cluster) is one
+# settling time old: positive while a holder from before a restart may still count on a lease
+# this Redis forgot.
 EPOCH = """
 local function settle_in(epoch, settle)
   local run = string.match(redis.call('info', 'server'), 'run_id:(%w+)')
@@ -51,15 +52,16 @@ local function settle_in(epoch, settle)
   return since + tonumber(settle) - now
 end
 """
-# KEYS: the room's lease, the epoch. ARGV: me, ttl ms, settle ms, "1" for a brand-new room.
+# KEYS: the room's lease, the epoch. ARGV: me, ttl ms (also the settling time), "1" for a
+# brand-new room.
 # Answers {"held", holder}, {"wait", ms} (a young Redis) or {"mine", ""}.
 CLAIM = (
     EPOCH
     + """
 local holder = redis.call('get', KEYS[1])
 if holder and holder ~= ARGV[1] then return {'held', holder} end
-if ARGV[4] ~= '1' then
-  local wait = settle_in(KEYS[2], ARGV[3])
+if ARGV[3] ~= '1' then
+  local wait = settle_in(KEYS[2], ARGV[2])
   if wait > 0 then return {'wait', tostring(wait)} end
 end
 if holder then
@@ -70,13 +72,13 @@ end
 return {'mine', ''}
 """
 )
-# KEYS: the epoch, then the leases this process holds or held. ARGV: me, ttl ms, settle ms.
+# KEYS: the epoch, then the leases this process holds or held. ARGV: me, ttl ms.
 # Renews ours, takes back the free ones (reserved: see ``renew``); answers the settling time
 # left and the keys someone else holds now.
 RENEW = (
     EPOCH
     + """
-local wait = settle_in(KEYS[1], ARGV[3])
+local wait = settle_in(KEYS[1], ARGV[2])
 local lost = {}
 for i = 2, #KEYS do
   local holder = redis.call('get', KEYS[i])
@@ -91,7 +93,7 @@ end
 return {wait, lost}
 """
 )
-# KEYS: the epoch. ARGV: settle ms. Starts this Redis instance's epoch if it has none yet.
+# KEYS: the epoch. ARGV: ttl ms. Starts this Redis instance's epoch if it has none yet.
 TOUCH = EPOCH + "return settle_in(KEYS[1], ARGV[1])"
 # Deletes a key only while it holds our id: never someone else's lease.
 RELEASE = """
@@ -129,8 +131,9 @@ class Leases:
         self._unreachable = unreachable  # said once per outage (cluster.health)
         self._valid: dict[str, float] = {}  # room id -> monotonic time our lease counts until
         self._lapsed: set[str] = set()  # ours, but ran out while Redis could not say so
-        self._settle_ms = self._ttl_ms  # a lost lease's holder counts on it this long at most
-        self._settle_in = 0.0  # seconds until this Redis instance is past its epoch
+        # Seconds until this Redis instance is past its epoch: its first lease time, the
+        # longest a holder from before a restart may still count on a lease Redis forgot.
+        self._settle_in = 0.0
         self._reachable = True
         self._claim = redis.register_script(CLAIM)
         self._touch = redis.register_script(TOUCH)
@@ -146,7 +149,7 @@ class Leases:
         """Start this Redis instance's epoch now, if nobody has: a fresh cluster's first room
         loads then wait out the settling time from the first process's start, not from
         their own."""
-        wait_ms = await self._touch(keys=[self._epoch], args=[self._settle_ms])
+        wait_ms = await self._touch(keys=[self._epoch], args=[self._ttl_ms])
         self._settle_in = max(0, int(wait_ms)) / 1000
 
     def key(self, room_id: str) -> str:
@@ -182,7 +185,7 @@ class Leases:
             for _ in range(5):
                 sent = time.monotonic()
                 verdict, detail = await self._claim(
-                    keys=keys, args=[self.me, self._ttl_ms, self._settle_ms, int(new)]
+                    keys=keys, args=[self.me, self._ttl_ms, int(new)]
                 )
                 verdict, detail = _text(verdict), _text(detail)
                 if verdict == "held":
@@ -268,7 +271,7 @@ class Leases:
         try:
             wait_ms, lost_keys = await self._renew(
                 keys=[self._epoch, *(self.key(r) for r in rooms)],
-                args=[self.me, self._ttl_ms, self._settle_ms],
+                args=[self.me, self._ttl_ms],
             )
         except RedisError:
             self._failed()
