@@ -22,8 +22,8 @@ async def test_the_next_item_starts_by_itself_once(join: PeerFactory) -> None:
     ann, bob = await join("ann"), await join("bob")
     await bob.next("ROOM_STATE")
     queue = [{"video_id": "next-------", "title": "Next", "duration": 30.0}]
-    assert (await ann.call("UPDATE_QUEUE", {"queue": queue}))["ok"]
     await ann.call("CHANGE_VIDEO", {"video_id": "short------", "duration": 0.6})
+    assert (await ann.call("UPDATE_QUEUE", {"queue": queue}))["ok"]
     played = (await ann.call("PLAY"))["state"]
     # Nobody reports anything: the room knows the length and moves on at the end.
     moved = await others_see(bob, "CHANGE_VIDEO", played["version"] + 1)
@@ -51,8 +51,8 @@ async def test_with_nothing_queued_playback_stops_at_the_end(join: PeerFactory) 
 
 async def test_a_paused_or_changed_video_does_not_move_on(join: PeerFactory) -> None:
     ann = await join("ann")
-    await ann.call("UPDATE_QUEUE", {"queue": [{"video_id": "next-------"}]})
     await ann.call("CHANGE_VIDEO", {"video_id": "short------", "duration": 0.5})
+    await ann.call("UPDATE_QUEUE", {"queue": [{"video_id": "next-------"}]})
     await ann.call("PLAY")
     paused = (await ann.call("PAUSE"))["state"]
     await asyncio.sleep(0.8)
@@ -63,8 +63,8 @@ async def test_a_paused_or_changed_video_does_not_move_on(join: PeerFactory) -> 
 async def test_ended_reports_move_the_room_on_once(join: PeerFactory) -> None:
     ann, bob = await join("ann"), await join("bob")
     await bob.next("ROOM_STATE")
-    await ann.call("UPDATE_QUEUE", {"queue": [{"video_id": "next-------"}]})
     await ann.call("CHANGE_VIDEO", {"video_id": "unknownlen-"})  # no duration: clients say
+    await ann.call("UPDATE_QUEUE", {"queue": [{"video_id": "next-------"}]})
     played = (await ann.call("PLAY"))["state"]
     early = await ann.call("ENDED", {"video_id": "unknownlen-", "duration": 60})
     assert early["error"]["code"] == "not_ended"
@@ -87,10 +87,10 @@ async def test_vote_skip_at_the_threshold(join: PeerFactory) -> None:
         await peer.next("ROOM_STATE")
     ann, bob, cat = peers
     assert (await ann.call("VOTE_SKIP"))["error"]["code"] == "no_video"
+    await ann.call("CHANGE_VIDEO", {"video_id": "first------"})
     await ann.call(
         "UPDATE_QUEUE", {"queue": [{"video_id": "second-----"}, {"video_id": "third------"}]}
     )
-    await ann.call("CHANGE_VIDEO", {"video_id": "first------"})
     first = await ann.call("VOTE_SKIP")
     assert (first["votes"], first["needed"], first["skipped"]) == (1, 2, False)
     assert (await ann.call("VOTE_SKIP"))["votes"] == 1  # one vote per member
@@ -111,8 +111,8 @@ async def test_a_leaving_voter_is_uncounted_and_fewer_members_may_tip_it(
     ann, bob, cat, dan = peers
     for peer in peers:
         await peer.next("ROOM_STATE")
-    await ann.call("UPDATE_QUEUE", {"queue": [{"video_id": "second-----"}]})
-    changed = (await ann.call("CHANGE_VIDEO", {"video_id": "first------"}))["state"]
+    await ann.call("CHANGE_VIDEO", {"video_id": "first------"})
+    changed = (await ann.call("UPDATE_QUEUE", {"queue": [{"video_id": "second-----"}]}))["state"]
     assert (await ann.call("VOTE_SKIP"))["needed"] == 2
     await dan.call("VOTE_SKIP")  # 2 of 4: reached
     moved = await others_see(cat, "CHANGE_VIDEO", changed["version"] + 1)
@@ -124,9 +124,29 @@ async def test_a_leaving_voter_is_uncounted_and_fewer_members_may_tip_it(
     assert moved["by"] == "vote"
 
 
+async def test_the_first_item_added_to_an_idle_room_is_cued_for_everyone(
+    join: PeerFactory,
+) -> None:
+    """Nothing chosen yet: the first *Add* makes the item the video, paused at 0 (it does not
+    wait in the queue for someone to find its play button); later adds only queue."""
+    ann, bob = await join("ann"), await join("bob")
+    await bob.next("ROOM_STATE")
+    item = {"video_id": "first------", "title": "First", "duration": 30.0}
+    ack = await ann.call("QUEUE_ADD", {"item": item})
+    state = ack["state"]
+    assert (state["video_id"], state["duration"], state["queue"]) == ("first------", 30.0, [])
+    assert (state["playing"], state["position"]) == (False, 0.0)
+    seen = await others_see(bob, "UPDATE_QUEUE", state["version"])
+    assert seen["state"] == state
+    ack = await bob.call("QUEUE_ADD", {"item": {"video_id": "second-----"}})
+    assert ack["state"]["video_id"] == "first------"
+    assert [i["video_id"] for i in ack["state"]["queue"]] == ["second-----"]
+
+
 async def test_small_queue_operations_do_not_overwrite_each_other(join: PeerFactory) -> None:
     ann, bob = await join("ann"), await join("bob")
     await bob.next("ROOM_STATE")
+    await ann.call("CHANGE_VIDEO", {"video_id": "playing----"})
     acks = await asyncio.gather(
         ann.call("QUEUE_ADD", {"item": {"video_id": "from-ann---"}}),
         bob.call("QUEUE_ADD", {"item": {"video_id": "from-bob---"}}),
@@ -154,6 +174,7 @@ async def test_small_queue_operations_do_not_overwrite_each_other(join: PeerFact
 
 async def test_queue_add_respects_the_plan(join: PeerFactory) -> None:
     ann = await join("ann")
+    await ann.call("CHANGE_VIDEO", {"video_id": "playing----"})
     full = [{"video_id": f"v{i:010d}"} for i in range(FREE.max_queue)]
     assert (await ann.call("UPDATE_QUEUE", {"queue": full}))["ok"]
     ack = await ann.call("QUEUE_ADD", {"item": {"video_id": "one-more---"}})

@@ -358,6 +358,7 @@ async def test_a_downgrade_keeps_live_rooms_working_and_gates_what_comes_next(
     subscription = await subscribed(http, billing_url, fake, ann)
     room = await create_room(http, billing_url, ann)
     owner = await join("ann", auth={"room": room, "token": ann.token}, url=billing_url)
+    await owner.call("CHANGE_VIDEO", {"video_id": "playing----"})
     long_queue = [{"video_id": f"v{i:010d}"} for i in range(FREE.max_queue + 10)]
     assert (await owner.call("UPDATE_QUEUE", {"queue": long_queue}))["ok"]  # Plus: fine
 

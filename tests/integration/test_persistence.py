@@ -133,10 +133,10 @@ async def test_a_database_outage_loses_no_accepted_change(
         database.stop()
         # The live room keeps working: commands are accepted and broadcast.
         acks = [
+            await ann.call("CHANGE_VIDEO", {"video_id": "outage-----"}),
             await ann.call(
                 "UPDATE_QUEUE", {"queue": [{"video_id": "x----------", "title": "During"}]}
             ),
-            await ann.call("CHANGE_VIDEO", {"video_id": "outage-----"}),
             await bob.call("PLAY", {}),
             await bob.call("SEEK", {"timestamp": 12.5}),
         ]
@@ -195,6 +195,7 @@ async def test_racing_writers_lose_nothing(settings: Settings, http: aiohttp.Cli
         room = await new_room(http, url(server))
         for peer in peers:
             await peer.connect(url(server), {"room": room, "name": peer.name})
+        assert (await peers[0].call("CHANGE_VIDEO", {"video_id": "playing----"}))["ok"]
 
         async def append(peer: Peer, video: str) -> None:
             state = (await get_room(http, url(server), room))[1]["state"]

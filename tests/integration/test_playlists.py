@@ -131,6 +131,7 @@ async def test_save_a_rooms_queue_and_load_it_into_another_room(
     ann = await register(http, base_url, "ann")
     source = await create_room(http, base_url, ann, "Source")
     dj = await join("dj", room=source)
+    await dj.call("CHANGE_VIDEO", {"video_id": "playing----"})
     ack = await dj.call("UPDATE_QUEUE", {"queue": ITEMS[:2]})
     assert ack["ok"]
     saved = await make(http, base_url, ann, name="From the room", room_id=source)
@@ -138,6 +139,7 @@ async def test_save_a_rooms_queue_and_load_it_into_another_room(
 
     target = await create_room(http, base_url, ann, "Target")
     watcher = await join("watcher", room=target)
+    await watcher.call("CHANGE_VIDEO", {"video_id": "playing----"})
     await watcher.call("UPDATE_QUEUE", {"queue": [ITEMS[2]]})
     url = f"{base_url}/api/rooms/{target}/queue"
     status, data = await call(http, "POST", url, ann, {"playlist_id": saved["id"]})
@@ -178,7 +180,9 @@ async def test_loading_obeys_the_rooms_permissions_and_the_playlists_privacy(
     await call(http, "PATCH", f"{base_url}/api/playlists/{bobs['id']}", bob, {"shared": True})
     status, data = await call(http, "POST", url, None, {"playlist_id": bobs["id"]})
     assert status == 200
-    assert len(data["state"]["queue"]) == len(ITEMS)
+    # Nothing was playing: the first item is cued as the video, the rest queued.
+    assert data["state"]["video_id"] == ITEMS[0]["video_id"]
+    assert len(data["state"]["queue"]) == len(ITEMS) - 1
     status, data = await call(http, "POST", url, None, {"playlist_id": bobs["id"], "mode": "x"})
     assert status == 400
 
@@ -195,4 +199,5 @@ async def test_a_load_beyond_the_free_plans_queue_needs_an_upgrade(
     assert (status, data["error"]["code"]) == (402, "upgrade_required")
     assert "50 items" in data["error"]["message"]
     async with http.get(f"{base_url}/api/rooms/{room}") as response:
-        assert len((await response.json())["state"]["queue"]) == FREE.max_queue - 1
+        # The first load's first item became the video: the rest wait in the queue.
+        assert len((await response.json())["state"]["queue"]) == FREE.max_queue - 2

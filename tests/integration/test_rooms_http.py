@@ -58,6 +58,7 @@ async def test_get_room_returns_the_state(http: aiohttp.ClientSession, base_url:
         "lead_rate",
         "rates",
         "duration",
+        "title",
         "waiting",
         "queue",
         "subtitles",

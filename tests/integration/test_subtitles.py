@@ -27,6 +27,7 @@ SRT = (
 async def test_tracks_ride_on_items_and_the_current_video(join: PeerFactory) -> None:
     ann, bob = await join("ann"), await join("bob")
     english = {**FRENCH, "label": "English", "lang": "en-gb", "kind": "captions"}
+    assert (await ann.call("CHANGE_VIDEO", {"video_id": "playing----"}))["ok"]
     ack = await ann.call("QUEUE_ADD", {"item": {"video_id": FILE, "subtitles": [FRENCH, english]}})
     assert ack["ok"], ack
     item = ack["state"]["queue"][0]

@@ -57,6 +57,9 @@ class ChangeVideo(_Command):
     """Switch to another video, from its start."""
 
     video_id: VideoId
+    title: Annotated[CleanText, Field(max_length=MAX_TITLE_LENGTH)] | None = Field(
+        default=None, description="Its title, if known, shown to every member."
+    )
     duration: Seconds | None = Field(
         default=None, description="Its length, if known: the room moves on when it ends."
     )

@@ -50,7 +50,7 @@ def apply(
     now = _base_time(state, now, lead)
     version = state.version + 1
     if isinstance(command, UpdateQueue | QueueAdd | QueueRemove | QueueMove):
-        return _queue_command(state, command, version)
+        return _queue_command(state, command, now, version)
     if isinstance(command, SetRate | SetSubtitles):
         return _media_command(state, command, now, lead, version)
     return _playback_command(state, command, now, lead, version)
@@ -85,7 +85,7 @@ def _playback_command(
             return Accepted(
                 replace(state, version=version, position=timestamp, updated_at=start, lead_rate=0.0)
             )
-        case ChangeVideo(video_id=video_id, duration=duration, subtitles=tracks):
+        case ChangeVideo(video_id=video_id, title=title, duration=duration, subtitles=tracks):
             # A room waiting for a stalled member was meant to be playing: the new video plays.
             playing = state.playing or state.waiting
             return Accepted(
@@ -93,6 +93,7 @@ def _playback_command(
                     state,
                     version=version,
                     video_id=video_id,
+                    title=title,
                     duration=duration,
                     subtitles=tracks_from(tracks),
                     rate=playable_rate(media_kind(video_id), state.rate),
@@ -145,21 +146,24 @@ def _media_command(
 
 
 def _queue_command(
-    state: RoomState, command: UpdateQueue | QueueAdd | QueueRemove | QueueMove, version: int
+    state: RoomState,
+    command: UpdateQueue | QueueAdd | QueueRemove | QueueMove,
+    now: float,
+    version: int,
 ) -> Accepted | Rejection:
     match command:
         case UpdateQueue(queue=items):
             queue = _assign_ids(state.queue, items, version)
             if isinstance(queue, Rejection):
                 return queue
-            return _queued(state, version, queue)
+            return _cued(_queued(state, version, queue), now)
         case QueueAdd(item=item, position=at):
             if len(state.queue) >= MAX_QUEUE_ITEMS:
                 return reject("queue_full", limit=MAX_QUEUE_ITEMS)
             new = _item(f"q{version}.0", item)
             index = len(state.queue) if at is None else min(at, len(state.queue))
             queue = (*state.queue[:index], new, *state.queue[index:])
-            return _queued(state, version, queue)
+            return _cued(_queued(state, version, queue), now)
         case QueueRemove(id=item_id):
             found = _index(state.queue, item_id)
             if found is None:
@@ -178,6 +182,34 @@ def _queue_command(
             rest.insert(min(to, len(rest)), moved)
             return Accepted(replace(state, version=version, queue=tuple(rest)))
     raise AssertionError(f"unhandled command {command!r}")  # pragma: no cover
+
+
+def _cued(result: Accepted | Rejection, now: float) -> Accepted | Rejection:
+    """With nothing chosen yet, the queue's first item becomes the video, paused at 0 and
+    out of the queue: a new room's first *Add* gives everyone a player to press play on,
+    rather than a queue item whose own play button a newcomer must find."""
+    if isinstance(result, Rejection) or result.state.video_id is not None:
+        return result
+    state = result.state
+    if not state.queue:
+        return result
+    head, rest = state.queue[0], state.queue[1:]
+    return Accepted(
+        replace(
+            state,
+            video_id=head.video_id,
+            title=head.title,
+            duration=head.duration,
+            subtitles=head.subtitles,
+            rate=playable_rate(media_kind(head.video_id), state.rate),
+            playing=False,
+            waiting=False,
+            position=0.0,
+            updated_at=now,
+            lead_rate=0.0,
+            queue=rest,
+        )
+    )
 
 
 def _item(item_id: str, item: QueueItemIn) -> QueueItem:
@@ -223,6 +255,7 @@ def advance(state: RoomState, now: float, lead: float = 0.0) -> RoomState:
         state,
         version=state.version + 1,
         video_id=head.video_id,
+        title=head.title,
         duration=head.duration,
         subtitles=head.subtitles,
         rate=playable_rate(media_kind(head.video_id), state.rate),

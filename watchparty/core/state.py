@@ -45,6 +45,7 @@ class RoomState:
     rate: float
     queue: tuple[QueueItem, ...]
     duration: float | None = None  # of the current video, when known
+    title: str | None = None  # of the current video, when known
     # Paused only until the members who stalled can play again (a room set to wait for
     # everyone); it plays on from here by itself (rooms.concerns.buffering).
     waiting: bool = False
@@ -71,6 +72,7 @@ class RoomState:
             "lead_rate": self.lead_rate,
             "rates": _listed(rates_for(self.video_kind)),
             "duration": self.duration,
+            "title": self.title,
             "waiting": self.waiting,
             "queue": [item.to_wire() for item in self.queue],
             "subtitles": [track.to_wire() for track in self.subtitles],

@@ -91,7 +91,7 @@ function renderNow() {
   toggle.textContent = state && state.playing ? "❚❚" : "▶";
   toggle.setAttribute("aria-label", state && state.playing ? "Pause" : "Play");
   $("waiting-note").hidden = !(state && state.waiting);
-  $("now-title").textContent = state && state.video_id ? queue.titleOf({ video_id: state.video_id }) : "";
+  $("now-title").textContent = state && state.video_id ? queue.titleOf({ video_id: state.video_id, title: state.title }) : "";
 }
 /** @type {string | null} */
 let lastVideo = null;

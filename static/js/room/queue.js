@@ -23,9 +23,11 @@ export function wireQueue(room, renderAccess) {
   /** @param {number} index */
   async function playNow(index) {
     const item = queue()[index];
-    /** @type {{video_id: string, duration?: number}} */
+    /** @type {{video_id: string, title?: string, duration?: number, subtitles?: any[]}} */
     const change = { video_id: item.video_id };
+    if (item.title) change.title = item.title;
     if (item.duration) change.duration = item.duration;
+    if (item.subtitles && item.subtitles.length) change.subtitles = item.subtitles;
     if (await send("CHANGE_VIDEO", change)) await removeItem(item);
   }
 

@@ -114,7 +114,7 @@ def test_stale_version_is_rejected_and_current_one_accepted() -> None:
 
 
 def test_queue_keeps_known_ids_and_assigns_new_ones() -> None:
-    state = new_room("r", T0)
+    state = with_video()
     first = accepted(
         apply(
             state,
@@ -147,7 +147,7 @@ def test_queue_keeps_known_ids_and_assigns_new_ones() -> None:
 
 def test_duplicate_queue_ids_are_rejected() -> None:
     state = accepted(
-        apply(new_room("r", T0), UpdateQueue(queue=[QueueItemIn(video_id="a----------")]), T0)
+        apply(with_video(), UpdateQueue(queue=[QueueItemIn(video_id="a----------")]), T0)
     )
     item_id = state.queue[0].id
     result = apply(
@@ -162,6 +162,30 @@ def test_duplicate_queue_ids_are_rejected() -> None:
     )
     assert isinstance(result, Rejection)
     assert result.code == "invalid_payload"
+
+
+def test_the_first_item_added_to_an_idle_room_becomes_its_video() -> None:
+    item = QueueItemIn(video_id="a----------", title="A", duration=30.0)
+    state = accepted(apply(new_room("r", T0), QueueAdd(item=item), T0 + 1))
+    assert (state.video_id, state.title, state.duration) == ("a----------", "A", 30.0)
+    assert state.queue == ()
+    assert (state.playing, state.position, state.updated_at) == (False, 0.0, T0 + 1)
+    assert state.version == 1
+    listed = accepted(
+        apply(
+            new_room("r", T0),
+            UpdateQueue(queue=[item, QueueItemIn(video_id="b----------")]),
+            T0,
+        )
+    )
+    assert listed.video_id == "a----------"
+    assert [i.video_id for i in listed.queue] == ["b----------"]
+
+
+def test_adding_to_a_room_with_a_video_only_queues() -> None:
+    state = accepted(apply(with_video(), QueueAdd(item=QueueItemIn(video_id="b----------")), T0))
+    assert state.video_id != "b----------"
+    assert [i.video_id for i in state.queue] == ["b----------"]
 
 
 def test_a_clock_stepping_back_does_not_move_history_back() -> None:
@@ -238,7 +262,7 @@ def test_invariants_hold_for_any_sequence(sequence: list[tuple[str, Any, float]]
         assert len(ids) == len(set(ids))
         if not isinstance(command, UpdateQueue):
             assert state.queue == before.queue
-        if state.playing:
+        if state.playing or state.queue:
             assert state.video_id is not None
 
 
