@@ -118,3 +118,11 @@ class Reconnecting:
 
     async def call(self, event: str, payload: Any = None) -> Any:
         return await self.client.call(event, payload, namespace=NAMESPACE, timeout=5)
+
+
+async def metric(url: str, name: str) -> float:
+    async with aiohttp.ClientSession() as http, http.get(f"{url}/metrics") as response:
+        for line in (await response.text()).splitlines():
+            if line.startswith(f"{name} "):
+                return float(line.split()[1])
+    raise AssertionError(f"{name} is not in /metrics")

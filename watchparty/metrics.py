@@ -18,7 +18,13 @@ from dataclasses import dataclass
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    InfoMetricFamily,
+    Metric,
+)
+from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
 from watchparty.cluster.node import Cluster
@@ -54,8 +60,8 @@ class _Collector(Collector):
         s = self._sources
         yield GaugeMetricFamily(
             "watchparty_connected_clients",
-            "Socket.IO connections in a room",
-            value=len(s.registry.members),
+            "Socket.IO connections to this process in a room",
+            value=_connected(s),
         )
         yield GaugeMetricFamily(
             "watchparty_live_rooms", "Rooms this process holds in memory", value=len(s.registry)
@@ -117,8 +123,22 @@ class _Collector(Collector):
             yield from _cluster(s.cluster)
 
 
+def _connected(s: Sources) -> int:
+    """This process's sockets in rooms: its rooms' members, less those that reach them
+    through other processes, plus its own members of rooms held elsewhere (so that the
+    workers' figures add up to the connections)."""
+    count = len(s.registry.members)
+    if s.cluster is not None:
+        count += len(s.cluster.relay.routes) - len(s.cluster.relay.remote)
+    return count
+
+
 def _cluster(cluster: Cluster) -> Iterator[Metric]:
     """What an operator watches in a Redis outage (docs/operations.md)."""
+    # Workers share one port, so a scrape reaches any of them: this says which answered.
+    yield InfoMetricFamily(
+        "watchparty_process", "This process in the cluster", value={"id": cluster.me}
+    )
     yield GaugeMetricFamily(
         "watchparty_redis_up", "1 while this process reaches Redis", value=int(cluster.health.up)
     )
@@ -142,6 +162,9 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_Collector(sources))
+        # The process's memory, CPU and start time: with several workers, the start time
+        # tells whose figures a scrape got.
+        ProcessCollector(registry=self.registry)
         self._token = token
 
     async def handle(self, request: web.Request) -> web.Response:

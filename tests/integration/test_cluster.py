@@ -17,7 +17,15 @@ import socketio
 from redis.asyncio import Redis
 
 from tests.accounts import register
-from tests.cluster import LEASE_SECONDS, Reconnecting, joined, new_room, saved, servers
+from tests.cluster import (
+    LEASE_SECONDS,
+    Reconnecting,
+    joined,
+    metric,
+    new_room,
+    saved,
+    servers,
+)
 from tests.peers import NAMESPACE, Peer
 from tests.processes import spawn, wait_healthy
 from tests.redis_server import redis_server
@@ -67,6 +75,8 @@ async def test_clients_on_different_processes_see_the_same_versions_in_order(
         for server, name in ((a, "a"), (b, "b"))
     ]
     try:
+        # Each process counts the sockets it serves: two each, adding up to the four.
+        assert [await metric(s.url, "watchparty_connected_clients") for s in (a, b)] == [2, 2]
         order: dict[str, list[int]] = {p.name: [] for p in peers}
 
         def record(peer: Peer) -> None:

@@ -23,6 +23,7 @@ from tests.cluster import (
     Reconnecting,
     Start,
     joined,
+    metric,
     new_room,
     saved,
     servers,
@@ -81,14 +82,6 @@ async def all_commands_work(peers: list[Peer], within: float) -> float:
         if waiting:
             await asyncio.sleep(0.1)
     return time.monotonic() - started
-
-
-async def metric(url: str, name: str) -> float:
-    async with aiohttp.ClientSession() as http, http.get(f"{url}/metrics") as response:
-        for line in (await response.text()).splitlines():
-            if line.startswith(f"{name} "):
-                return float(line.split()[1])
-    raise AssertionError(f"{name} is not in /metrics")
 
 
 def log_lines(log: Path, count: int) -> list[str]:

@@ -72,6 +72,9 @@ async def test_metrics_count_what_happens(
     assert samples[("watchparty_slow_connections_closed_total", ())] == 0
     assert samples[("watchparty_room_writes_retries_total", ())] == 0
     assert samples[("watchparty_chat_writes_pending", ())] == 0
+    # The process's own figures, which tell several workers' scrapes apart.
+    assert samples[("process_resident_memory_bytes", ())] > 0
+    assert samples[("process_start_time_seconds", ())] > 0
 
 
 async def test_metrics_are_open_without_a_token(
