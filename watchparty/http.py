@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from watchparty.core.commands import describe_error
-from watchparty.core.errors import Unavailable
+from watchparty.core.errors import Unavailable, wire
 from watchparty.core.errors import message as catalogue_message
 from watchparty.core.text import NOT_TEXT, unencodable
 from watchparty.errors import ApiError
@@ -27,9 +27,13 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def error_response(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> web.Response:
-    body = {"error": {"code": code, "message": message}}
+    body = {"error": wire(code, message, params)}
     return web.json_response(body, status=status, headers=headers)
 
 
@@ -48,7 +52,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     try:
         return await handler(request)
     except ApiError as error:
-        return error_response(error.status, error.code, error.message, error.headers)
+        return error_response(error.status, error.code, error.message, error.headers, error.params)
     except Unavailable as error:
         return error_response(503, error.code, catalogue_message(error.code))
     except web.HTTPException as error:

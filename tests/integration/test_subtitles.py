@@ -134,6 +134,7 @@ async def test_uploads_that_do_not_parse_name_the_line(
     )
     assert (status, body["error"]["code"]) == (400, "subtitles_invalid")
     assert "line 5:" in body["error"]["message"]  # the cue that does not parse
+    assert body["error"]["params"] == {"line": 5}  # for a page to say it in its language
     broken_vtt = "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nok\n\n00:00:xx.000 --> 1\nno\n"
     status, body = await upload(
         http, base_url, room_id, broken_vtt.encode(), headers={"Content-Type": "text/vtt"}

@@ -62,9 +62,15 @@ def test_every_message_fills_from_named_fields(code: str) -> None:
 
 def test_reject_and_api_error_agree() -> None:
     rejection = reject("queue_full", limit=3)
-    assert rejection.to_wire() == {"code": "queue_full", "message": "a queue holds at most 3 items"}
+    assert rejection.to_wire() == {
+        "code": "queue_full",
+        "message": "a queue holds at most 3 items",
+        "params": {"limit": 3},  # what a page fills its language's template with
+    }
     error = ApiError.rejected(rejection)
     assert (error.status, error.code, error.message) == (400, "queue_full", rejection.message)
+    assert error.params == {"limit": 3}
+    assert "params" not in reject("forbidden", detail="only owners may").to_wire()  # English
     assert ApiError.of("room_not_found").status == 404
     with pytest.raises(KeyError):
         reject("no_such_code")
