@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from watchparty.billing.service import StripeBilling
     from watchparty.cluster.node import Cluster
     from watchparty.core.plans import Plans
+    from watchparty.i18n import Catalogues
     from watchparty.ratelimit import RateLimit
     from watchparty.rooms.registry import RoomRegistry
     from watchparty.rooms.writebehind import WriteBehind, WriteQueue
@@ -51,4 +52,5 @@ CHAT_WRITES: web.AppKey[WriteQueue] = web.AppKey("chat_writes")
 PLANS: web.AppKey[Plans] = web.AppKey("plans")
 CLUSTER: web.AppKey[Cluster] = web.AppKey("cluster")
 # Every rate limit the parts made, for /metrics (each step adds its own).
+CATALOGUES: web.AppKey[Catalogues] = web.AppKey("catalogues")
 LIMITS: web.AppKey[list[RateLimit]] = web.AppKey("limits")

@@ -4,6 +4,9 @@
 // watchparty_csrf cookie in X-CSRF-Token, which is how the server tells its own pages from
 // another site's.
 // A Blob body (a file) goes as it is, with `type` as its Content-Type; anything else as JSON.
+// `message` is the error for people, in the page's language.
+import { describe } from "./i18n.js";
+
 /**
  * @param {string} method
  * @param {string} url
@@ -20,6 +23,6 @@ export async function api(method, url, body, type) {
   const payload = raw ? body : body === undefined ? undefined : JSON.stringify(body);
   const res = await fetch(url, { method, headers, body: payload });
   const data = res.status === 204 ? null : await res.json().catch(() => null);
-  const message = data && data.error ? data.error.message : `HTTP ${res.status}`;
+  const message = data && data.error ? describe(data.error) : `HTTP ${res.status}`;
   return { ok: res.ok, status: res.status, data, message };
 }

@@ -1,6 +1,7 @@
 // @ts-check
 // Home page: create or open a room; sign in or up; a signed-in user's rooms and playlists.
 import { api } from "./api.js";
+import { language, t } from "./i18n.js";
 
 /** @type {(id: string) => any} */
 const $ = (id) => document.getElementById(id);
@@ -11,7 +12,7 @@ $("create-form").addEventListener("submit", async (/** @type {Event} */ event) =
   event.preventDefault();
   const name = $("room-name").value.trim();
   const res = await api("POST", "/api/rooms", name ? { name } : {});
-  if (!res.ok) return showError("create-error", `Could not create a room: ${res.message}`);
+  if (!res.ok) return showError("create-error", t("Could not create a room: {reason}", { reason: res.message }));
   window.location.assign(res.data.path);
 });
 $("join-form").addEventListener("submit", (/** @type {Event} */ event) => {
@@ -60,7 +61,7 @@ function small(text, label, onClick) {
 async function listRooms() {
   const res = await api("GET", "/api/users/me/rooms");
   if (!res.ok) return;
-  $("my-rooms").replaceChildren(...res.data.rooms.map((/** @type {any} */ room) => item(room.name || `Room ${room.id}`, room.path)));
+  $("my-rooms").replaceChildren(...res.data.rooms.map((/** @type {any} */ room) => item(room.name || t("Room {id}", { id: room.id }), room.path)));
   $("my-rooms-empty").hidden = res.data.rooms.length > 0;
 }
 async function listPlaylists() {
@@ -68,7 +69,7 @@ async function listPlaylists() {
   if (!res.ok) return;
   $("my-playlists").replaceChildren(...res.data.playlists.map((/** @type {any} */ p) => item(
     `${p.name} (${p.items.length})`, null,
-    small("✕", `Delete playlist ${p.name}`, async () => {
+    small("✕", t("Delete playlist {name}", { name: p.name }), async () => {
       const done = await api("DELETE", `/api/playlists/${encodeURIComponent(p.id)}`);
       if (done.ok) listPlaylists();
     }),
@@ -88,17 +89,17 @@ async function showPlan() {
   const res = await api("GET", "/api/billing");
   if (!res.ok) return;
   const { plan, status, current_period_end: end, manageable } = res.data;
-  const until = end ? ` · paid until ${new Date(end).toLocaleDateString()}` : "";
+  const until = end ? t(" · paid until {date}", { date: new Date(end).toLocaleDateString(language) }) : "";
   $("plan-summary").textContent = plan.name === "plus"
-    ? `Plus${status ? ` (${status})` : ""}${until}: rooms are kept, up to ${plan.max_members} viewers, ${plan.max_queue} queued videos, no ads.`
-    : `Free: rooms are deleted after ${$("plan-card").dataset.freeDays} days unused, up to ${plan.max_members} viewers and ${plan.max_queue} queued videos.`;
+    ? `Plus${status ? ` (${status})` : ""}${until}: ${t("rooms are kept, up to {viewers} viewers, {queued} queued videos, no ads.", { viewers: plan.max_members, queued: plan.max_queue })}`
+    : t("Free: rooms are deleted after {days} days unused, up to {viewers} viewers and {queued} queued videos.", { days: $("plan-card").dataset.freeDays, viewers: plan.max_members, queued: plan.max_queue });
   $("upgrade").hidden = plan.name === "plus";
   $("manage-billing").hidden = !manageable;
 }
 if ($("plan-card")) {
   const outcome = new URLSearchParams(window.location.search).get("billing");
-  if (outcome === "success") showError("billing-message", "Thank you! Your plan changes as soon as Stripe confirms the payment.");
-  if (outcome === "cancelled") showError("billing-message", "Checkout was cancelled; nothing was charged.");
+  if (outcome === "success") showError("billing-message", t("Thank you! Your plan changes as soon as Stripe confirms the payment."));
+  if (outcome === "cancelled") showError("billing-message", t("Checkout was cancelled; nothing was charged."));
   $("upgrade").addEventListener("click", () => go("/api/billing/checkout"));
   $("manage-billing").addEventListener("click", () => go("/api/billing/portal"));
   showPlan();

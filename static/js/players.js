@@ -7,6 +7,8 @@
 //   captions() and setCaptions(code) (YouTube's own, drawn by its player)
 // Player events are never turned into room commands: only the page's own controls send those,
 // so a player reacting to the room can never echo back into it.
+import { t } from "./i18n.js";
+
 /** @param {HTMLElement} container @param {string} kind @param {string} source @returns {Player} */
 function htmlVideo(container, kind, source) {
   const video = document.createElement("video");
@@ -17,7 +19,7 @@ function htmlVideo(container, kind, source) {
   // media clock ~19 ms back (measured; docs/sync.md); resampling changes speed at once, at
   // the price of a pitch shift as small as the nudge (5 %: under a semitone) while it lasts.
   video.preservesPitch = false;
-  video.setAttribute("aria-label", "Video");
+  video.setAttribute("aria-label", t("Video"));
   container.replaceChildren(video);
   let hls = null;
   // hls.js wherever Media Source Extensions exist (the same player everywhere); the
@@ -57,7 +59,7 @@ function loadYouTubeApi() {
       window.onYouTubeIframeAPIReady = () => resolve(window.YT);
       const script = document.createElement("script");
       script.src = "https://www.youtube.com/iframe_api";
-      script.onerror = () => { youtubeApi = null; reject(new Error("YouTube's player could not be loaded")); };
+      script.onerror = () => { youtubeApi = null; reject(new Error(t("YouTube's player could not be loaded"))); };
       document.head.append(script);
     });
   }
@@ -78,7 +80,7 @@ function youtube(container, source, onError) {
     player = new YT.Player(mount, {
       videoId: source,
       playerVars: { controls: 0, disablekb: 1, rel: 0, playsinline: 1, modestbranding: 1 },
-      events: { onReady: () => { isReady = true; }, onError: () => onError("YouTube cannot play this video") },
+      events: { onReady: () => { isReady = true; }, onError: () => onError(t("YouTube cannot play this video")) },
     });
   }).catch((e) => onError(e.message));
   const call = (/** @type {(p: any) => any} */ fn) => (player && isReady ? fn(player) : undefined);

@@ -175,6 +175,7 @@ async def test_a_database_outage_loses_no_accepted_change(
             "rate": 1.0,
             "updated_at": final["updated_at"],
             "duration": None,
+            "title": None,
             "waiting": False,
             "lead_rate": 0.0,
             "subtitles": [],

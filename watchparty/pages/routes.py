@@ -11,7 +11,8 @@ from aiohttp import web
 from watchparty import __version__
 from watchparty.core.commands import NAMESPACE
 from watchparty.core.limits import ID_PATTERN
-from watchparty.keys import BILLING, REGISTRY, SESSIONS, SETTINGS
+from watchparty.i18n import LANGUAGES
+from watchparty.keys import BILLING, CATALOGUES, REGISTRY, SESSIONS, SETTINGS
 from watchparty.settings import Settings
 
 
@@ -21,9 +22,24 @@ async def _user(request: web.Request) -> dict[str, Any] | None:
     return session.user.to_public() if session is not None else None
 
 
+def _language(request: web.Request) -> dict[str, Any]:
+    """What every template gets to speak the request's language: ``_`` and ``ngettext``
+    (what the catalogue extraction looks for), the language, the picker's choices and the
+    page scripts' part of the catalogue."""
+    language = request.app[CATALOGUES].choose(request)
+    return {
+        "_": language.gettext,
+        "ngettext": language.ngettext,
+        "lang": language.code,
+        "languages": LANGUAGES,
+        "page_messages": language.page,
+    }
+
+
 @aiohttp_jinja2.template("index.html")
 async def index(request: web.Request) -> dict[str, Any]:
     return {
+        **_language(request),
         "user": await _user(request),
         "billing": BILLING in request.app,
         "free_days": request.app[SETTINGS].free_room_idle_days,
@@ -45,6 +61,7 @@ async def room_page(request: web.Request) -> web.Response:
     room_id = request.match_info["room_id"]
     room = await request.app[REGISTRY].find(room_id)
     context = {
+        **_language(request),
         "sync": sync_tuning(request.app[SETTINGS]),
         "room_id": room_id,
         "room_name": room.info.name if room else None,

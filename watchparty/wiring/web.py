@@ -12,7 +12,8 @@ from watchparty.accounts.routes import setup_routes as accounts_routes
 from watchparty.billing.routes import setup_routes as billing_routes
 from watchparty.cluster.forward import to_holder
 from watchparty.http import json_errors
-from watchparty.keys import CLUSTER
+from watchparty.i18n import Catalogues
+from watchparty.keys import CATALOGUES, CLUSTER
 from watchparty.pages.routes import setup_routes as page_routes
 from watchparty.paths import web_root
 from watchparty.playlists.routes import setup_routes as playlist_routes
@@ -26,6 +27,7 @@ API_MAX_BODY = 256 * 1024  # a request body, at most
 
 def setup_web(app: web.Application, settings: Settings) -> None:
     root = web_root()
+    app[CATALOGUES] = Catalogues()
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(root / "templates"),

@@ -3,6 +3,7 @@
 // computes where playback should be *now* from it, and steers the player there. Only the
 // page's own controls send commands. This module connects and dispatches; people.js,
 // player.js and queue.js render and act on their parts.
+import { describe, t } from "../i18n.js";
 import { $, setStatus, showError } from "./view.js";
 import { wirePeople } from "./people.js";
 import { wirePlayer } from "./player.js";
@@ -60,12 +61,12 @@ const room = {
 function send(event, payload) {
   return new Promise((resolve) => {
     socket.timeout(8000).emit(event, payload, (/** @type {any} */ err, /** @type {any} */ ack) => {
-      if (err) { showError("The server did not answer; is the connection down?"); return resolve(null); }
+      if (err) { showError(t("The server did not answer; is the connection down?")); return resolve(null); }
       if (ack.state) apply(ack.state);
       if (!ack.ok) {
         showError(ack.error.code === "stale_version"
-          ? "Someone changed the room at the same moment; look again and retry."
-          : `Refused: ${ack.error.message}`);
+          ? t("Someone changed the room at the same moment; look again and retry.")
+          : t("Refused: {reason}", { reason: describe(ack.error) }));
       }
       resolve(ack.ok ? ack : null);
     });
@@ -89,7 +90,7 @@ function renderNow() {
   const state = room.state;
   const toggle = $("toggle");
   toggle.textContent = state && state.playing ? "❚❚" : "▶";
-  toggle.setAttribute("aria-label", state && state.playing ? "Pause" : "Play");
+  toggle.setAttribute("aria-label", state && state.playing ? t("Pause") : t("Play"));
   $("waiting-note").hidden = !(state && state.waiting);
   $("now-title").textContent = state && state.video_id ? queue.titleOf({ video_id: state.video_id, title: state.title }) : "";
 }
@@ -97,22 +98,22 @@ function renderNow() {
 let lastVideo = null;
 function resetSkip() {
   const state = room.state;
-  if (state && state.video_id !== lastVideo) { lastVideo = state.video_id; $("vote-skip").textContent = "Skip"; }
+  if (state && state.video_id !== lastVideo) { lastVideo = state.video_id; $("vote-skip").textContent = t("Skip"); }
   $("vote-skip").disabled = !state || !state.video_id;
 }
 
 // --- the socket ---------------------------------------------------------------------------
 socket.on("connect", () => {
-  setStatus("connected", "ok");
+  setStatus(t("connected"), "ok");
   $("degraded").hidden = true;  // a new connection hears DEGRADED again if it still is
   player.connected();
 });
-socket.on("disconnect", () => setStatus("reconnecting…", "bad"));
-socket.io.on("reconnect_attempt", () => setStatus("reconnecting…", "bad"));
+socket.on("disconnect", () => setStatus(t("reconnecting…"), "bad"));
+socket.io.on("reconnect_attempt", () => setStatus(t("reconnecting…"), "bad"));
 socket.on("connect_error", (/** @type {any} */ err) => {
-  setStatus(err.data && err.data.code ? "cannot join" : "reconnecting…", "bad");
-  if (err.data && err.data.code === "room_not_found") showError("This room does not exist.");
-  else if (err.data && err.data.code) showError(`Cannot join: ${err.message}`);
+  setStatus(err.data && err.data.code ? t("cannot join") : t("reconnecting…"), "bad");
+  if (err.data && err.data.code === "room_not_found") showError(t("This room does not exist."));
+  else if (err.data && err.data.code) showError(t("Cannot join: {reason}", { reason: describe({ code: err.data.code, message: err.message, params: err.data.params }) }));
 });
 socket.on("ROOM_STATE", (/** @type {any} */ snapshot) => {
   room.info = snapshot.info;
@@ -132,13 +133,13 @@ socket.on("DEGRADED", (/** @type {any} */ news) => {
   if (news.state) apply(news.state);
 });
 socket.on("SKIP_VOTES", (/** @type {any} */ { video_id: videoId, votes, needed }) => {
-  if (room.state && videoId === room.state.video_id) $("vote-skip").textContent = `Skip (${votes}/${needed})`;
+  if (room.state && videoId === room.state.video_id) $("vote-skip").textContent = t("Skip ({votes}/{needed})", { votes, needed });
 });
 socket.on("ROOM_DELETED", () => {
   socket.io.reconnection(false);
   socket.disconnect();
-  setStatus("room deleted", "bad");
-  showError("The owner deleted this room.");
+  setStatus(t("room deleted"), "bad");
+  showError(t("The owner deleted this room."));
 });
 for (const event of ["PLAY", "PAUSE", "SEEK", "CHANGE_VIDEO", "UPDATE_QUEUE", "SET_RATE", "SET_SUBTITLES"]) {
   socket.on(event, (/** @type {any} */ message) => apply(message.state));
@@ -167,9 +168,9 @@ if (nameInput) {
 $("copy-link").addEventListener("click", async () => {
   try {
     await navigator.clipboard.writeText(window.location.href);
-    $("copy-link").textContent = "Copied!";
-    setTimeout(() => { $("copy-link").textContent = "Copy link"; }, 1500);
+    $("copy-link").textContent = t("Copied!");
+    setTimeout(() => { $("copy-link").textContent = t("Copy link"); }, 1500);
   } catch {
-    window.prompt("Copy this link", window.location.href);
+    window.prompt(t("Copy this link"), window.location.href);
   }
 });

@@ -3,6 +3,7 @@
 // settings. What anyone may do comes from ROOM_INFO's grants (the server's permission table);
 // the page only hides what the server would refuse.
 import { api } from "../api.js";
+import { fill, t } from "../i18n.js";
 import { may, mayActOn, mergeMembers, roleIn } from "../members.js";
 import { $, button, setStatus, showError, span } from "./view.js";
 
@@ -29,18 +30,18 @@ export function wirePeople(room) {
     const note = $("control-note");
     note.hidden = allowed;
     note.textContent = info && info.control === "members"
-      ? "Only signed-in members control playback in this room."
-      : "Only the owner and moderators control playback in this room.";
+      ? t("Only signed-in members control playback in this room.")
+      : t("Only the owner and moderators control playback in this room.");
     $("owner-panel").hidden = !isOwner();
     // A free room says what its plan allows (where an ad would go); its owner may upgrade.
     const plan = info && info.plan;
     $("plan-banner").hidden = !plan || plan.ad_free;
     if (plan) {
-      $("plan-text").textContent = `Free room: up to ${plan.max_members} viewers and ${plan.max_queue} queued videos; deleted after ${room.root.dataset.freeDays} days unused.`;
+      $("plan-text").textContent = t("Free room: up to {viewers} viewers and {queued} queued videos; deleted after {days} days unused.", { viewers: plan.max_members, queued: plan.max_queue, days: room.root.dataset.freeDays });
     }
     if ($("room-upgrade")) $("room-upgrade").hidden = !isOwner();
     if (info) {
-      const title = info.name || `Room ${room.id}`;
+      const title = info.name || t("Room {id}", { id: room.id });
       $("room-title").textContent = title;
       document.title = `${title} · watchparty`;
       $("control-select").value = info.control;
@@ -58,20 +59,21 @@ export function wirePeople(room) {
     $("members").replaceChildren(...members.map((m) => {
       const li = document.createElement("li");
       li.append(span("name", m.name));
-      const tag = m.role === "owner" || m.role === "moderator" ? m.role : m.signed_in ? "" : "guest";
+      const tag = m.role === "owner" ? t("owner") : m.role === "moderator" ? t("moderator") : m.signed_in ? "" : t("guest");
       if (tag) li.append(span("role", tag));
       if (you && m.id !== you.id && mayActOn(info, myRole(), m.role, "kick")) {
         li.append(
-          button("Mute", `Mute ${m.name} for 10 minutes`, () => send("MUTE", { member_id: m.id, seconds: 600 })),
-          button("Kick", `Kick ${m.name}`, () => send("KICK", { member_id: m.id })),
+          button(t("Mute"), t("Mute {name} for 10 minutes", { name: m.name }), () => send("MUTE", { member_id: m.id, seconds: 600 })),
+          button(t("Kick"), t("Kick {name}", { name: m.name }), () => send("KICK", { member_id: m.id })),
         );
         // A guest's ban lasts while the room is live (by its guest pass and address).
-        li.append(button("Ban", `Ban ${m.name}`, () => send("BAN", { member_id: m.id })));
+        li.append(button(t("Ban"), t("Ban {name}", { name: m.name }), () => send("BAN", { member_id: m.id })));
       }
       if (info && isOwner() && m.user_id && m.role !== "owner") {
         const isMod = m.role === "moderator";
         const userId = m.user_id;
-        li.append(button(isMod ? "Remove moderator" : "Make moderator", `${isMod ? "Remove" : "Make"} ${m.name} moderator`, () => {
+        const label = isMod ? t("Remove {name} as moderator", { name: m.name }) : t("Make {name} moderator", { name: m.name });
+        li.append(button(isMod ? t("Remove moderator") : t("Make moderator"), label, () => {
           const moderators = isMod ? info.moderators.filter((id) => id !== userId) : [...info.moderators, userId];
           updateRoom({ moderators });
         }));
@@ -91,10 +93,10 @@ export function wirePeople(room) {
     li.dataset.id = message.id;
     li.append(span("who", message.by));
     // A guest may pick any name: marked, so it cannot pass for a signed-in member.
-    if (!message.signed_in) li.append(span("role", "guest"));
+    if (!message.signed_in) li.append(span("role", t("guest")));
     li.append(span("text", message.text));
     if (may(room.info, myRole(), "delete_chat")) {
-      li.append(button("✕", `Delete the message from ${message.by}`, () => send("DELETE_CHAT", { id: message.id })));
+      li.append(button("✕", t("Delete the message from {name}", { name: message.by }), () => send("DELETE_CHAT", { id: message.id })));
     }
     return li;
   }
@@ -129,18 +131,25 @@ export function wirePeople(room) {
   });
 
   // --- what the server says about us and the others ----------------------------------------
-  socket.on("MUTED", (/** @type {any} */ { seconds, by }) => showError(`${by} muted you for ${Math.round(seconds / 60)} min.`));
-  for (const [event, verb] of [["KICKED", "removed you from"], ["BANNED", "banned you from"]]) {
+  socket.on("MUTED", (/** @type {any} */ { seconds, by }) => showError(t("{name} muted you for {minutes} min.", { name: by, minutes: Math.round(seconds / 60) })));
+  const removals = {
+    KICKED: t("{name} removed you from this room."),
+    BANNED: t("{name} banned you from this room."),
+  };
+  for (const [event, text] of Object.entries(removals)) {
     socket.on(event, (/** @type {any} */ { by, reason }) => {
       socket.io.reconnection(false);
-      setStatus("removed", "bad");
-      showError(`${by} ${verb} this room${reason ? `: ${reason}` : "."}`);
+      setStatus(t("removed"), "bad");
+      showError(`${fill(text, { name: by })}${reason ? ` ${reason}` : ""}`);
     });
   }
   // MEMBERS says what changed (a whole list to everyone would cost the square of the room).
   socket.on("MEMBERS", (/** @type {any} */ message) => {
     room.roster = mergeMembers(room.roster, message);
     renderMembers();
+    // Screen readers hear who came and went (a polite live region).
+    const joined = (message.joined || []).map((/** @type {any} */ m) => t("{name} joined", { name: m.name }));
+    if (joined.length) $("arrivals").textContent = joined.join(". ");
   });
   socket.on("ROOM_INFO", (/** @type {any} */ info) => { room.info = info; renderAccess(); renderMembers(); });
 
@@ -148,13 +157,13 @@ export function wirePeople(room) {
   /** @param {object} changes */
   async function updateRoom(changes) {
     const res = await api("PATCH", `/api/rooms/${encodeURIComponent(room.id)}`, changes);
-    if (!res.ok) showError(`Could not change the room: ${res.message}`);
+    if (!res.ok) showError(t("Could not change the room: {reason}", { reason: res.message }));
   }
   if ($("room-upgrade")) {
     $("room-upgrade").addEventListener("click", async () => {
       const res = await api("POST", "/api/billing/checkout", {});
       if (res.ok) window.location.assign(res.data.url);
-      else showError(`Could not start the upgrade: ${res.message}`);
+      else showError(t("Could not start the upgrade: {reason}", { reason: res.message }));
     });
   }
   $("rename-form").addEventListener("submit", (/** @type {Event} */ e) => {
@@ -165,10 +174,10 @@ export function wirePeople(room) {
   $("control-select").addEventListener("change", () => updateRoom({ control: $("control-select").value }));
   $("wait-for-all").addEventListener("change", () => updateRoom({ wait_for_all: $("wait-for-all").checked }));
   $("delete-room").addEventListener("click", async () => {
-    if (!window.confirm("Delete this room for everyone? This cannot be undone.")) return;
+    if (!window.confirm(t("Delete this room for everyone? This cannot be undone."))) return;
     const res = await api("DELETE", `/api/rooms/${encodeURIComponent(room.id)}`);
     if (res.ok) window.location.assign("/");
-    else showError(`Could not delete the room: ${res.message}`);
+    else showError(t("Could not delete the room: {reason}", { reason: res.message }));
   });
 
   return {

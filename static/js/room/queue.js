@@ -4,6 +4,7 @@
 // _MOVE), so two people editing at once both get their change; the room answers with the
 // whole new queue.
 import { api } from "../api.js";
+import { describe, t } from "../i18n.js";
 import { formatTime, parseVideo } from "../links.js";
 import { $, button, showError, span, titleOf as titleIn } from "./view.js";
 
@@ -43,11 +44,11 @@ export function wireQueue(room, renderAccess) {
       title.title = item.video_id;
       li.append(
         span("kind", item.kind || ""), title,
-        button("▶", `Play ${titleOf(item)} now`, () => playNow(index)),
-        button("⤒", `Play ${titleOf(item)} next`, () => index > 0 && moveItem(index, 0)),
-        button("↑", "Move up", () => index > 0 && moveItem(index, index - 1)),
-        button("↓", "Move down", () => index < items.length - 1 && moveItem(index, index + 1)),
-        button("✕", `Remove ${titleOf(item)}`, () => removeItem(item)),
+        button("▶", t("Play {title} now", { title: titleOf(item) }), () => playNow(index)),
+        button("⤒", t("Play {title} next", { title: titleOf(item) }), () => index > 0 && moveItem(index, 0)),
+        button("↑", t("Move up"), () => index > 0 && moveItem(index, index - 1)),
+        button("↓", t("Move down"), () => index < items.length - 1 && moveItem(index, index + 1)),
+        button("✕", t("Remove {title}", { title: titleOf(item) }), () => removeItem(item)),
       );
       li.addEventListener("dragstart", () => { dragFrom = index; li.classList.add("dragging"); });
       li.addEventListener("dragend", () => li.classList.remove("dragging"));
@@ -88,7 +89,7 @@ export function wireQueue(room, renderAccess) {
   $("add-form").addEventListener("submit", async (/** @type {Event} */ e) => {
     e.preventDefault();
     const parsed = parseVideo($("add-input").value, window.location);
-    if (!parsed) return showError("Paste a YouTube link or id, or an http(s) link to a video.");
+    if (!parsed) return showError(t("Paste a YouTube link or id, or an http(s) link to a video."));
     await addToQueue(parsed);
     $("add-input").value = "";
   });
@@ -100,7 +101,7 @@ export function wireQueue(room, renderAccess) {
     const q = $("search-input").value.trim();
     const res = await fetch(`/api/search/youtube?q=${encodeURIComponent(q)}`);
     const body = await res.json();
-    if (!res.ok) return showError(`Search failed: ${body.error.message}`);
+    if (!res.ok) return showError(t("Search failed: {reason}", { reason: describe(body.error) }));
     $("search-results").replaceChildren(...body.items.map((/** @type {any} */ video) => {
       const li = document.createElement("li");
       const img = document.createElement("img");
@@ -109,7 +110,7 @@ export function wireQueue(room, renderAccess) {
       const title = document.createElement("span");
       title.className = "item-title";
       title.textContent = `${video.title} · ${video.channel}${video.duration_seconds ? ` · ${formatTime(video.duration_seconds)}` : ""}`;
-      li.append(img, title, button("Add", `Add ${video.title}`, async () => {
+      li.append(img, title, button(t("Add"), t("Add {title}", { title: video.title }), async () => {
         await addToQueue({ video_id: video.video_id, title: video.title, duration: video.duration_seconds });
         li.remove();
       }));
@@ -131,17 +132,17 @@ export function wireQueue(room, renderAccess) {
   /** @param {"append" | "replace"} mode */
   async function loadPlaylist(mode) {
     const playlistId = $("playlist-select").value;
-    if (!playlistId) return showError("Save a playlist first.");
+    if (!playlistId) return showError(t("Save a playlist first."));
     const res = await api("POST", `/api/rooms/${encodeURIComponent(room.id)}/queue`, { playlist_id: playlistId, mode });
     if (res.ok) room.apply(res.data.state);
-    else showError(`Could not load the playlist: ${res.message}`);
+    else showError(t("Could not load the playlist: {reason}", { reason: res.message }));
   }
   if ($("playlists-panel")) {
     listPlaylists();
     $("save-playlist-form").addEventListener("submit", async (/** @type {Event} */ e) => {
       e.preventDefault();
       const res = await api("POST", "/api/users/me/playlists", { name: $("playlist-name").value.trim(), room_id: room.id });
-      if (!res.ok) return showError(`Could not save the playlist: ${res.message}`);
+      if (!res.ok) return showError(t("Could not save the playlist: {reason}", { reason: res.message }));
       $("playlist-name").value = "";
       await listPlaylists();
       $("playlist-select").value = res.data.id;

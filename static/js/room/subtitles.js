@@ -5,6 +5,7 @@
 // browser's own WebVTT parser; tracks a stream carries (HLS) come from the player; YouTube
 // draws its own captions. Members who may edit the queue can add a track to the video.
 import { api } from "../api.js";
+import { t } from "../i18n.js";
 import { asWebVtt, cuesAt, pickTrack } from "../cues.js";
 import { $, showError } from "./view.js";
 
@@ -34,7 +35,7 @@ function parse(vtt) {
       done();
       resolve(cues);
     });
-    element.addEventListener("error", () => { done(); reject(new Error("the subtitles could not be read")); });
+    element.addEventListener("error", () => { done(); reject(new Error(t("the subtitles could not be read"))); });
     element.track.mode = "hidden";
   });
 }
@@ -76,12 +77,12 @@ export function wireSubtitles(room, position, currentPlayer) {
   function options() {
     const player = currentPlayer();
     /** @type {{value: string, label: string, lang: string}[]} */
-    const list = [{ value: "off", label: "Subtitles off", lang: "off" }];
-    for (const t of (room.state && room.state.subtitles) || []) {
-      list.push({ value: `room:${t.id}`, label: `${t.label} (${t.lang})`, lang: t.lang });
+    const list = [{ value: "off", label: t("Subtitles off"), lang: "off" }];
+    for (const track of (room.state && room.state.subtitles) || []) {
+      list.push({ value: `room:${track.id}`, label: `${track.label} (${track.lang})`, lang: track.lang });
     }
     if (player) {
-      player.textTracks().forEach((t, i) => list.push({ value: `stream:${i}`, label: `${t.label || t.language || "Track"} (stream)`, lang: t.language }));
+      player.textTracks().forEach((track, i) => list.push({ value: `stream:${i}`, label: t("{name} (stream)", { name: track.label || track.language || t("Track") }), lang: track.language }));
       for (const c of player.captions()) list.push({ value: `youtube:${c.id}`, label: `${c.label} (YouTube)`, lang: c.id });
     }
     return list;
@@ -120,13 +121,13 @@ export function wireSubtitles(room, position, currentPlayer) {
     const player = currentPlayer();
     if (!player) return;
     const [kind, id] = [value.slice(0, value.indexOf(":")), value.slice(value.indexOf(":") + 1)];
-    player.textTracks().forEach((t, i) => { t.mode = kind === "stream" && String(i) === id ? "hidden" : "disabled"; });
+    player.textTracks().forEach((track, i) => { track.mode = kind === "stream" && String(i) === id ? "hidden" : "disabled"; });
     player.setCaptions(kind === "youtube" ? id : null);
     if (kind === "room") {
-      const track = ((room.state && room.state.subtitles) || []).find((t) => t.id === id);
+      const track = ((room.state && room.state.subtitles) || []).find((track) => track.id === id);
       if (track) {
         load(track.url).then((cues) => { if (wanted === value) showing = cues; })
-          .catch((e) => showError(`Subtitles "${track.label}" could not be loaded: ${e.message}`));
+          .catch((e) => showError(t("Subtitles \"{label}\" could not be loaded: {reason}", { label: track.label, reason: e.message })));
       }
     }
   }
@@ -159,16 +160,16 @@ export function wireSubtitles(room, position, currentPlayer) {
   $("subtitle-form").addEventListener("submit", async (/** @type {Event} */ e) => {
     e.preventDefault();
     const state = room.state;
-    if (!state || !state.video_id) { showError("Play a video before adding subtitles to it."); return; }
+    if (!state || !state.video_id) { showError(t("Play a video before adding subtitles to it.")); return; }
     const file = $("subtitle-file").files[0];
     let url = $("subtitle-url").value.trim();
     if (file) {
       const type = /\.srt$/i.test(file.name) ? "application/x-subrip" : "text/vtt";
       const res = await api("POST", `/api/rooms/${room.id}/subtitles`, file, type);
-      if (!res.ok) { showError(`Upload refused: ${res.message}`); return; }
+      if (!res.ok) { showError(t("Upload refused: {reason}", { reason: res.message })); return; }
       url = res.data.url;
     }
-    if (!url) { showError("Choose a subtitle file or give its link."); return; }
+    if (!url) { showError(t("Choose a subtitle file or give its link.")); return; }
     const track = { label: $("subtitle-label").value.trim(), lang: $("subtitle-lang").value.trim(), url };
     const tracks = (state.subtitles || []).map(({ id, label, lang, url: link, kind }) => ({ id, label, lang, url: link, kind }));
     if (await room.send("SET_SUBTITLES", { subtitles: [...tracks, track] })) {
