@@ -191,6 +191,7 @@ class Settings(BaseSettings):
     free_room_idle_days: int = env("WATCHPARTY_FREE_ROOM_IDLE_DAYS", 30, ge=1)
     free_max_members: int = env("WATCHPARTY_FREE_MAX_MEMBERS", FREE.max_members, ge=1)
     chat_rate_limit: Rate = env("WATCHPARTY_CHAT_RATE_LIMIT", "5/5 seconds")  # per member
+    reaction_rate_limit: Rate = env("WATCHPARTY_REACTION_RATE_LIMIT", "10/10 seconds")  # per member
     # Socket events per connection (TIME pings apart), pings per connection, connections
     # and room creations per client address.
     event_rate_limit: Rate = env("WATCHPARTY_EVENT_RATE_LIMIT", "20/second")

@@ -585,3 +585,14 @@ async def test_pages_with_skewed_clocks_start_and_stay_together(
     a, b = await asyncio.gather(position_at(slow, at), position_at(fast, at))
     assert 21 < a < 23, a
     assert abs(a - b) < 0.05, (a, b)
+
+
+async def test_a_reaction_on_one_page_floats_up_on_the_other(
+    browser: Browser, live: LiveServer
+) -> None:
+    ann, bob = await two_pages(browser, live)
+    await ann.get_by_role("button", name="React with 🔥").click()
+    await bob.locator("#reactions-shown span", has_text="🔥").wait_for(timeout=3000)
+    await ann.locator("#reactions-shown span", has_text="🔥").wait_for(timeout=3000)
+    # It shows for a moment, and is gone.
+    await bob.locator("#reactions-shown span").first.wait_for(state="detached", timeout=5000)

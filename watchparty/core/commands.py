@@ -8,7 +8,7 @@ and never raises: anything a client can send becomes a command or a ``Rejection`
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated, Any, Final, Literal, TypeVar
+from typing import Annotated, Any, Final, Literal, TypeVar, get_args
 
 from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
@@ -266,6 +266,17 @@ class VoteSkip(_Payload):
     """Vote to skip the current video."""
 
 
+# A short fixed set, which every page can show and which cannot carry text.
+Emoji = Literal["👍", "❤️", "😂", "😮", "😢", "🔥", "👏", "🎉"]
+REACTIONS: Final[tuple[str, ...]] = get_args(Emoji)
+
+
+class React(_Payload):
+    """A reaction, shown over every member's player for a moment; counted, never stored."""
+
+    emoji: Emoji
+
+
 class Buffering(_Payload):
     """This client's player stalled (or is still loading) on ``video_id``. In a room that
     waits for everyone, playback pauses (``waiting``) until it reports ``READY``."""
@@ -292,6 +303,7 @@ ROOM_EVENTS: Final[dict[str, type[_Payload]]] = {
     "SET_CONTROL": SetControl,
     "ENDED": Ended,
     "VOTE_SKIP": VoteSkip,
+    "REACT": React,
     "BUFFERING": Buffering,
     "READY": Ready,
 }

@@ -12,6 +12,8 @@ MAX_POSITION_SECONDS = 1_000_000.0  # about 11.5 days: no real video is longer
 MAX_CHAT_LENGTH = 500  # characters, after control characters are removed and ends trimmed
 CHAT_HISTORY = 200  # messages a room keeps (memory and database)
 CHAT_IN_SNAPSHOT = 50  # of those, sent with the join snapshot
+# A room's reactions go out at most once per window, counted per emoji (rooms.concerns).
+REACTION_WINDOW_SECONDS = 0.25
 MAX_MUTE_SECONDS = 7 * 24 * 3600
 MAX_REASON_LENGTH = 200
 # Room, playlist and user ids are made by the server (``secrets.token_urlsafe``); a path

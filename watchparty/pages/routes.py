@@ -9,7 +9,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from watchparty import __version__
-from watchparty.core.commands import NAMESPACE
+from watchparty.core.commands import NAMESPACE, REACTIONS
 from watchparty.core.limits import ID_PATTERN
 from watchparty.i18n import LANGUAGES
 from watchparty.keys import BILLING, CATALOGUES, REGISTRY, SESSIONS, SETTINGS
@@ -66,6 +66,7 @@ async def room_page(request: web.Request) -> web.Response:
         "room_id": room_id,
         "room_name": room.info.name if room else None,
         "ns": NAMESPACE,
+        "reactions": REACTIONS,
         "user": await _user(request),
         "billing": BILLING in request.app,
         "free_days": request.app[SETTINGS].free_room_idle_days,

@@ -20,6 +20,7 @@ from watchparty.core import (
     Kick,
     MemberList,
     Mute,
+    React,
     Ready,
     Rejection,
     SetControl,
@@ -33,6 +34,7 @@ from watchparty.rooms.concerns.autoplay import Autoplay
 from watchparty.rooms.concerns.buffering import Buffering
 from watchparty.rooms.concerns.chat import Chat
 from watchparty.rooms.concerns.moderation import Moderation
+from watchparty.rooms.concerns.reactions import Reactions
 from watchparty.rooms.live import LiveRoom, Member
 from watchparty.rooms.registry import RoomRegistry
 
@@ -56,12 +58,14 @@ class RoomEvents:
         moderation: Moderation,
         autoplay: Autoplay,
         buffering: Buffering,
+        reactions: Reactions,
     ) -> None:
         self._registry = registry
         self._chat = chat
         self._moderation = moderation
         self._autoplay = autoplay
         self._buffering = buffering
+        self._reactions = reactions
         events: dict[str, Handler] = {
             "CHAT": self._say,
             "CHAT_HISTORY": self._history,
@@ -74,6 +78,7 @@ class RoomEvents:
             "SET_CONTROL": self._set_control,
             "ENDED": self._ended,
             "VOTE_SKIP": self._vote_skip,
+            "REACT": self._react,
             "BUFFERING": self._stalled,
             "READY": self._ready,
         }
@@ -131,6 +136,9 @@ class RoomEvents:
 
     async def _vote_skip(self, room: LiveRoom, member: Member, ask: VoteSkip) -> Ack | Rejection:
         return _ok(await self._autoplay.vote(room, member))
+
+    async def _react(self, room: LiveRoom, member: Member, ask: React) -> Ack | Rejection:
+        return _ok(await self._reactions.react(room, member, ask.emoji))
 
     async def _stalled(self, room: LiveRoom, member: Member, ask: Stalled) -> Ack | Rejection:
         return _ok(await self._buffering.stalled(room, member, ask.video_id))

@@ -48,6 +48,7 @@ from watchparty.rooms.concerns.autoplay import Autoplay
 from watchparty.rooms.concerns.buffering import Buffering
 from watchparty.rooms.concerns.chat import Chat
 from watchparty.rooms.concerns.moderation import Moderation
+from watchparty.rooms.concerns.reactions import Reactions
 from watchparty.rooms.concerns.uploads import Uploads
 from watchparty.rooms.ports import Clock, ClusterUnavailable
 from watchparty.rooms.registry import RoomRegistry
@@ -163,9 +164,12 @@ def _concerns(
     autoplay = Autoplay(registry, transport)
     buffering = Buffering(registry, settings.buffer_wait_seconds)
     uploads = Uploads(app[STORE].subtitles, app[CHAT_WRITES])
-    for concern in (chat, moderation, autoplay, buffering, uploads):
+    reaction_limit = RateLimit(settings.reaction_rate_limit, "reactions")
+    app[LIMITS].append(reaction_limit)
+    reactions = Reactions(transport, reaction_limit, clock)
+    for concern in (chat, moderation, autoplay, buffering, uploads, reactions):
         registry.add(concern)
-    return RoomEvents(registry, chat, moderation, autoplay, buffering)
+    return RoomEvents(registry, chat, moderation, autoplay, buffering, reactions)
 
 
 def _join_cluster(

@@ -8,6 +8,7 @@ import { $, setStatus, showError } from "./view.js";
 import { wirePeople } from "./people.js";
 import { wirePlayer } from "./player.js";
 import { wireQueue } from "./queue.js";
+import { wireReactions } from "./reactions.js";
 
 /** @typedef {import("./view.js").Room} Room */
 
@@ -85,6 +86,7 @@ const people = wirePeople(room);
 const queue = wireQueue(room, people.renderAccess);
 room.rendered.push(queue.render, renderNow, resetSkip);
 const player = wirePlayer(room);  // renders and steers last, as the state's last step
+wireReactions(room);
 
 function renderNow() {
   const state = room.state;
