@@ -19,6 +19,7 @@ from watchparty.core.errors import Unavailable, wire
 from watchparty.core.errors import message as catalogue_message
 from watchparty.core.text import NOT_TEXT, unencodable
 from watchparty.errors import ApiError
+from watchparty.keys import CATALOGUES
 from watchparty.logs import REQUEST_ID, REQUEST_ID_KEY, printable
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,10 @@ async def page_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except ApiError as error:  # a page of a room whose holder does not answer (cluster.forward)
         return error_response(error.status, error.code, error.message, error.headers)
     except Unavailable as error:
-        raise web.HTTPServiceUnavailable(text=catalogue_message(error.code)) from None
+        text = catalogue_message(error.code)
+        if CATALOGUES in request.app:  # a person reads it: in their language
+            text = request.app[CATALOGUES].choose(request).gettext(text)
+        raise web.HTTPServiceUnavailable(text=text) from None
     except web.HTTPException:
         raise
     except Exception:

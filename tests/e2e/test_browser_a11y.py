@@ -73,6 +73,22 @@ async def context(browser: Browser, size: str, language: str) -> BrowserContext:
     return made
 
 
+async def enter_new_room(page: Page, live: LiveServer) -> None:
+    async with aiohttp.ClientSession() as http, http.post(f"{live.url}/api/rooms") as r:
+        room = await r.json()
+    await page.goto(f"{live.url}{room['path']}")
+    await page.locator("#status.ok").wait_for(timeout=10_000)
+
+
+async def tab_to(page: Page, element_id: str) -> None:
+    """Press Tab until the element has the focus (a keyboard user's way there)."""
+    for _ in range(40):
+        await page.keyboard.press("Tab")
+        if await page.evaluate("document.activeElement.id") == element_id:
+            return
+    pytest.fail(f"#{element_id} cannot be reached with Tab")
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 @pytest.mark.parametrize("size", ["phone", "laptop"])
 async def test_home_and_room_pages_fit_and_pass_axe(
@@ -85,10 +101,7 @@ async def test_home_and_room_pages_fit_and_pass_axe(
         assert await page.get_attribute("html", "lang") == language
         await check(page, "home", size, language)
 
-        async with aiohttp.ClientSession() as http, http.post(f"{live.url}/api/rooms") as r:
-            room = await r.json()
-        await page.goto(f"{live.url}{room['path']}")
-        await page.locator("#status.ok").wait_for(timeout=10_000)
+        await enter_new_room(page, live)
         await check(page, "room-empty", size, language)
 
         # Playing, with something queued and a chat message.
@@ -128,32 +141,19 @@ async def test_keyboard_alone_plays_and_chats_with_visible_focus(
     ctx = await context(browser, "laptop", "en")
     try:
         page = await ctx.new_page()
-        async with aiohttp.ClientSession() as http, http.post(f"{live.url}/api/rooms") as r:
-            room = await r.json()
-        await page.goto(f"{live.url}{room['path']}")
-        await page.locator("#status.ok").wait_for(timeout=10_000)
+        await enter_new_room(page, live)
         await page.locator("#add-input").focus()
         await page.keyboard.type("/media/clip.webm")
         await page.keyboard.press("Enter")
         await page.locator("#player video").wait_for(state="attached", timeout=5000)
         # Tab from the top of the page until the play button has the focus.
         await page.locator("body").focus()
-        for _ in range(40):
-            await page.keyboard.press("Tab")
-            if await page.evaluate("document.activeElement.id") == "toggle":
-                break
-        else:
-            pytest.fail("the play button cannot be reached with Tab")
+        await tab_to(page, "toggle")
         outline = await page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
         assert outline != "none"  # the focus shows
         await page.keyboard.press("Enter")
         await eventually(lambda: page.evaluate("!document.querySelector('#player video').paused"))
-        for _ in range(40):  # on to the chat
-            await page.keyboard.press("Tab")
-            if await page.evaluate("document.activeElement.id") == "chat-input":
-                break
-        else:
-            pytest.fail("the chat cannot be reached with Tab")
+        await tab_to(page, "chat-input")  # on to the chat
         await page.keyboard.type("typed, not clicked")
         await page.keyboard.press("Enter")
         await page.locator("#chat li", has_text="typed, not clicked").wait_for(timeout=5000)
@@ -168,10 +168,7 @@ async def test_the_language_picker_switches_and_is_remembered(
     ctx = await context(browser, "laptop", "en-US")
     try:
         page = await ctx.new_page()
-        async with aiohttp.ClientSession() as http, http.post(f"{live.url}/api/rooms") as r:
-            room = await r.json()
-        await page.goto(f"{live.url}{room['path']}")
-        await page.locator("#status.ok").wait_for(timeout=10_000)
+        await enter_new_room(page, live)
         assert await page.text_content("#copy-link") == "Copy link"
         await page.select_option("#language", "fr")
         await page.locator("html[lang=fr]").wait_for(timeout=5000)

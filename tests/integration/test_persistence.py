@@ -148,6 +148,11 @@ async def test_a_database_outage_loses_no_accepted_change(
         async with http.post(f"{url(server)}/api/rooms") as response:
             assert response.status == 503
             assert (await response.json())["error"]["code"] == "database_unavailable"
+        # A page that needs it says so too, in the reader's language.
+        page = f"{url(server)}/r/notloaded01"
+        async with http.get(page, headers={"Accept-Language": "de"}) as response:
+            assert response.status == 503
+            assert "die Datenbank ist nicht erreichbar" in await response.text()
         assert server.app is not None
         assert server.app[WRITE_BEHIND].pending == 1
         # /metrics shows the backlog, its age and the failed attempts.
