@@ -193,22 +193,26 @@ def _cued(result: Accepted | Rejection, now: float) -> Accepted | Rejection:
     state = result.state
     if not state.queue:
         return result
+    return Accepted(_next_up(state, version=state.version, playing=False, at=now))
+
+
+def _next_up(state: RoomState, *, version: int, playing: bool, at: float) -> RoomState:
+    """The queue's first item as the room's video, from 0 as of ``at`` (it leaves the queue)."""
     head, rest = state.queue[0], state.queue[1:]
-    return Accepted(
-        replace(
-            state,
-            video_id=head.video_id,
-            title=head.title,
-            duration=head.duration,
-            subtitles=head.subtitles,
-            rate=playable_rate(media_kind(head.video_id), state.rate),
-            playing=False,
-            waiting=False,
-            position=0.0,
-            updated_at=now,
-            lead_rate=0.0,
-            queue=rest,
-        )
+    return replace(
+        state,
+        version=version,
+        video_id=head.video_id,
+        title=head.title,
+        duration=head.duration,
+        subtitles=head.subtitles,
+        rate=playable_rate(media_kind(head.video_id), state.rate),
+        playing=playing,
+        waiting=False,
+        position=0.0,
+        updated_at=at,
+        lead_rate=0.0,
+        queue=rest,
     )
 
 
@@ -250,22 +254,7 @@ def advance(state: RoomState, now: float, lead: float = 0.0) -> RoomState:
         if state.duration is not None:
             position = min(position, state.duration)
         return _paused(state, now, position)
-    head, rest = state.queue[0], state.queue[1:]
-    return replace(
-        state,
-        version=state.version + 1,
-        video_id=head.video_id,
-        title=head.title,
-        duration=head.duration,
-        subtitles=head.subtitles,
-        rate=playable_rate(media_kind(head.video_id), state.rate),
-        playing=True,
-        waiting=False,
-        position=0.0,
-        updated_at=now + lead,
-        lead_rate=0.0,
-        queue=rest,
-    )
+    return _next_up(state, version=state.version + 1, playing=True, at=now + lead)
 
 
 def hold(state: RoomState, now: float) -> RoomState:
