@@ -76,9 +76,10 @@ class Peer:
             return await self.client.call(event, namespace=NAMESPACE, timeout=5)
         return await self.client.call(event, payload, namespace=NAMESPACE, timeout=5)
 
-    async def next(self, event: str) -> Any:
-        """The next ``event`` received within 5 s (earlier events of other names are dropped)."""
-        async with asyncio.timeout(5):
+    async def next(self, event: str, within: float = 5.0) -> Any:
+        """The next ``event`` received within ``within`` seconds (earlier events of other
+        names are dropped)."""
+        async with asyncio.timeout(within):
             while True:
                 name, data = await self.events.get()
                 if name == event:

@@ -17,7 +17,7 @@
  *   version: number, waiting?: boolean, duration?: number|null, title?: string|null, queue: QueueItem[],
  *   subtitles?: Track[]}} RoomState
  * @typedef {{id: string, video_id: string, kind?: string, title?: string|null,
- *   duration?: number|null, subtitles?: Track[]}} QueueItem
+ *   duration?: number|null, subtitles?: Track[], added_by?: string|null}} QueueItem
  * @typedef {{id: string, label: string, lang: string, url: string, kind: string,
  *   default: boolean}} Track
  * @typedef {{seekAbove: number, nudgeAbove: number, maxNudge: number, gain?: number,

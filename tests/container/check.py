@@ -1,6 +1,7 @@
 """What scripts/container-test asks of a running container, over its published port.
 
-``prepare URL``: register, create a room, give it a video; prints what ``verify`` needs.
+``prepare URL``: register, create a room, give it a video, read the home page in French;
+prints what ``verify`` needs.
 ``verify URL ROOM TOKEN``: after a restart, the account, the room and its video are still there.
 ``spread URL``: with several workers, one room's members sit on two processes and still hear
 each other (each worker's /metrics carries its cluster id and connection count).
@@ -56,6 +57,12 @@ async def prepare(url: str) -> None:
         expect(added["state"]["video_id"] == VIDEO, f"the first item is not the video: {added}")
     finally:
         await client.disconnect()
+    # The installed package carries its catalogues: the home page in French.
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{url}/", headers={"Accept-Language": "fr"}) as response,
+    ):
+        expect("Regardez ensemble" in await response.text(), "the page is not in French")
     print(json.dumps({"room": room, "token": token}))
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 from playwright.async_api import Browser, Page
 
+from tests.accounts import register
 from tests.e2e.conftest import MEDIA, LiveServer
 from tests.fake_stripe import PRICE, SECRET_KEY, WEBHOOK_SECRET, FakeStripe, sign
 from tests.fake_youtube import KEY, FakeYouTube
@@ -596,3 +597,34 @@ async def test_a_reaction_on_one_page_floats_up_on_the_other(
     await ann.locator("#reactions-shown span", has_text="🔥").wait_for(timeout=3000)
     # It shows for a moment, and is gone.
     await bob.locator("#reactions-shown span").first.wait_for(state="detached", timeout=5000)
+
+
+async def test_a_vote_room_reorders_as_two_pages_vote(browser: Browser, live: LiveServer) -> None:
+    async with aiohttp.ClientSession() as http:
+        olive = await register(http, live.url, "olive")
+        async with http.post(f"{live.url}/api/rooms", json={}, headers=olive.bearer) as r:
+            room = await r.json()
+        async with http.patch(
+            f"{live.url}/api/rooms/{room['id']}", json={"queue_mode": "vote"}, headers=olive.bearer
+        ) as r:
+            assert r.status == 200
+    url = f"{live.url}{room['path']}"
+    ann, bob = await open_room(browser, url, "Ann"), await open_room(browser, url, "Bob")
+    assert await bob.input_value("#queue-mode") == "vote"
+    assert await bob.locator("#queue-mode").is_disabled()  # guests do not choose the mode
+    for count, name in enumerate(("clip.webm", "one.webm", "two.webm", "three.webm")):
+        await ann.fill("#add-input", f"/media/{name}")
+        await ann.click("#add-form button[type=submit]")
+        await eventually(lambda n=count: _queue_length(ann, n))  # the first is the video
+    await eventually(lambda: _queue_starts(bob, ["one.webm", "two.webm", "three.webm"]))
+    await ann.get_by_role("button", name="Vote for three.webm").click()
+    await eventually(lambda: _queue_starts(bob, ["three.webm", "one.webm", "two.webm"]))
+    await bob.get_by_role("button", name="Vote for two.webm").click()
+    await eventually(lambda: _queue_starts(ann, ["two.webm", "three.webm", "one.webm"]))  # a tie
+    await ann.get_by_role("button", name="Vote for two.webm").click()
+    await eventually(lambda: _queue_starts(bob, ["two.webm", "three.webm", "one.webm"]))
+    assert await ann.locator("#queue li", has_text="two.webm").locator(".vote").inner_text() == (
+        "▲ 2"
+    )
+    pressed = ann.get_by_role("button", name="Take back your vote for two.webm")
+    assert await pressed.get_attribute("aria-pressed") == "true"

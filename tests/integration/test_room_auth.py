@@ -66,6 +66,7 @@ async def test_a_token_signs_the_socket_in(
         "banned": [],
         "skip_threshold": 0.5,
         "wait_for_all": False,
+        "queue_mode": "manual",
         "plan": FREE.to_wire(),
         "grants": grants("everyone"),
     }
@@ -198,6 +199,7 @@ async def test_only_the_owner_changes_a_room(
         "banned": [],
         "skip_threshold": 0.5,
         "wait_for_all": False,
+        "queue_mode": "manual",
         "plan": FREE.to_wire(),
         "moderators": [bob.id],
         "grants": grants("owner"),  # what each role may do changed with the control mode

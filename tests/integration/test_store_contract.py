@@ -37,7 +37,7 @@ FULL: dict[str, Any] = {
     "playing": True,
     "position": 42.125,
     "queue": (
-        QueueItem("q1.0", "a----------", "Title A", 61.5),
+        QueueItem("q1.0", "a----------", "Title A", 61.5, by="user:u1", by_name="Ann"),
         QueueItem("q1.1", "b----------", None, None),
     ),
 }
@@ -63,7 +63,10 @@ async def test_insert_and_load_round_trip_with_types(store: Store) -> None:
         "title": "Title A",
         "duration": 61.5,
         "subtitles": [],
+        "by": "user:u1",  # who added it: the DJ rotation survives a restart
+        "by_name": "Ann",
     }
+    assert raw["queue"][1]["by"] is None
     assert raw["version"] == 3
 
 

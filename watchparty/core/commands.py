@@ -25,6 +25,7 @@ from watchparty.core.limits import (
     MAX_TITLE_LENGTH,
 )
 from watchparty.core.media import MAX_RATE, MIN_RATE
+from watchparty.core.queue_modes import QueueMode
 from watchparty.core.text import DISPLAY_FORBIDDEN, NOT_TEXT, unencodable
 from watchparty.core.tracks import Tracks
 
@@ -76,6 +77,9 @@ class QueueItemIn(_Payload):
     duration: Seconds | None = None
     kind: Literal["youtube", "video", "hls"] | None = Field(
         default=None, description="Ignored: the server derives it from video_id."
+    )
+    added_by: Annotated[str, Field(max_length=MAX_TITLE_LENGTH)] | None = Field(
+        default=None, description="Ignored: the server keeps who added each item."
     )
     subtitles: Tracks = Field(default_factory=list, description="Its subtitle tracks.")
 
@@ -266,6 +270,19 @@ class VoteSkip(_Payload):
     """Vote to skip the current video."""
 
 
+class QueueVote(_Payload):
+    """Vote for a queued item (``vote``: false takes the vote back), in a ``vote`` room."""
+
+    id: ItemId
+    vote: bool = True
+
+
+class SetQueueMode(_Payload):
+    """How the queue plays on (core.queue_modes); the owner and moderators."""
+
+    mode: QueueMode
+
+
 # A short fixed set, which every page can show and which cannot carry text.
 Emoji = Literal["👍", "❤️", "😂", "😮", "😢", "🔥", "👏", "🎉"]
 REACTIONS: Final[tuple[str, ...]] = get_args(Emoji)
@@ -304,6 +321,8 @@ ROOM_EVENTS: Final[dict[str, type[_Payload]]] = {
     "ENDED": Ended,
     "VOTE_SKIP": VoteSkip,
     "REACT": React,
+    "QUEUE_VOTE": QueueVote,
+    "SET_QUEUE_MODE": SetQueueMode,
     "BUFFERING": Buffering,
     "READY": Ready,
 }

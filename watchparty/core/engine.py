@@ -34,15 +34,23 @@ class Accepted:
     state: RoomState
 
 
+Adder = tuple[str, str | None]  # who adds queue items: a member's key and name
+
+
 def apply(
-    state: RoomState, command: Command, now: float, lead: float = 0.0
+    state: RoomState,
+    command: Command,
+    now: float,
+    lead: float = 0.0,
+    by: Adder | None = None,
 ) -> Accepted | Rejection:
     """Apply ``command`` to ``state`` at server time ``now``.
 
     Playback that starts (a play, a seek or a new video while playing) starts ``lead`` seconds
     ahead, at ``updated_at``, so that every client starts together (core.timing). A command that
     arrives while such a start is still to come counts from ``now``: the position is held
-    until the start, so nothing jumps, and leads do not add up.
+    until the start, so nothing jumps, and leads do not add up. Queue items it adds are
+    ``by`` the sender (queue modes take turns by it).
     """
     if command.version is not None and command.version != state.version:
         detail = f"the room is at version {state.version}, not {command.version}"
@@ -50,7 +58,7 @@ def apply(
     now = _base_time(state, now, lead)
     version = state.version + 1
     if isinstance(command, UpdateQueue | QueueAdd | QueueRemove | QueueMove):
-        return _queue_command(state, command, now, version)
+        return _queue_command(state, command, now, version, by)
     if isinstance(command, SetRate | SetSubtitles):
         return _media_command(state, command, now, lead, version)
     return _playback_command(state, command, now, lead, version)
@@ -150,17 +158,18 @@ def _queue_command(
     command: UpdateQueue | QueueAdd | QueueRemove | QueueMove,
     now: float,
     version: int,
+    by: Adder | None = None,
 ) -> Accepted | Rejection:
     match command:
         case UpdateQueue(queue=items):
-            queue = _assign_ids(state.queue, items, version)
+            queue = _assign_ids(state.queue, items, version, by)
             if isinstance(queue, Rejection):
                 return queue
             return _cued(_queued(state, version, queue), now)
         case QueueAdd(item=item, position=at):
             if len(state.queue) >= MAX_QUEUE_ITEMS:
                 return reject("queue_full", limit=MAX_QUEUE_ITEMS)
-            new = _item(f"q{version}.0", item)
+            new = _item(f"q{version}.0", item, by)
             index = len(state.queue) if at is None else min(at, len(state.queue))
             queue = (*state.queue[:index], new, *state.queue[index:])
             return _cued(_queued(state, version, queue), now)
@@ -196,9 +205,12 @@ def _cued(result: Accepted | Rejection, now: float) -> Accepted | Rejection:
     return Accepted(_next_up(state, version=state.version, playing=False, at=now))
 
 
-def _next_up(state: RoomState, *, version: int, playing: bool, at: float) -> RoomState:
-    """The queue's first item as the room's video, from 0 as of ``at`` (it leaves the queue)."""
-    head, rest = state.queue[0], state.queue[1:]
+def _next_up(
+    state: RoomState, *, version: int, playing: bool, at: float, index: int = 0
+) -> RoomState:
+    """The queue's item at ``index`` as the room's video, from 0 as of ``at`` (it leaves
+    the queue)."""
+    head, rest = state.queue[index], state.queue[:index] + state.queue[index + 1 :]
     return replace(
         state,
         version=version,
@@ -216,8 +228,11 @@ def _next_up(state: RoomState, *, version: int, playing: bool, at: float) -> Roo
     )
 
 
-def _item(item_id: str, item: QueueItemIn) -> QueueItem:
-    return QueueItem(item_id, item.video_id, item.title, item.duration, tracks_from(item.subtitles))
+def _item(item_id: str, item: QueueItemIn, by: Adder | None) -> QueueItem:
+    key, name = by if by is not None else (None, None)
+    return QueueItem(
+        item_id, item.video_id, item.title, item.duration, tracks_from(item.subtitles), key, name
+    )
 
 
 def _paused(state: RoomState, now: float, position: float, waiting: bool = False) -> RoomState:
@@ -245,16 +260,31 @@ def _base_time(state: RoomState, now: float, lead: float = 0.0) -> float:
     return max(now, state.updated_at)
 
 
-def advance(state: RoomState, now: float, lead: float = 0.0) -> RoomState:
-    """The room moves on: the next queue item starts playing from 0 (it leaves the queue), or,
-    with nothing queued, playback stops where it is (at the end of a video that ended)."""
+def advance(
+    state: RoomState, now: float, lead: float = 0.0, *, index: int = 0, loop: bool = False
+) -> RoomState:
+    """The room moves on: the queue item at ``index`` (core.queue_modes chooses it) starts
+    playing from 0 (it leaves the queue), or, with nothing queued, playback stops where it is
+    (at the end of a video that ended). ``loop``: the video that finished goes to the end of
+    the queue first (alone, it plays again)."""
     now = _base_time(state, now, lead)
+    if loop and state.video_id is not None:
+        state = replace(state, queue=(*state.queue, _replay(state)))
     if not state.queue:
         position = current_position(state, now)
         if state.duration is not None:
             position = min(position, state.duration)
         return _paused(state, now, position)
-    return _next_up(state, version=state.version + 1, playing=True, at=now + lead)
+    index = min(max(index, 0), len(state.queue) - 1)
+    return _next_up(state, version=state.version + 1, playing=True, at=now + lead, index=index)
+
+
+def _replay(state: RoomState) -> QueueItem:
+    """The current video as a queue item again (an id no earlier version could have made)."""
+    assert state.video_id is not None
+    return QueueItem(
+        f"q{state.version + 1}.loop", state.video_id, state.title, state.duration, state.subtitles
+    )
 
 
 def hold(state: RoomState, now: float) -> RoomState:
@@ -304,20 +334,23 @@ def _no_item(item_id: str) -> Rejection:
 
 
 def _assign_ids(
-    current: tuple[QueueItem, ...], items: list[QueueItemIn], version: int
+    current: tuple[QueueItem, ...], items: list[QueueItemIn], version: int, by: Adder | None
 ) -> tuple[QueueItem, ...] | Rejection:
-    """Keep the ids of items already queued; give every other item a fresh one.
+    """Keep the ids (and adders) of items already queued; give every other item a fresh one,
+    added ``by`` the sender.
 
     Fresh ids embed the new version, which no earlier id can, so they never collide; an id the
     room does not know is treated as new, so a client cannot plant one that collides later.
     """
-    known = {item.id for item in current}
+    known = {item.id: item for item in current}
     seen: set[str] = set()
     result: list[QueueItem] = []
     for index, item in enumerate(items):
         if item.id is not None and item.id in seen:
             return reject("invalid_payload", detail=f"queue.{index}.id: duplicate item id")
-        item_id = item.id if item.id in known else f"q{version}.{index}"
+        kept = known.get(item.id) if item.id is not None else None
+        item_id = kept.id if kept is not None else f"q{version}.{index}"
         seen.add(item_id)
-        result.append(_item(item_id, item))
+        adder = (kept.by, kept.by_name) if kept is not None and kept.by is not None else None
+        result.append(_item(item_id, item, adder if kept is not None else by))
     return tuple(result)

@@ -101,6 +101,7 @@ ERRORS: Final[dict[str, Error]] = {
     "no_such_message": Error(404, N_("no such message in this room's history")),
     "no_such_item": Error(400, N_("no queue item has id {item_id!r}")),
     "not_banned": Error(409, N_("that user is not banned here")),
+    "no_votes": Error(409, N_("this room's queue does not play by votes")),
     "no_video": Error(400, "{detail}"),
     "rate_unsupported": Error(
         400, N_("this video's player cannot play at {rate:g}x, only at {rates}")

@@ -25,6 +25,7 @@ Action = Literal[
     "ban",
     "unban",
     "set_control",
+    "set_queue_mode",
     "edit_room",  # PATCH /api/rooms/<id>: name, moderators, settings
     "delete_room",
 ]
@@ -52,6 +53,7 @@ POLICY: Final[dict[Action, Rule]] = {
     "ban": Rule("ban members", outranks=True),
     "unban": Rule("lift bans"),
     "set_control": Rule("change who controls the room"),
+    "set_queue_mode": Rule("change how the queue plays"),
     "edit_room": Rule("change the room", least="owner"),
     "delete_room": Rule("delete the room", least="owner"),
 }

@@ -22,6 +22,8 @@ class QueueItem:
     title: str | None = None
     duration: float | None = None
     subtitles: tuple[Track, ...] = ()
+    by: str | None = None  # who added it (a member's key: queue modes take turns by it)
+    by_name: str | None = None  # their name then, for people
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -31,6 +33,7 @@ class QueueItem:
             "title": self.title,
             "duration": self.duration,
             "subtitles": [track.to_wire() for track in self.subtitles],
+            "added_by": self.by_name,
         }
 
 

@@ -20,10 +20,12 @@ from watchparty.core import (
     Kick,
     MemberList,
     Mute,
+    QueueVote,
     React,
     Ready,
     Rejection,
     SetControl,
+    SetQueueMode,
     Unban,
     VoteSkip,
 )
@@ -34,6 +36,7 @@ from watchparty.rooms.concerns.autoplay import Autoplay
 from watchparty.rooms.concerns.buffering import Buffering
 from watchparty.rooms.concerns.chat import Chat
 from watchparty.rooms.concerns.moderation import Moderation
+from watchparty.rooms.concerns.queueing import Queueing
 from watchparty.rooms.concerns.reactions import Reactions
 from watchparty.rooms.live import LiveRoom, Member
 from watchparty.rooms.registry import RoomRegistry
@@ -59,6 +62,7 @@ class RoomEvents:
         autoplay: Autoplay,
         buffering: Buffering,
         reactions: Reactions,
+        queueing: Queueing,
     ) -> None:
         self._registry = registry
         self._chat = chat
@@ -66,6 +70,7 @@ class RoomEvents:
         self._autoplay = autoplay
         self._buffering = buffering
         self._reactions = reactions
+        self._queueing = queueing
         events: dict[str, Handler] = {
             "CHAT": self._say,
             "CHAT_HISTORY": self._history,
@@ -79,6 +84,8 @@ class RoomEvents:
             "ENDED": self._ended,
             "VOTE_SKIP": self._vote_skip,
             "REACT": self._react,
+            "QUEUE_VOTE": self._queue_vote,
+            "SET_QUEUE_MODE": self._set_queue_mode,
             "BUFFERING": self._stalled,
             "READY": self._ready,
         }
@@ -139,6 +146,14 @@ class RoomEvents:
 
     async def _react(self, room: LiveRoom, member: Member, ask: React) -> Ack | Rejection:
         return _ok(await self._reactions.react(room, member, ask.emoji))
+
+    async def _queue_vote(self, room: LiveRoom, member: Member, ask: QueueVote) -> Ack | Rejection:
+        return _ok(await self._queueing.vote(room, member, ask.id, ask.vote))
+
+    async def _set_queue_mode(
+        self, room: LiveRoom, member: Member, ask: SetQueueMode
+    ) -> Ack | Rejection:
+        return _ok(await self._queueing.set_mode(room, member, ask.mode))
 
     async def _stalled(self, room: LiveRoom, member: Member, ask: Stalled) -> Ack | Rejection:
         return _ok(await self._buffering.stalled(room, member, ask.video_id))

@@ -95,7 +95,7 @@ class RoomRegistry:
         self._idle = free_room_idle
         self._lead_bounds = start_lead
         self._authority = authority  # None: one process, which holds every room
-        self._queue_budget = queue_budget
+        self.queue_budget = queue_budget
         self.concerns: list[Concern] = []  # rooms.concerns; ``add`` them before serving
         self.roster = Roster(transport, member_list_max)
         self._broadcasts = StateBroadcasts(transport, clock)
@@ -323,7 +323,7 @@ class RoomRegistry:
             if refused_ is not None:
                 return refused_
             lead = self.lead(room, loading=isinstance(command, ChangeVideo | Seek))
-            result = apply(room.state, command, self._clock(), lead)
+            result = apply(room.state, command, self._clock(), lead, (actor.key, actor.name))
             if isinstance(result, Accepted):
                 # The small queue operations reach other clients as the whole new queue.
                 wire_event = "UPDATE_QUEUE" if event.startswith("QUEUE_") else event
@@ -344,8 +344,8 @@ class RoomRegistry:
         refused_ = self.standing(room) or may_command(room, actor, command)
         if refused_ is not None:
             return refused_
-        if isinstance(command, QUEUE_COMMANDS) and self._queue_budget is not None:
-            return await self._queue_budget.spend(room.id, actor.key)
+        if isinstance(command, QUEUE_COMMANDS) and self.queue_budget is not None:
+            return await self.queue_budget.spend(room.id, actor.key)
         return None
 
     async def commit(

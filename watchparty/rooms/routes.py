@@ -14,6 +14,7 @@ from watchparty.core.fields import CleanText, DisplayName
 from watchparty.core.limits import ID_PATTERN
 from watchparty.core.plans import check_rooms
 from watchparty.core.policy import MAX_MODERATORS, Action, Control, allows, refusal, role_of
+from watchparty.core.queue_modes import QueueMode
 from watchparty.errors import ApiError
 from watchparty.http import read_body
 from watchparty.keys import PLANS, REGISTRY, ROOM_CREATE_LIMIT, SESSIONS, SETTINGS, STORE
@@ -45,6 +46,7 @@ class UpdateRoom(BaseModel):
     ) = None
     skip_threshold: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
     wait_for_all: bool | None = None
+    queue_mode: QueueMode | None = None
 
 
 class JoinRoom(BaseModel):
@@ -126,6 +128,8 @@ async def update_room(request: web.Request) -> web.Response:
         changes["skip_threshold"] = body.skip_threshold
     if body.wait_for_all is not None:
         changes["wait_for_all"] = body.wait_for_all
+    if body.queue_mode is not None:
+        changes["queue_mode"] = body.queue_mode
     if body.moderators is not None:
         users = request.config_dict[STORE].users
         moderators = list(dict.fromkeys(m for m in body.moderators if m != room.info.owner_id))

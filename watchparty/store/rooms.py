@@ -19,6 +19,7 @@ from pymongo.errors import DuplicateKeyError
 
 from watchparty.core import QueueItem, RoomState, Track
 from watchparty.core.policy import CONTROLS, Control
+from watchparty.core.queue_modes import QUEUE_MODES, QueueMode
 from watchparty.store.errors import unavailable_on_failure
 from watchparty.store.times import as_utc
 
@@ -37,6 +38,7 @@ class RoomInfo:
     banned: tuple[str, ...] = ()  # user ids refused on connect
     skip_threshold: float = 0.5  # share of members whose VOTE_SKIP skips the video
     wait_for_all: bool = False  # pause while a member's player stalls (rooms.concerns.buffering)
+    queue_mode: QueueMode = "manual"  # which item plays next (core.queue_modes)
 
     def to_wire(self) -> dict[str, Any]:
         """The ROOM_INFO object of the protocol."""
@@ -48,6 +50,7 @@ class RoomInfo:
             "banned": list(self.banned),
             "skip_threshold": self.skip_threshold,
             "wait_for_all": self.wait_for_all,
+            "queue_mode": self.queue_mode,
         }
 
 
@@ -94,6 +97,8 @@ def to_document(record: RoomRecord) -> Document:
                 "title": i.title,
                 "duration": i.duration,
                 "subtitles": [t.to_wire() for t in i.subtitles],
+                "by": i.by,
+                "by_name": i.by_name,
             }
             for i in state.queue
         ],
@@ -102,6 +107,7 @@ def to_document(record: RoomRecord) -> Document:
         "banned": list(info.banned),
         "skip_threshold": info.skip_threshold,
         "wait_for_all": info.wait_for_all,
+        "queue_mode": info.queue_mode,
         "expires_at": record.expires_at,
     }
 
@@ -129,6 +135,8 @@ def from_document(doc: Document) -> RoomRecord:
                 title=item.get("title"),
                 duration=None if item.get("duration") is None else float(item["duration"]),
                 subtitles=_tracks(item),
+                by=item.get("by"),
+                by_name=item.get("by_name"),
             )
             for item in doc.get("queue", [])
         ),
@@ -143,6 +151,7 @@ def from_document(doc: Document) -> RoomRecord:
         banned=tuple(str(b) for b in doc.get("banned") or ()),
         skip_threshold=float(doc.get("skip_threshold") or 0.5),
         wait_for_all=bool(doc.get("wait_for_all", False)),
+        queue_mode=mode if (mode := doc.get("queue_mode")) in QUEUE_MODES else "manual",
     )
     expires_at = None if doc.get("expires_at") is None else as_utc(doc["expires_at"])
     # Rooms saved before revisions existed count from their version.

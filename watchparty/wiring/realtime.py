@@ -48,6 +48,7 @@ from watchparty.rooms.concerns.autoplay import Autoplay
 from watchparty.rooms.concerns.buffering import Buffering
 from watchparty.rooms.concerns.chat import Chat
 from watchparty.rooms.concerns.moderation import Moderation
+from watchparty.rooms.concerns.queueing import Queueing
 from watchparty.rooms.concerns.reactions import Reactions
 from watchparty.rooms.concerns.uploads import Uploads
 from watchparty.rooms.ports import Clock, ClusterUnavailable
@@ -161,15 +162,16 @@ def _concerns(
     app[LIMITS].append(chat_limit)
     chat = Chat(transport, app[STORE].chat, app[CHAT_WRITES], chat_limit, clock)
     moderation = Moderation(registry, transport, chat, clock)
-    autoplay = Autoplay(registry, transport)
+    queueing = Queueing(registry, transport)
+    autoplay = Autoplay(registry, transport, queueing)
     buffering = Buffering(registry, settings.buffer_wait_seconds)
     uploads = Uploads(app[STORE].subtitles, app[CHAT_WRITES])
     reaction_limit = RateLimit(settings.reaction_rate_limit, "reactions")
     app[LIMITS].append(reaction_limit)
     reactions = Reactions(transport, reaction_limit, clock)
-    for concern in (chat, moderation, autoplay, buffering, uploads, reactions):
+    for concern in (chat, moderation, queueing, autoplay, buffering, uploads, reactions):
         registry.add(concern)
-    return RoomEvents(registry, chat, moderation, autoplay, buffering, reactions)
+    return RoomEvents(registry, chat, moderation, autoplay, buffering, reactions, queueing)
 
 
 def _join_cluster(

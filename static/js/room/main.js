@@ -52,6 +52,8 @@ const room = {
   roster: { members: [], listed: true, count: 0 },
   chat: [],
   titles: new Map(),  // video_id -> title, from the queue and from searches
+  votes: {},  // queue item id -> votes, in a room whose queue plays by votes
+  myVotes: new Set(),  // the items this page voted for
   send,
   apply,
   rendered: [],
@@ -125,6 +127,7 @@ socket.on("ROOM_STATE", (/** @type {any} */ snapshot) => {
     localStorage.setItem(guestKey, snapshot.you.guest_token);
     socket.auth.guest = snapshot.you.guest_token;
   }
+  room.votes = snapshot.queue_votes || {};
   apply(snapshot.state, true);
   people.joined(snapshot);
 });

@@ -24,9 +24,11 @@ export function wirePeople(room) {
     for (const id of ["toggle", "seek", "add-input", "playlist-append", "playlist-replace"]) {
       if ($(id)) $(id).disabled = !allowed;
     }
-    for (const b of document.querySelectorAll("#add-form button, #queue button, #search-results button")) {
+    for (const b of document.querySelectorAll("#add-form button, #queue button:not(.vote), #search-results button")) {
       /** @type {HTMLButtonElement} */ (b).disabled = !allowed;
     }
+    $("queue-mode").disabled = Boolean(room.you) && !may(info, myRole(), "set_queue_mode");
+    if (info && info.queue_mode) $("queue-mode").value = info.queue_mode;
     const note = $("control-note");
     note.hidden = allowed;
     note.textContent = info && info.control === "members"

@@ -32,18 +32,46 @@ export function wireQueue(room, renderAccess) {
     if (await send("CHANGE_VIDEO", change)) await removeItem(item);
   }
 
+  /** @param {QueueItem} item */
+  async function toggleVote(item) {
+    const mine = room.myVotes.has(item.id);
+    const ack = await send("QUEUE_VOTE", { id: item.id, vote: !mine });
+    if (!ack) return;
+    if (mine) room.myVotes.delete(item.id); else room.myVotes.add(item.id);
+    room.votes = ack.votes;
+    render();
+  }
+  /** @param {QueueItem} item */
+  function voteButton(item) {
+    const votes = room.votes[item.id] || 0;
+    const mine = room.myVotes.has(item.id);
+    const label = mine ? t("Take back your vote for {title}", { title: titleOf(item) })
+      : t("Vote for {title}", { title: titleOf(item) });
+    const b = button(`▲ ${votes}`, label, () => toggleVote(item), "small vote");
+    b.setAttribute("aria-pressed", String(mine));
+    return b;
+  }
+
   /** @type {number | null} */
   let dragFrom = null;
   function render() {
     const items = queue();
-    $("queue").replaceChildren(...items.map((item, index) => {
+    const voting = room.info && room.info.queue_mode === "vote";
+    // A vote room shows the most voted first (the order it plays in); ties keep queue order.
+    const shown = voting
+      ? [...items].sort((a, b) => (room.votes[b.id] || 0) - (room.votes[a.id] || 0))
+      : items;
+    $("queue").replaceChildren(...shown.map((item) => {
+      const index = items.indexOf(item);
       const li = document.createElement("li");
-      li.draggable = true;
+      li.draggable = !voting;
       li.dataset.id = item.id;
       const title = span("item-title", titleOf(item));
       title.title = item.video_id;
+      if (voting) li.append(voteButton(item));
+      li.append(span("kind", item.kind || ""), title);
+      if (item.added_by) li.append(span("added-by", t("by {name}", { name: item.added_by })));
       li.append(
-        span("kind", item.kind || ""), title,
         button("▶", t("Play {title} now", { title: titleOf(item) }), () => playNow(index)),
         button("⤒", t("Play {title} next", { title: titleOf(item) }), () => index > 0 && moveItem(index, 0)),
         button("↑", t("Move up"), () => index > 0 && moveItem(index, index - 1)),
@@ -150,6 +178,14 @@ export function wireQueue(room, renderAccess) {
     $("playlist-append").addEventListener("click", () => loadPlaylist("append"));
     $("playlist-replace").addEventListener("click", () => loadPlaylist("replace"));
   }
+
+  // How the queue plays on (the owner and moderators choose); a vote room's tallies.
+  $("queue-mode").addEventListener("change", () => send("SET_QUEUE_MODE", { mode: $("queue-mode").value }));
+  room.socket.on("QUEUE_VOTES", (/** @type {{votes: Record<string, number>}} */ { votes }) => {
+    room.votes = votes || {};
+    render();
+  });
+  room.socket.on("ROOM_INFO", () => render());  // the mode may have changed
 
   return { render, titleOf };
 }

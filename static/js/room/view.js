@@ -9,13 +9,15 @@
  * @typedef {{id: string, name: string, user_id: string|null, role: string, resume: string,
  *   guest_token?: string}} You
  * @typedef {{name: string|null, owner_id: string|null, control: string, moderators: string[],
- *   banned: string[], wait_for_all: boolean, grants?: Record<string, {rank: number, may: string[]}>,
+ *   banned: string[], wait_for_all: boolean, queue_mode?: string,
+ *   grants?: Record<string, {rank: number, may: string[]}>,
  *   plan?: {ad_free: boolean, max_members: number, max_queue: number}}} Info
  * @typedef {{id: string, member_id: string, by: string, text: string, signed_in: boolean}} ChatMessage
  * @typedef {{
  *   id: string, root: HTMLElement, socket: any,
  *   state: RoomState | null, info: Info | null, you: You | null, roster: Roster,
  *   chat: ChatMessage[], titles: Map<string, string>,
+ *   votes: Record<string, number>, myVotes: Set<string>,
  *   send: (event: string, payload: object) => Promise<any>,
  *   apply: (state: RoomState, fresh?: boolean) => void,
  *   rendered: Array<() => void>,

@@ -43,7 +43,15 @@ def test_who_controls_playback_in_each_mode(control: Control, allowed: set[str])
 
 @pytest.mark.parametrize("control", CONTROLS)
 def test_moderation_is_for_the_owner_and_moderators_whatever_the_mode(control: Control) -> None:
-    moderation: tuple[Action, ...] = ("delete_chat", "kick", "mute", "ban", "unban", "set_control")
+    moderation: tuple[Action, ...] = (
+        "delete_chat",
+        "kick",
+        "mute",
+        "ban",
+        "unban",
+        "set_control",
+        "set_queue_mode",
+    )
     for action in moderation:
         assert {r for r in ROLES if allows(action, r, control)} == {"owner", "moderator"}
     owners: tuple[Action, ...] = ("edit_room", "delete_room")

@@ -18,6 +18,7 @@ from watchparty.core import Rejection, RoomState, advance, current_position, end
 from watchparty.core.errors import reject
 from watchparty.core.policy import allows
 from watchparty.rooms.concerns import Concern
+from watchparty.rooms.concerns.queueing import Queueing
 from watchparty.rooms.live import LiveRoom, Member
 from watchparty.rooms.ports import Transport
 from watchparty.rooms.registry import RoomRegistry
@@ -35,9 +36,10 @@ class Votes:
 
 
 class Autoplay(Concern):
-    def __init__(self, registry: RoomRegistry, transport: Transport) -> None:
+    def __init__(self, registry: RoomRegistry, transport: Transport, queueing: Queueing) -> None:
         self._registry = registry
         self._transport = transport
+        self._queueing = queueing  # which item is next, by the room's queue mode
 
     async def on_load(self, room: LiveRoom) -> None:
         self._schedule(room)  # a room that was playing when the server stopped plays on
@@ -69,9 +71,11 @@ class Autoplay(Concern):
 
     async def _advance(self, room: LiveRoom, by: str) -> None:
         """Move on (call with the lock held): the next item, or a stop when none is queued."""
-        lead = self._registry.lead(room, loading=bool(room.state.queue))
-        state = advance(room.state, self._registry.now(), lead)
-        event = "CHANGE_VIDEO" if room.state.queue else "PAUSE"
+        index, loop = self._queueing.choose(room)
+        moves_on = bool(room.state.queue) or (loop and room.state.video_id is not None)
+        lead = self._registry.lead(room, loading=moves_on)
+        state = advance(room.state, self._registry.now(), lead, index=index, loop=loop)
+        event = "CHANGE_VIDEO" if moves_on else "PAUSE"
         await self._registry.commit(room, state, event, by)
 
     async def ended(
