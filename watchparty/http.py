@@ -98,6 +98,18 @@ def _log_failure(request: web.Request) -> None:
     )
 
 
+def read_query(request: web.Request, model: type[Model]) -> Model:
+    """Validate the query string's parameters (a model that is not strict: they are text)."""
+    params = dict(request.query)
+    where = unencodable(params)
+    if where is not None:
+        raise ApiError.of("invalid_query", detail=f"{where}: {NOT_TEXT}")
+    try:
+        return model.model_validate(params)
+    except ValidationError as error:
+        raise ApiError.of("invalid_query", detail=describe_error(error)) from None
+
+
 async def read_body(request: web.Request, model: type[Model]) -> Model:
     """Parse and validate a JSON body; an empty body counts as ``{}``."""
     raw = await request.read()

@@ -178,6 +178,8 @@ class Settings(BaseSettings):
     login_account_limit: Rate = env("WATCHPARTY_LOGIN_ACCOUNT_LIMIT", "5/15 minutes")
     login_address_limit: Rate = env("WATCHPARTY_LOGIN_ADDRESS_LIMIT", "30/15 minutes")
     register_rate_limit: Rate = env("WATCHPARTY_REGISTER_RATE_LIMIT", "10/hour")
+    # Wrong room passwords, counted per room and client address.
+    room_password_limit: Rate = env("WATCHPARTY_ROOM_PASSWORD_LIMIT", "10/15 minutes")
     # Stripe billing: all three of key, webhook secret and price, or none (billing disabled).
     stripe_secret_key: str | None = secret("STRIPE_SECRET_KEY")
     stripe_webhook_secret: str | None = secret("STRIPE_WEBHOOK_SECRET")

@@ -12,12 +12,13 @@ import { describe } from "./i18n.js";
  * @param {string} url
  * @param {unknown} [body]
  * @param {string} [type]
+ * @param {Record<string, string>} [extra] more headers
  * @returns {Promise<{ok: boolean, status: number, data: any, message: string}>}
  */
-export async function api(method, url, body, type) {
+export async function api(method, url, body, type, extra = {}) {
   const raw = body instanceof Blob;
   /** @type {Record<string, string>} */
-  const headers = { "content-type": raw ? type || body.type : "application/json" };
+  const headers = { ...extra, "content-type": raw ? type || body.type : "application/json" };
   const csrf = document.cookie.split("; ").find((c) => c.startsWith("watchparty_csrf="));
   if (csrf) headers["X-CSRF-Token"] = decodeURIComponent(csrf.slice("watchparty_csrf=".length));
   const payload = raw ? body : body === undefined ? undefined : JSON.stringify(body);

@@ -90,8 +90,10 @@ async function showPlan() {
   if (!res.ok) return;
   const { plan, status, current_period_end: end, manageable } = res.data;
   const until = end ? t(" · paid until {date}", { date: new Date(end).toLocaleDateString(language) }) : "";
+  // (t() not inside a template literal, where pybabel's extraction does not look)
+  const kept = t("rooms are kept, up to {viewers} viewers, {queued} queued videos, no ads.", { viewers: plan.max_members, queued: plan.max_queue });
   $("plan-summary").textContent = plan.name === "plus"
-    ? `Plus${status ? ` (${status})` : ""}${until}: ${t("rooms are kept, up to {viewers} viewers, {queued} queued videos, no ads.", { viewers: plan.max_members, queued: plan.max_queue })}`
+    ? `Plus${status ? ` (${status})` : ""}${until}: ${kept}`
     : t("Free: rooms are deleted after {days} days unused, up to {viewers} viewers and {queued} queued videos.", { days: $("plan-card").dataset.freeDays, viewers: plan.max_members, queued: plan.max_queue });
   $("upgrade").hidden = plan.name === "plus";
   $("manage-billing").hidden = !manageable;

@@ -12,8 +12,10 @@ import aiohttp
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
 
+from tests.accounts import register
 from tests.e2e.conftest import LiveServer
 from tests.e2e.test_browser import ARTIFACTS, eventually
+from tests.integration.test_room_auth import create_room, patch_room
 
 AXE = Path(__file__).parents[1] / "js" / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = ViewportSize(width=360, height=740)
@@ -100,6 +102,23 @@ async def test_home_and_room_pages_fit_and_pass_axe(
         await page.goto(live.url)  # signed out: the sign-in and register forms
         assert await page.get_attribute("html", "lang") == language
         await check(page, "home", size, language)
+
+        # The public list, and the password a listed room asks for at its door.
+        async with aiohttp.ClientSession() as http:
+            owner = await register(http, live.url, "olga")
+            room = await create_room(http, live.url, owner, name="Ciné-club")
+            await patch_room(http, live.url, room, {"visibility": "public", "password": "p"}, owner)
+
+        async def listed() -> bool:  # saved a moment after the change (the write-behind)
+            await page.goto(f"{live.url}/rooms")
+            await page.locator("#browse-empty, #public-rooms li").first.wait_for(timeout=5000)
+            return await page.locator("#public-rooms li").count() == 1
+
+        await eventually(listed)
+        await check(page, "browse", size, language)
+        await page.click("#public-rooms a")
+        await page.locator("#door-form").wait_for(state="visible", timeout=10_000)
+        await check(page, "room-door", size, language)
 
         await enter_new_room(page, live)
         await check(page, "room-empty", size, language)

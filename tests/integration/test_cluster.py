@@ -328,3 +328,49 @@ async def test_a_paused_holder_never_accepts_commands_after_its_lease(cluster: A
     finally:
         await ann.close()
         await bob.client.disconnect()
+
+
+async def test_a_password_room_and_the_public_list_hold_across_processes(cluster: Any) -> None:
+    """The door is the holder's (a password sent to another process travels with the join),
+    and every process lists the public rooms with the same viewer counts."""
+    a, b = await cluster(2)
+    async with aiohttp.ClientSession() as http:
+        owner = await register(http, a.url, "olive")
+        async with http.post(
+            f"{a.url}/api/rooms", json={"name": "Open air"}, headers=owner.bearer
+        ) as r:
+            room = (await r.json())["id"]
+        async with http.patch(
+            f"{b.url}/api/rooms/{room}",
+            json={"visibility": "public", "password": "moon"},
+            headers=owner.bearer,
+        ) as response:
+            assert response.status == 200, await response.text()
+        peers = []
+        try:
+            for url, name in ((a.url, "ann"), (b.url, "bob")):
+                peer = Peer(name)
+                peers.append(peer)
+                await peer.connect(url, {"room": room, "name": name, "password": "moon"})
+                await peer.next("ROOM_STATE")
+            wrong = Peer("eve")
+            peers.append(wrong)
+            with pytest.raises(socketio.exceptions.ConnectionError):
+                await wrong.connect(b.url, {"room": room, "name": "eve", "password": "sun"})
+            assert wrong.refusal is not None
+            assert wrong.refusal["data"]["code"] == "wrong_password"
+
+            async def listed(url: str) -> list[tuple[str, int]]:
+                async with http.get(f"{url}/api/rooms?visibility=public") as response:
+                    body = await response.json()
+                return [(r["name"], r["viewers"]) for r in body["rooms"]]
+
+            async with asyncio.timeout(5):  # the counts are saved a moment behind the joins
+                while True:
+                    seen = [await listed(a.url), await listed(b.url)]
+                    if seen == [[("Open air", 2)]] * 2:
+                        break
+                    await asyncio.sleep(0.05)
+        finally:
+            for peer in peers:
+                await peer.close()

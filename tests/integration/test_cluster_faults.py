@@ -31,7 +31,7 @@ from tests.cluster import (
 from tests.mongo import MongoProcess, fresh_database_uri
 from tests.peers import Peer
 from tests.redis_server import RedisServer
-from tests.unit.rooms.memory import MemoryRooms, MemoryTransport
+from tests.unit.rooms.memory import MemoryRooms, MemoryTransport, door_of
 from watchparty.cluster.leases import Leases
 from watchparty.cluster.outage import Outage
 from watchparty.cluster.peers import Peers
@@ -293,15 +293,17 @@ async def test_a_room_taken_back_after_another_process_saved_it_is_given_up(
     transport = MemoryTransport()
     rooms = MemoryRooms()
     relay = Relay(peers, leases, transport, lambda: False)
+    writer = WriteBehind(rooms, gather=0.01)
     registry = RoomRegistry(
         transport,
         rooms,
-        WriteBehind(rooms, gather=0.01),
+        writer,
         max_rooms=10,
         max_members=10,
         plan_of=free_plan,
         free_room_idle=3600.0,
         authority=leases,
+        door=door_of(writer),
     )
 
     async def nobody(event: str, data: Any) -> None:

@@ -67,6 +67,9 @@ async def test_a_token_signs_the_socket_in(
         "skip_threshold": 0.5,
         "wait_for_all": False,
         "queue_mode": "manual",
+        "visibility": "unlisted",
+        "password": False,
+        "allowed": [],
         "plan": FREE.to_wire(),
         "grants": grants("everyone"),
     }
@@ -200,6 +203,9 @@ async def test_only_the_owner_changes_a_room(
         "skip_threshold": 0.5,
         "wait_for_all": False,
         "queue_mode": "manual",
+        "visibility": "unlisted",
+        "password": False,
+        "allowed": [],
         "plan": FREE.to_wire(),
         "moderators": [bob.id],
         "grants": grants("owner"),  # what each role may do changed with the control mode

@@ -36,6 +36,20 @@ def used_texts() -> dict[str, str]:
     return found
 
 
+def test_the_extraction_finds_every_text_the_scripts_translate() -> None:
+    """pybabel's JavaScript lexer does not look inside template literals: a ``t("...")``
+    there would never be translated. Every ``t("...")`` the scripts hold must be extracted."""
+    called = re.compile(r"""\bt\(\s*"((?:[^"\\]|\\.)*)\"""")
+    texts = used_texts()
+    unseen = [
+        f"{path.relative_to(ROOT)}: {text!r}"
+        for path in sorted((ROOT / "static" / "js").rglob("*.js"))
+        for text in called.findall(path.read_text(encoding="utf-8"))
+        if json.loads(f'"{text}"') not in texts
+    ]
+    assert unseen == []
+
+
 def placeholders(text: str) -> set[str]:
     return {a or b for a, b in PLACEHOLDER.findall(text)}
 

@@ -82,3 +82,12 @@ class PasswordHasher:
         target = hashed.encode() if usable and hashed is not None else self._decoy
         matched = await asyncio.to_thread(bcrypt.checkpw, encoded, target)
         return matched and usable
+
+    async def check(self, password: str, hashed: str | None, address: str) -> bool | None:
+        """``verify`` in this address's turn; None when it has too many under way (a room's
+        door: ``rooms.ports.PasswordCheck``)."""
+        try:
+            async with self.turn(address):
+                return await self.verify(password, hashed)
+        except Busy:
+            return None

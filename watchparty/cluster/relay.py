@@ -27,8 +27,8 @@ from watchparty.cluster.peers import Peers, RemoteFailure
 from watchparty.core.errors import message, reject
 from watchparty.rooms.live import LiveRoom
 from watchparty.rooms.membership import JoinRefused
-from watchparty.rooms.ports import ClusterUnavailable, RoomElsewhere, Transport
-from watchparty.rooms.registry import RegistryFull, RoomRegistry
+from watchparty.rooms.ports import ClusterUnavailable, RegistryFull, RoomElsewhere, Transport
+from watchparty.rooms.registry import RoomRegistry
 from watchparty.store.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Final, Literal, TypeVar, get_args
 
 from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
+from watchparty.core.access import MAX_ROOM_PASSWORD_BYTES
 from watchparty.core.errors import Rejection, reject
 from watchparty.core.fields import CleanText, DisplayName, ItemId, Seconds, VideoId
 from watchparty.core.fields import Payload as _Payload
@@ -157,6 +158,18 @@ class ConnectAuth(_Payload):
         description="A session token (from sign-in) to join as that user; a bad or expired "
         "one refuses the connection. Without it, the session cookie of a same-site "
         "handshake is used.",
+    )
+    password: Annotated[str, Field(min_length=1, max_length=MAX_ROOM_PASSWORD_BYTES)] | None = (
+        Field(
+            default=None,
+            description="The room's password, when it has one (connect_error "
+            "password_required or wrong_password says so). Not needed with an invite.",
+        )
+    )
+    invite: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
+        default=None,
+        description="An invite's token (the link's ?invite=): admits to a private or "
+        "password room.",
     )
     guest: Annotated[str, Field(min_length=1, max_length=1024)] | None = Field(
         default=None,

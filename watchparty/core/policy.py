@@ -27,6 +27,7 @@ Action = Literal[
     "set_control",
     "set_queue_mode",
     "edit_room",  # PATCH /api/rooms/<id>: name, moderators, settings
+    "set_access",  # visibility, password, allow list, invites (core.access)
     "delete_room",
 ]
 CONTROLS: Final[tuple[str, ...]] = get_args(Control)
@@ -55,6 +56,7 @@ POLICY: Final[dict[Action, Rule]] = {
     "set_control": Rule("change who controls the room"),
     "set_queue_mode": Rule("change how the queue plays"),
     "edit_room": Rule("change the room", least="owner"),
+    "set_access": Rule("change who may enter the room", least="owner"),
     "delete_room": Rule("delete the room", least="owner"),
 }
 

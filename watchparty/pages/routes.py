@@ -46,6 +46,12 @@ async def index(request: web.Request) -> dict[str, Any]:
     }
 
 
+@aiohttp_jinja2.template("browse.html")
+async def browse(request: web.Request) -> dict[str, Any]:
+    """The public rooms (the page reads them from ``GET /api/rooms?visibility=public``)."""
+    return {**_language(request), "user": await _user(request)}
+
+
 def sync_tuning(settings: Settings) -> str:
     """The page's drift-correction thresholds (seconds and a fraction), from the settings."""
     return json.dumps(
@@ -86,5 +92,6 @@ async def healthz(request: web.Request) -> web.Response:
 
 def setup_routes(app: web.Application) -> None:
     app.router.add_get("/", index, name="index")
+    app.router.add_get("/rooms", browse, name="browse")
     app.router.add_get("/r/{room_id:" + ID_PATTERN + "}", room_page, name="room_page")
     app.router.add_get("/healthz", healthz)

@@ -20,7 +20,7 @@ from watchparty.errors import ApiError
 from watchparty.http import read_body
 from watchparty.keys import REGISTRY, SESSIONS, SETTINGS, STORE
 from watchparty.rooms.live import Actor
-from watchparty.rooms.routes import RoomName, find_room
+from watchparty.rooms.routes import RoomName, entered_room
 from watchparty.store.playlists import Playlist, PlaylistItem, new_playlist
 
 MAX_PLAYLISTS_PER_USER = 100
@@ -151,7 +151,7 @@ async def load_into_room(request: web.Request) -> web.Response:
     """Put a playlist's items in a room's queue (replacing it or after it), as a queue
     command from this user: the room's permissions apply, and its members see it at once."""
     session = await request.config_dict[SESSIONS].optional(request)
-    room = await find_room(request)
+    room = await entered_room(request)
     body = await read_body(request, LoadPlaylist)
     playlist = await _visible(request, session, body.playlist_id)
     user = session.user if session is not None else None

@@ -163,6 +163,8 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 "guest_id": guest_id,
                 "address": address,
                 "guest_token": guest_token,
+                "password": parsed.password,
+                "invite": parsed.invite,
             }
             await self._join(parsed.room, sid, auth_)
         except JoinRefused as refused:

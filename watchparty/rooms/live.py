@@ -142,7 +142,11 @@ class LiveRoom:
 
     def record(self) -> RoomRecord:
         return RoomRecord(
-            state=self.state, info=self.info, revision=self.revision, expires_at=self.expires_at
+            state=self.state,
+            info=self.info,
+            revision=self.revision,
+            expires_at=self.expires_at,
+            viewers=len(self.members),
         )
 
     def touch(self, idle_seconds: float) -> bool:

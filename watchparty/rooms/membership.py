@@ -124,6 +124,8 @@ class Membership:
         await self._transport.enter(sid, room.id)
         await self._transport.send("ROOM_STATE", self._snapshot_for(room, member, guest_token), sid)
         await self._roster.changed(room, joined=member)
+        for concern in self._concerns:
+            await concern.on_join(room, member)
         return member
 
     def _returning(self, room: LiveRoom, resume: str | None, user_id: str | None) -> Member | None:

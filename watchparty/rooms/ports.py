@@ -91,10 +91,29 @@ class Limit(Protocol):
     async def hit(self, key: str) -> Verdict: ...
 
 
+class FailureLimit(Protocol):
+    """A limit on failures (``ratelimit.RateLimit``): checked before, counted after."""
+
+    async def check(self, key: str) -> Verdict: ...
+
+    async def count(self, key: str) -> None: ...
+
+
+# Whether a password matches a bcrypt hash, checked off the event loop on behalf of a client
+# address; None when too many checks are under way (for that address, or in all).
+PasswordCheck = Callable[[str, str | None, str], Awaitable[bool | None]]
+
+
 class ClusterUnavailable(Unavailable):
     """The processes cannot coordinate (Redis cannot be reached)."""
 
     code = "cluster_unavailable"
+
+
+class RegistryFull(Unavailable):
+    """The process holds as many rooms as it is configured for, all of them in use."""
+
+    code = "capacity_reached"
 
 
 class RoomElsewhere(Exception):

@@ -34,10 +34,11 @@ from watchparty.core import (
     new_room,
     start_lead,
 )
-from watchparty.core.errors import Unavailable, reject
+from watchparty.core.errors import reject
 from watchparty.rooms.broadcast import StateBroadcasts
 from watchparty.rooms.checks import may_command
 from watchparty.rooms.concerns import Concern
+from watchparty.rooms.door import Credentials, Door
 from watchparty.rooms.info import RoomInfoChanges
 from watchparty.rooms.live import Actor, LiveRoom, Member
 from watchparty.rooms.membership import RECONNECT_GRACE_SECONDS, Membership, refused
@@ -46,6 +47,7 @@ from watchparty.rooms.ports import (
     Clock,
     PlanOf,
     QueueBudget,
+    RegistryFull,
     RoomElsewhere,
     Rooms,
     Transport,
@@ -60,12 +62,6 @@ TOUCH_SECONDS = 3600.0
 ROOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 QUEUE_COMMANDS = (UpdateQueue, QueueAdd, QueueRemove, QueueMove)
 TIMER_RETRY_SECONDS = 1.0
-
-
-class RegistryFull(Unavailable):
-    """The process holds as many rooms as it is configured for, all of them in use."""
-
-    code = "capacity_reached"
 
 
 class RoomRegistry:
@@ -85,6 +81,7 @@ class RoomRegistry:
         authority: Authority | None = None,
         member_list_max: int = MEMBER_LIST_MAX,
         queue_budget: QueueBudget | None = None,
+        door: Door,
     ) -> None:
         self._transport = transport
         self._store = store
@@ -96,6 +93,7 @@ class RoomRegistry:
         self._lead_bounds = start_lead
         self._authority = authority  # None: one process, which holds every room
         self.queue_budget = queue_budget
+        self.door = door
         self.concerns: list[Concern] = []  # rooms.concerns; ``add`` them before serving
         self.roster = Roster(transport, member_list_max)
         self._broadcasts = StateBroadcasts(transport, clock)
@@ -237,16 +235,20 @@ class RoomRegistry:
             self._authority.release(unloaded.id)
 
     async def join(self, room_id: str, sid: str, **auth: Any) -> Member:
-        """Admit a connected socket to the room (``Membership.admit``); raises
-        ``JoinRefused``, and what ``find`` raises."""
+        """Admit a connected socket to the room past its door (``rooms.door``, then
+        ``Membership.admit``); raises ``JoinRefused``, and what ``find`` raises."""
+        credentials = Credentials(auth.pop("password", None), auth.pop("invite", None))
         while True:
             room = await self.find(room_id)
             if room is None:
                 raise refused("room_not_found")
+            passed = await self.door.check(room, sid, auth, credentials)  # not under the lock
             async with room.lock:
                 if self._rooms.get(room_id) is not room:
                     continue  # unloaded while we waited for the lock: look it up again
+                self.door.admit(room, passed)
                 member = await self.members.admit(room, sid, **auth)
+                self.door.used(room, passed)
                 room.last_active = asyncio.get_running_loop().time()
                 if room.last_active - room.touched_at > TOUCH_SECONDS and room.touch(self._idle):
                     room.revision += 1  # a free room in use must not expire: save it

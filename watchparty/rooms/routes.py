@@ -3,12 +3,14 @@ a room's owner may change."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated, Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from watchparty.addresses import client_address
+from watchparty.core.access import MAX_ALLOWED, MAX_ROOM_PASSWORD_BYTES, Visibility
 from watchparty.core.commands import NAMESPACE
 from watchparty.core.fields import CleanText, DisplayName
 from watchparty.core.limits import ID_PATTERN
@@ -17,13 +19,24 @@ from watchparty.core.policy import MAX_MODERATORS, Action, Control, allows, refu
 from watchparty.core.queue_modes import QueueMode
 from watchparty.errors import ApiError
 from watchparty.http import read_body
-from watchparty.keys import PLANS, REGISTRY, ROOM_CREATE_LIMIT, SESSIONS, SETTINGS, STORE
+from watchparty.keys import (
+    PASSWORDS,
+    PLANS,
+    REGISTRY,
+    ROOM_CREATE_LIMIT,
+    SESSIONS,
+    SETTINGS,
+    STORE,
+)
 from watchparty.ratelimit import too_many
+from watchparty.rooms.door import trusted
 from watchparty.rooms.live import LiveRoom
 from watchparty.store.rooms import RoomInfo
 
 RoomName = Annotated[CleanText, Field(min_length=1, max_length=100)]
+UserId = Annotated[str, Field(pattern=f"^{ID_PATTERN}$")]
 MAX_LISTED_ROOMS = 200
+MEMBER_HEADER = "X-Watchparty-Member"
 
 
 class CreateRoom(BaseModel):
@@ -37,16 +50,26 @@ class UpdateRoom(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
     name: RoomName | None = None
     control: Control | None = None
-    moderators: (
-        Annotated[
-            list[Annotated[str, Field(pattern=f"^{ID_PATTERN}$")]],
-            Field(max_length=MAX_MODERATORS),
-        ]
-        | None
-    ) = None
+    moderators: Annotated[list[UserId], Field(max_length=MAX_MODERATORS)] | None = None
     skip_threshold: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
     wait_for_all: bool | None = None
+    visibility: Visibility | None = None
+    password: RoomPassword | None = None  # null (given) removes it
+    allowed: Annotated[list[UserId], Field(max_length=MAX_ALLOWED)] | None = None
+
+    def access_changed(self) -> bool:
+        return bool({"visibility", "password", "allowed"} & self.model_fields_set)
+
     queue_mode: QueueMode | None = None
+
+
+def _room_password(value: str) -> str:
+    if len(value.encode()) > MAX_ROOM_PASSWORD_BYTES:  # bcrypt reads no more
+        raise ValueError(f"must be at most {MAX_ROOM_PASSWORD_BYTES} bytes in UTF-8")
+    return value
+
+
+RoomPassword = Annotated[str, Field(min_length=1), AfterValidator(_room_password)]
 
 
 class JoinRoom(BaseModel):
@@ -64,6 +87,26 @@ async def find_room(request: web.Request) -> LiveRoom:
     if room is None:
         raise ApiError.of("room_not_found")
     return room
+
+
+async def entered_room(request: web.Request) -> LiveRoom:
+    """The room, for a request that acts in it: refused unless its door is open to the
+    requester (rooms.door.trusted, or no password and not private), or the request proves
+    it comes from a member (``X-Watchparty-Member``: ROOM_STATE's ``you.resume``)."""
+    room = await find_room(request)
+    session = await request.config_dict[SESSIONS].optional(request)
+    if open_to(room.info, session.user.id if session is not None else None):
+        return room
+    proof = request.headers.get(MEMBER_HEADER)
+    if proof and any(secrets.compare_digest(m.resume, proof) for m in room.members.values()):
+        return room
+    raise ApiError.of("room_private" if room.info.visibility == "private" else "password_required")
+
+
+def open_to(info: RoomInfo, user_id: str | None) -> bool:
+    """Whether someone may see and act in the room without a password or an invite."""
+    door = info.door
+    return trusted(info, user_id) or (door.visibility != "private" and not door.has_password)
 
 
 def room_summary(room_id: str, info: RoomInfo) -> dict[str, Any]:
@@ -100,12 +143,18 @@ async def create_room(request: web.Request) -> web.Response:
 
 
 async def get_room(request: web.Request) -> web.Response:
+    """The room's snapshot; behind a password or private, only what its door asks."""
     room = await find_room(request)
-    snapshot = request.config_dict[REGISTRY].snapshot(room)
-    return web.json_response({"id": room.id, "name": room.info.name, **snapshot})
+    door = {"visibility": room.info.visibility, "password": room.info.password_hash is not None}
+    about = {"id": room.id, "name": room.info.name, **door}
+    try:
+        await entered_room(request)
+    except ApiError:
+        return web.json_response(about)
+    return web.json_response({**about, **request.config_dict[REGISTRY].snapshot(room)})
 
 
-async def _owned_room(request: web.Request, action: Action) -> LiveRoom:
+async def owned_room(request: web.Request, action: Action) -> LiveRoom:
     session = await request.config_dict[SESSIONS].required(request)
     room = await find_room(request)
     info = room.info
@@ -117,34 +166,51 @@ async def _owned_room(request: web.Request, action: Action) -> LiveRoom:
 
 
 async def update_room(request: web.Request) -> web.Response:
-    room = await _owned_room(request, "edit_room")
+    room = await owned_room(request, "edit_room")
     body = await read_body(request, UpdateRoom)
-    changes: dict[str, Any] = {}
-    if body.name is not None:
-        changes["name"] = body.name
-    if body.control is not None:
-        changes["control"] = body.control
-    if body.skip_threshold is not None:
-        changes["skip_threshold"] = body.skip_threshold
-    if body.wait_for_all is not None:
-        changes["wait_for_all"] = body.wait_for_all
-    if body.queue_mode is not None:
-        changes["queue_mode"] = body.queue_mode
+    if body.access_changed():
+        await owned_room(request, "set_access")
+    changes: dict[str, Any] = {
+        field: value
+        for field, value in body.model_dump(
+            include={
+                "name",
+                "control",
+                "skip_threshold",
+                "wait_for_all",
+                "queue_mode",
+                "visibility",
+            }
+        ).items()
+        if value is not None
+    }
     if body.moderators is not None:
-        users = request.config_dict[STORE].users
-        moderators = list(dict.fromkeys(m for m in body.moderators if m != room.info.owner_id))
-        for index, user_id in enumerate(moderators):
-            if await users.by_id(user_id) is None:
-                raise ApiError.of("unknown_user", index=index)
-        changes["moderators"] = tuple(moderators)
+        moderators = [m for m in body.moderators if m != room.info.owner_id]
+        changes["moderators"] = await _known_users(request, moderators, "moderators")
+    if body.allowed is not None:
+        changes["allowed"] = await _known_users(request, body.allowed, "allowed")
+    if "password" in body.model_fields_set:  # hashed before the room's lock is taken
+        hasher = request.config_dict[PASSWORDS]
+        password = body.password
+        changes["password_hash"] = None if password is None else await hasher.hash(password)
     info = (
         await request.config_dict[REGISTRY].info.update(room, **changes) if changes else room.info
     )
     return web.json_response(room_summary(room.id, info))
 
 
+async def _known_users(request: web.Request, ids: list[str], field: str) -> tuple[str, ...]:
+    """``ids`` without repeats, each a user's (else 400 ``unknown_user``)."""
+    users = request.config_dict[STORE].users
+    unique = list(dict.fromkeys(ids))
+    for index, user_id in enumerate(unique):
+        if await users.by_id(user_id) is None:
+            raise ApiError.of("unknown_user", field=field, index=index)
+    return tuple(unique)
+
+
 async def delete_room(request: web.Request) -> web.Response:
-    room = await _owned_room(request, "delete_room")
+    room = await owned_room(request, "delete_room")
     await request.config_dict[REGISTRY].delete(room)
     return web.Response(status=204)
 
@@ -162,7 +228,7 @@ async def my_rooms(request: web.Request) -> web.Response:
 
 
 async def join_room(request: web.Request) -> web.Response:
-    room = await find_room(request)
+    room = await entered_room(request)
     body = await read_body(request, JoinRoom)
     registry = request.config_dict[REGISTRY]
     auth: dict[str, str] = {"room": room.id, "member_token": registry.members.issue_ticket(room)}

@@ -6,12 +6,11 @@ import re
 from typing import Annotated
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from watchparty.addresses import client_address
-from watchparty.core.commands import describe_error
-from watchparty.core.text import NOT_TEXT, unencodable
 from watchparty.errors import ApiError
+from watchparty.http import read_query
 from watchparty.keys import ANONYMOUS_SEARCHES, SEARCH, SEARCH_LIMIT, SESSIONS, SETTINGS
 from watchparty.ratelimit import too_many
 from watchparty.search.service import SearchService
@@ -42,14 +41,7 @@ def _service(request: web.Request) -> SearchService:
 
 async def search_youtube(request: web.Request) -> web.Response:
     service = _service(request)
-    params = dict(request.query)
-    where = unencodable(params)
-    if where is not None:
-        raise ApiError.of("invalid_query", detail=f"{where}: {NOT_TEXT}")
-    try:
-        query = SearchQuery.model_validate(params)
-    except ValidationError as error:
-        raise ApiError.of("invalid_query", detail=describe_error(error)) from None
+    query = read_query(request, SearchQuery)
     await _limit(request)
     spend = None
     if await request.config_dict[SESSIONS].optional(request) is None:

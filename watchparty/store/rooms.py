@@ -18,6 +18,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from watchparty.core import QueueItem, RoomState, Track
+from watchparty.core.access import VISIBILITIES, Door, Invite, Visibility
 from watchparty.core.policy import CONTROLS, Control
 from watchparty.core.queue_modes import QUEUE_MODES, QueueMode
 from watchparty.store.errors import unavailable_on_failure
@@ -39,6 +40,14 @@ class RoomInfo:
     skip_threshold: float = 0.5  # share of members whose VOTE_SKIP skips the video
     wait_for_all: bool = False  # pause while a member's player stalls (rooms.concerns.buffering)
     queue_mode: QueueMode = "manual"  # which item plays next (core.queue_modes)
+    visibility: Visibility = "unlisted"  # who may find and enter it (core.access)
+    password_hash: str | None = None  # bcrypt, like accounts' (never sent anywhere)
+    allowed: tuple[str, ...] = ()  # user ids a private room admits without an invite
+    invites: tuple[Invite, ...] = ()  # their tokens are secrets: only the owner lists them
+
+    @property
+    def door(self) -> Door:
+        return Door(self.visibility, self.password_hash is not None, self.invites)
 
     def to_wire(self) -> dict[str, Any]:
         """The ROOM_INFO object of the protocol."""
@@ -51,6 +60,9 @@ class RoomInfo:
             "skip_threshold": self.skip_threshold,
             "wait_for_all": self.wait_for_all,
             "queue_mode": self.queue_mode,
+            "visibility": self.visibility,
+            "password": self.password_hash is not None,
+            "allowed": list(self.allowed),
         }
 
 
@@ -63,6 +75,7 @@ class RoomRecord:
     revision: int = 0
     # When a free-plan room is deleted unless used again (a TTL index); None: it persists.
     expires_at: dt.datetime | None = None
+    viewers: int = 0  # members when saved: the public list sorts by it
 
     @property
     def id(self) -> str:
@@ -108,6 +121,20 @@ def to_document(record: RoomRecord) -> Document:
         "skip_threshold": info.skip_threshold,
         "wait_for_all": info.wait_for_all,
         "queue_mode": info.queue_mode,
+        "visibility": info.visibility,
+        "password_hash": info.password_hash,
+        "allowed": list(info.allowed),
+        "invites": [
+            {
+                "token": i.token,
+                "created_at": i.created_at,
+                "expires_at": i.expires_at,
+                "uses": i.uses,
+                "used_by": list(i.used_by),
+            }
+            for i in info.invites
+        ],
+        "viewers": record.viewers,
         "expires_at": record.expires_at,
     }
 
@@ -152,11 +179,28 @@ def from_document(doc: Document) -> RoomRecord:
         skip_threshold=float(doc.get("skip_threshold") or 0.5),
         wait_for_all=bool(doc.get("wait_for_all", False)),
         queue_mode=mode if (mode := doc.get("queue_mode")) in QUEUE_MODES else "manual",
+        visibility=seen if (seen := doc.get("visibility")) in VISIBILITIES else "unlisted",
+        password_hash=doc.get("password_hash"),
+        allowed=tuple(str(u) for u in doc.get("allowed") or ()),
+        invites=tuple(_invite(i) for i in doc.get("invites") or ()),
     )
     expires_at = None if doc.get("expires_at") is None else as_utc(doc["expires_at"])
     # Rooms saved before revisions existed count from their version.
     revision = int(doc.get("revision", state.version))
-    return RoomRecord(state=state, info=info, revision=revision, expires_at=expires_at)
+    viewers = int(doc.get("viewers") or 0)
+    return RoomRecord(
+        state=state, info=info, revision=revision, expires_at=expires_at, viewers=viewers
+    )
+
+
+def _invite(doc: Document) -> Invite:
+    return Invite(
+        token=str(doc["token"]),
+        created_at=float(doc["created_at"]),
+        expires_at=None if doc.get("expires_at") is None else float(doc["expires_at"]),
+        uses=None if doc.get("uses") is None else int(doc["uses"]),
+        used_by=tuple(str(k) for k in doc.get("used_by") or ()),
+    )
 
 
 def _tracks(doc: Document) -> tuple[Track, ...]:
@@ -171,6 +215,7 @@ class RoomStore:
     async def ensure_indexes(self) -> None:
         await self._collection.create_index("owner_id")
         await self._collection.create_index("expires_at", expireAfterSeconds=0)
+        await self._collection.create_index([("visibility", 1), ("viewers", -1)])
 
     async def insert(self, record: RoomRecord) -> bool:
         """Write a new room; False if the id is taken."""
@@ -226,3 +271,15 @@ class RoomStore:
         async with unavailable_on_failure():
             cursor = self._collection.find({"owner_id": owner_id}).sort("created_at", -1)
             return [from_document(doc) async for doc in cursor.limit(limit)]
+
+    async def public(self, offset: int, limit: int) -> tuple[list[RoomRecord], int]:
+        """A page of the public rooms, most viewers first (then by id, so that pages do not
+        overlap), and how many there are. Every process reads the same list: viewer counts
+        are saved with the room, at most a write-behind moment late."""
+        query = {"visibility": "public"}
+        async with unavailable_on_failure():
+            total = await self._collection.count_documents(query)
+            cursor = self._collection.find(query).sort([("viewers", -1), ("_id", 1)])
+            records = [from_document(doc) async for doc in cursor.skip(offset).limit(limit)]
+        now = dt.datetime.now(dt.UTC)
+        return [r for r in records if r.expires_at is None or r.expires_at > now], total

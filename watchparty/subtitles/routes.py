@@ -17,7 +17,7 @@ from watchparty.errors import ApiError
 from watchparty.keys import SESSIONS, SETTINGS, STORE, SUBTITLE_LIMIT
 from watchparty.ratelimit import too_many
 from watchparty.rooms.checks import may_control
-from watchparty.rooms.routes import find_room
+from watchparty.rooms.routes import entered_room
 from watchparty.subtitles.convert import (
     MAX_SUBTITLE_BYTES,
     Unreadable,
@@ -38,7 +38,7 @@ SERVED_HEADERS: Final = {
 
 
 async def upload(request: web.Request) -> web.Response:
-    room = await find_room(request)
+    room = await entered_room(request)
     session = await request.config_dict[SESSIONS].optional(request)
     refused = may_control(room.info, session.user.id if session is not None else None)
     if refused is not None:

@@ -19,6 +19,7 @@ from watchparty.keys import (
     CHAT_WRITES,
     CLUSTER,
     LIMITS,
+    PASSWORDS,
     PLANS,
     REGISTRY,
     SESSIONS,
@@ -47,10 +48,12 @@ from watchparty.realtime.transport import SocketIOTransport
 from watchparty.rooms.concerns.autoplay import Autoplay
 from watchparty.rooms.concerns.buffering import Buffering
 from watchparty.rooms.concerns.chat import Chat
+from watchparty.rooms.concerns.listing import Listing
 from watchparty.rooms.concerns.moderation import Moderation
 from watchparty.rooms.concerns.queueing import Queueing
 from watchparty.rooms.concerns.reactions import Reactions
 from watchparty.rooms.concerns.uploads import Uploads
+from watchparty.rooms.door import Door
 from watchparty.rooms.ports import Clock, ClusterUnavailable
 from watchparty.rooms.registry import RoomRegistry
 from watchparty.settings import Settings
@@ -132,7 +135,10 @@ def _registry(
         return plans.named(user.plan if user is not None else None)
 
     budget = QueueBudget(settings.queue_rate_limit, settings.room_queue_rate_limit)
-    app[LIMITS].extend([budget.member, budget.room])
+    wrong_passwords = RateLimit(settings.room_password_limit, "room-password", settings.redis_url)
+    app[LIMITS].extend([budget.member, budget.room, wrong_passwords])
+    idle = settings.free_room_idle_days * 86400.0
+    door = Door(app[PASSWORDS].check, wrong_passwords, app[WRITE_BEHIND], clock, idle)
     return RoomRegistry(
         transport,
         store.rooms,
@@ -141,12 +147,13 @@ def _registry(
         max_members=settings.max_members_per_room,
         member_list_max=settings.member_list_max,
         plan_of=owner_plan,
-        free_room_idle=settings.free_room_idle_days * 86400.0,
+        free_room_idle=idle,
         reconnect_grace=settings.reconnect_grace_seconds,
         start_lead=(settings.start_lead_ms / 1000, settings.start_lead_max_ms / 1000),
         clock=clock,
         authority=None if cluster is None else cluster.leases,
         queue_budget=budget,
+        door=door,
     )
 
 
@@ -169,7 +176,8 @@ def _concerns(
     reaction_limit = RateLimit(settings.reaction_rate_limit, "reactions")
     app[LIMITS].append(reaction_limit)
     reactions = Reactions(transport, reaction_limit, clock)
-    for concern in (chat, moderation, queueing, autoplay, buffering, uploads, reactions):
+    listing = Listing(app[WRITE_BEHIND])
+    for concern in (chat, moderation, queueing, autoplay, buffering, uploads, reactions, listing):
         registry.add(concern)
     return RoomEvents(registry, chat, moderation, autoplay, buffering, reactions, queueing)
 

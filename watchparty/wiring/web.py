@@ -17,6 +17,7 @@ from watchparty.keys import CATALOGUES, CLUSTER
 from watchparty.pages.routes import setup_routes as page_routes
 from watchparty.paths import web_root
 from watchparty.playlists.routes import setup_routes as playlist_routes
+from watchparty.rooms.access_routes import setup_routes as access_routes
 from watchparty.rooms.routes import setup_routes as room_routes
 from watchparty.search.routes import setup_routes as search_routes
 from watchparty.settings import Settings
@@ -43,6 +44,7 @@ def setup_web(app: web.Application, settings: Settings) -> None:
     api = web.Application(middlewares=[json_errors, *forward], client_max_size=API_MAX_BODY)
     for setup_routes in (
         room_routes,
+        access_routes,
         accounts_routes,
         playlist_routes,
         billing_routes,

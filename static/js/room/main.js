@@ -9,6 +9,7 @@ import { wirePeople } from "./people.js";
 import { wirePlayer } from "./player.js";
 import { wireQueue } from "./queue.js";
 import { wireReactions } from "./reactions.js";
+import { inviteOf, wireAccess } from "./access.js";
 
 /** @typedef {import("./view.js").Room} Room */
 
@@ -32,6 +33,8 @@ if (nameInput) {
   const pass = localStorage.getItem(guestKey);
   if (pass) auth.guest = pass;
 }
+const invite = inviteOf(window.location.search);  // a link into a private or password room
+if (invite) auth.invite = invite;
 // A websocket from the start (long-polling only if it fails): with several server
 // processes on one port, long-polling's requests could reach different ones.
 // io: the vendored Socket.IO client's global (static/vendor, tests/js/globals.d.ts).
@@ -89,6 +92,7 @@ const queue = wireQueue(room, people.renderAccess);
 room.rendered.push(queue.render, renderNow, resetSkip);
 const player = wirePlayer(room);  // renders and steers last, as the state's last step
 wireReactions(room);
+const access = wireAccess(room);
 
 function renderNow() {
   const state = room.state;
@@ -116,6 +120,7 @@ socket.on("disconnect", () => setStatus(t("reconnecting…"), "bad"));
 socket.io.on("reconnect_attempt", () => setStatus(t("reconnecting…"), "bad"));
 socket.on("connect_error", (/** @type {any} */ err) => {
   setStatus(err.data && err.data.code ? t("cannot join") : t("reconnecting…"), "bad");
+  if (err.data && access.refused(err.data.code)) return;
   if (err.data && err.data.code === "room_not_found") showError(t("This room does not exist."));
   else if (err.data && err.data.code) showError(t("Cannot join: {reason}", { reason: describe({ code: err.data.code, message: err.message, params: err.data.params }) }));
 });
@@ -130,6 +135,8 @@ socket.on("ROOM_STATE", (/** @type {any} */ snapshot) => {
   room.votes = snapshot.queue_votes || {};
   apply(snapshot.state, true);
   people.joined(snapshot);
+  access.render();
+  if (room.info && room.you && room.info.owner_id === room.you.user_id && room.you.user_id) access.owner();
 });
 // Several server processes that lost Redis: the room plays on; its state may have moved
 // meanwhile without reaching this page, so the all-clear carries it.

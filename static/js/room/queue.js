@@ -6,7 +6,7 @@
 import { api } from "../api.js";
 import { describe, t } from "../i18n.js";
 import { formatTime, parseVideo } from "../links.js";
-import { $, button, showError, span, titleOf as titleIn } from "./view.js";
+import { $, button, memberProof, showError, span, titleOf as titleIn } from "./view.js";
 
 /** @typedef {import("./view.js").Room} Room */
 /** @typedef {import("../sync.js").QueueItem} QueueItem */
@@ -161,7 +161,7 @@ export function wireQueue(room, renderAccess) {
   async function loadPlaylist(mode) {
     const playlistId = $("playlist-select").value;
     if (!playlistId) return showError(t("Save a playlist first."));
-    const res = await api("POST", `/api/rooms/${encodeURIComponent(room.id)}/queue`, { playlist_id: playlistId, mode });
+    const res = await api("POST", `/api/rooms/${encodeURIComponent(room.id)}/queue`, { playlist_id: playlistId, mode }, undefined, memberProof(room));
     if (res.ok) room.apply(res.data.state);
     else showError(t("Could not load the playlist: {reason}", { reason: res.message }));
   }

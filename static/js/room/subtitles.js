@@ -7,7 +7,7 @@
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { asWebVtt, cuesAt, pickTrack } from "../cues.js";
-import { $, showError } from "./view.js";
+import { $, memberProof, showError } from "./view.js";
 
 /** @typedef {import("./view.js").Room} Room */
 /** @typedef {import("../cues.js").Cue} Cue */
@@ -82,7 +82,10 @@ export function wireSubtitles(room, position, currentPlayer) {
       list.push({ value: `room:${track.id}`, label: `${track.label} (${track.lang})`, lang: track.lang });
     }
     if (player) {
-      player.textTracks().forEach((track, i) => list.push({ value: `stream:${i}`, label: t("{name} (stream)", { name: track.label || track.language || t("Track") }), lang: track.language }));
+      player.textTracks().forEach((track, i) => {
+        const name = track.label || track.language || t("Track");  // (not nested in t(): pybabel)
+        list.push({ value: `stream:${i}`, label: t("{name} (stream)", { name }), lang: track.language });
+      });
       for (const c of player.captions()) list.push({ value: `youtube:${c.id}`, label: `${c.label} (YouTube)`, lang: c.id });
     }
     return list;
@@ -165,7 +168,7 @@ export function wireSubtitles(room, position, currentPlayer) {
     let url = $("subtitle-url").value.trim();
     if (file) {
       const type = /\.srt$/i.test(file.name) ? "application/x-subrip" : "text/vtt";
-      const res = await api("POST", `/api/rooms/${room.id}/subtitles`, file, type);
+      const res = await api("POST", `/api/rooms/${room.id}/subtitles`, file, type, memberProof(room));
       if (!res.ok) { showError(t("Upload refused: {reason}", { reason: res.message })); return; }
       url = res.data.url;
     }

@@ -10,6 +10,7 @@
  *   guest_token?: string}} You
  * @typedef {{name: string|null, owner_id: string|null, control: string, moderators: string[],
  *   banned: string[], wait_for_all: boolean, queue_mode?: string,
+ *   visibility?: string, password?: boolean, allowed?: string[],
  *   grants?: Record<string, {rank: number, may: string[]}>,
  *   plan?: {ad_free: boolean, max_members: number, max_queue: number}}} Info
  * @typedef {{id: string, member_id: string, by: string, text: string, signed_in: boolean}} ChatMessage
@@ -65,6 +66,10 @@ export function span(className, text) {
   el.textContent = text;
   return el;
 }
+
+/** The header that shows a request over HTTP comes from a member (a closed room's uploads).
+ * @param {Room} room @returns {Record<string, string>} */
+export const memberProof = (room) => (room.you ? { "X-Watchparty-Member": room.you.resume } : {});
 
 /** @param {Room} room @param {{video_id: string, title?: string|null}} item */
 export const titleOf = (room, item) => item.title || room.titles.get(item.video_id) || item.video_id;

@@ -54,7 +54,7 @@ def test_moderation_is_for_the_owner_and_moderators_whatever_the_mode(control: C
     )
     for action in moderation:
         assert {r for r in ROLES if allows(action, r, control)} == {"owner", "moderator"}
-    owners: tuple[Action, ...] = ("edit_room", "delete_room")
+    owners: tuple[Action, ...] = ("edit_room", "set_access", "delete_room")
     for action in owners:
         assert {r for r in ROLES if allows(action, r, control)} == {"owner"}
 

@@ -3,9 +3,14 @@ and answer from it), so the domain's tests run without Socket.IO, Redis or a dat
 
 from __future__ import annotations
 
+import time
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from watchparty.rooms.door import Door
+from watchparty.rooms.writebehind import WriteBehind
 from watchparty.store.rooms import RoomRecord
 
 
@@ -83,3 +88,32 @@ class MemoryRooms:
 
     async def delete(self, room_id: str) -> bool:
         return self.records.pop(room_id, None) is not None
+
+
+@dataclass(frozen=True)
+class Counted:
+    allowed: bool
+    retry_after: int = 0
+
+
+@dataclass
+class MemoryFailures:
+    """A limit of ``most`` failures per key, for good (the rooms' ``FailureLimit``)."""
+
+    most: int = 5
+    counts: Counter[str] = field(default_factory=Counter)
+
+    async def check(self, key: str) -> Counted:
+        return Counted(self.counts[key] < self.most, 0 if self.counts[key] < self.most else 60)
+
+    async def count(self, key: str) -> None:
+        self.counts[key] += 1
+
+
+async def plain_passwords(password: str, hashed: str | None, address: str) -> bool:
+    """Passwords kept as they are (the real check is bcrypt's, tested with the server)."""
+    return hashed is not None and password == hashed
+
+
+def door_of(writer: WriteBehind, clock: Callable[[], float] = time.time) -> Door:
+    return Door(plain_passwords, MemoryFailures(), writer, clock, idle_seconds=3600.0)

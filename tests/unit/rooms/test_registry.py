@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.unit.rooms.memory import MemoryRooms, MemoryTransport
+from tests.unit.rooms.memory import MemoryRooms, MemoryTransport, door_of
 from watchparty.core import Accepted, ChangeVideo, Play, Rejection
 from watchparty.core.plans import FREE, Plan
 from watchparty.rooms.concerns import Concern
@@ -34,7 +34,9 @@ def registry_of(transport: MemoryTransport, rooms: MemoryRooms, **options: objec
         "reconnect_grace": 0.05,
         **options,
     }
-    return RoomRegistry(transport, rooms, WriteBehind(rooms, gather=0.01), **settings)  # type: ignore[arg-type]
+    writer = WriteBehind(rooms, gather=0.01)
+    settings.setdefault("door", door_of(writer))
+    return RoomRegistry(transport, rooms, writer, **settings)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -23,6 +23,9 @@ class Concern:
     def on_state(self, room: LiveRoom, previous: RoomState) -> None:
         """The room's playback or queue changed (``room.state`` is the new one)."""
 
+    async def on_join(self, room: LiveRoom, member: Member) -> None:
+        """A member joined (not a lost connection coming back)."""
+
     async def on_leave(self, room: LiveRoom, member: Member) -> None:
         """A member left (its socket; the same person may still be here on another)."""
 
