@@ -40,11 +40,13 @@ class Credentials:
 
 @dataclass(frozen=True, slots=True)
 class Passed:
-    """Who came through the door (``key``: whom an invite counts, ``Actor.key``'s) and by
-    which invite, if any."""
+    """Who came through the door (``key``: whom an invite counts, ``Actor.key``'s), by which
+    invite if any, and which password hash their password matched, if one was asked."""
 
     key: str
+    trusted: bool
     invite: str | None = None
+    matched: str | None = None
 
 
 class Door:
@@ -69,30 +71,30 @@ class Door:
         ``JoinRefused``; a bcrypt's time when the room asks for its password."""
         info, user_id = room.info, auth.get("user_id")
         key = Actor(name="", user_id=user_id, sid=sid, guest_id=auth.get("guest_id")).key
+        passed = Passed(key, trusted(info, user_id), credentials.invite)
         verdict = enter(
-            info.door,
-            trusted=trusted(info, user_id),
-            key=key,
-            invite=credentials.invite,
-            now=self._clock(),
+            info.door, trusted=passed.trusted, key=key, invite=passed.invite, now=self._clock()
         )
         if isinstance(verdict, Rejection):
             raise JoinRefused(verdict.code, verdict.message)
-        if isinstance(verdict, Invite):
-            return Passed(key, verdict.token)
         if verdict == "password":
-            await self._password(room, credentials.password, auth.get("address") or "unknown")
-        return Passed(key)
+            hashed = info.password_hash
+            address = auth.get("address") or "unknown"
+            await self._password(room.id, credentials.password, hashed, address)
+            return replace(passed, matched=hashed)
+        return passed
 
-    async def _password(self, room: LiveRoom, password: str | None, address: str) -> None:
+    async def _password(
+        self, room_id: str, password: str | None, hashed: str | None, address: str
+    ) -> None:
         if password is None:
             raise refused("password_required")
-        limit_key = f"{room.id}:{address}"
+        limit_key = f"{room_id}:{address}"
         limited = await self._wrong.check(limit_key)
         if not limited.allowed:
             wait = limited.retry_after
             raise refused("rate_limited", detail=f"too many wrong passwords: try in {wait} s")
-        matched = await self._passwords(password, room.info.password_hash, address)
+        matched = await self._passwords(password, hashed, address)
         if matched is None:
             raise refused("rate_limited", detail="too many password checks at once; try again")
         if not matched:
@@ -100,14 +102,22 @@ class Door:
             raise refused("wrong_password")
 
     def admit(self, room: LiveRoom, passed: Passed) -> None:
-        """Under the lock, just before admitting: their invite still admits them."""
-        if passed.invite is None:
-            return
+        """Under the lock, just before admitting: the door still lets them in (an invite's
+        last use may have gone, the owner may have changed the password or the visibility
+        while their password was being checked)."""
         verdict = enter(
-            room.info.door, trusted=False, key=passed.key, invite=passed.invite, now=self._clock()
+            room.info.door,
+            trusted=passed.trusted,
+            key=passed.key,
+            invite=passed.invite,
+            now=self._clock(),
         )
         if isinstance(verdict, Rejection):
             raise JoinRefused(verdict.code, verdict.message)
+        if verdict == "password" and (
+            passed.matched is None or passed.matched != room.info.password_hash
+        ):
+            raise refused("password_required" if passed.matched is None else "wrong_password")
 
     def used(self, room: LiveRoom, passed: Passed) -> None:
         """Under the lock, once they are in: their invite counts them (once per person)."""

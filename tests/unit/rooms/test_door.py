@@ -5,15 +5,18 @@ address."""
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import replace
 
 import pytest
 
-from tests.unit.rooms.memory import MemoryRooms, MemoryTransport
+from tests.unit.rooms.memory import MemoryFailures, MemoryRooms, MemoryTransport
 from tests.unit.rooms.test_registry import registry_of
 from watchparty.core.access import Invite
+from watchparty.rooms.door import Door
 from watchparty.rooms.membership import JoinRefused
 from watchparty.rooms.registry import RoomRegistry
+from watchparty.rooms.writebehind import WriteBehind
 
 
 @pytest.fixture
@@ -58,3 +61,28 @@ async def test_wrong_passwords_are_counted_per_room_and_address(registry: RoomRe
     assert refused.value.code == "rate_limited"
     member = await registry.join(room.id, "s", name="g", ticket=None, address="b", password="right")
     assert room.members == {"s": member}
+
+
+async def test_a_password_changed_while_it_is_checked_is_asked_again() -> None:
+    checking, go_on = asyncio.Event(), asyncio.Event()
+
+    async def slow(password: str, hashed: str | None, address: str) -> bool:
+        checking.set()
+        await go_on.wait()  # bcrypt's time, without the room's lock
+        return password == hashed
+
+    rooms = MemoryRooms()
+    door = Door(slow, MemoryFailures(), WriteBehind(rooms, gather=0.01), time.time, 3600.0)
+    registry = registry_of(MemoryTransport(), rooms, door=door)
+    room = await registry.create(owner_id="o")
+    room.info = replace(room.info, password_hash="old")
+    joining = asyncio.ensure_future(
+        registry.join(room.id, "s", name="g", ticket=None, address="a", password="old")
+    )
+    await checking.wait()
+    room.info = replace(room.info, password_hash="new")  # the owner changes it meanwhile
+    go_on.set()
+    with pytest.raises(JoinRefused) as refused:
+        await joining
+    assert refused.value.code == "wrong_password"
+    assert room.members == {}
