@@ -105,7 +105,7 @@ def _load(folder: Path, code: str) -> Language:
     """A language's catalogue from its ``.po`` file (English: the messages themselves)."""
     path = folder / code / "LC_MESSAGES" / f"{DOMAIN}.po"
     if not path.exists():
-        return Language(code, Translations(), _page_json({}, {}))
+        return Language(code, Translations(), _page_json({}, _errors(str)))
     with path.open("rb") as file:
         catalog = read_po(file, locale=code, domain=DOMAIN)
     buffer = io.BytesIO()
@@ -126,11 +126,12 @@ def _load(folder: Path, code: str) -> Language:
 
 def _errors(gettext: Callable[[str], str]) -> dict[str, str]:
     """The error catalogue's templates in this language, by code, for the page to fill with
-    an error's ``params`` (templates with ``{detail}`` stay with the server's English)."""
+    an error's ``params`` (templates with ``{detail}`` stay with the server's English). Every
+    code's, English included: a page may know only the code (a redirect's ``?oidc_error=``)."""
     return {
         code: gettext(error.message)
         for code, error in ERRORS.items()
-        if "{detail}" not in error.message and gettext(error.message) != error.message
+        if "{detail}" not in error.message
     }
 
 

@@ -13,6 +13,7 @@ from aiohttp import web
 if TYPE_CHECKING:
     import socketio
 
+    from watchparty.accounts.oidc import OidcProvider
     from watchparty.accounts.passwords import PasswordHasher
     from watchparty.accounts.session import Sessions
     from watchparty.accounts.throttle import LoginThrottle
@@ -48,6 +49,8 @@ REGISTER_LIMIT: web.AppKey[RateLimit] = web.AppKey("register_limit")
 ROOM_CREATE_LIMIT: web.AppKey[RateLimit] = web.AppKey("room_create_limit")
 SUBTITLE_LIMIT: web.AppKey[RateLimit] = web.AppKey("subtitle_limit")
 BILLING: web.AppKey[StripeBilling] = web.AppKey("billing")
+OIDC: web.AppKey[OidcProvider] = web.AppKey("oidc")  # only when OIDC_ISSUER is set
+OIDC_LIMIT: web.AppKey[RateLimit] = web.AppKey("oidc_limit")  # sign-ins with it, per address
 CHAT_WRITES: web.AppKey[WriteQueue] = web.AppKey("chat_writes")
 PLANS: web.AppKey[Plans] = web.AppKey("plans")
 CLUSTER: web.AppKey[Cluster] = web.AppKey("cluster")

@@ -180,6 +180,12 @@ class Settings(BaseSettings):
     register_rate_limit: Rate = env("WATCHPARTY_REGISTER_RATE_LIMIT", "10/hour")
     # Wrong room passwords, counted per room and client address.
     room_password_limit: Rate = env("WATCHPARTY_ROOM_PASSWORD_LIMIT", "10/15 minutes")
+    # Sign-in with an OpenID Connect provider: issuer, client id and secret, or none.
+    oidc_issuer: HttpUrl | None = env("OIDC_ISSUER")
+    oidc_client_id: str | None = env("OIDC_CLIENT_ID")
+    oidc_client_secret: str | None = secret("OIDC_CLIENT_SECRET")
+    oidc_name: str = env("OIDC_NAME", "OpenID Connect", min_length=1, max_length=40)
+    oidc_scopes: str = env("OIDC_SCOPES", "openid email profile", pattern=r"(^|\s)openid(\s|$)")
     # Stripe billing: all three of key, webhook secret and price, or none (billing disabled).
     stripe_secret_key: str | None = secret("STRIPE_SECRET_KEY")
     stripe_webhook_secret: str | None = secret("STRIPE_WEBHOOK_SECRET")
@@ -245,6 +251,10 @@ class Settings(BaseSettings):
     def billing_enabled(self) -> bool:
         return self.stripe_secret_key is not None
 
+    @property
+    def oidc_enabled(self) -> bool:
+        return self.oidc_issuer is not None
+
     @model_validator(mode="after")
     def _together(self) -> Settings:
         """Settings that only make sense together."""
@@ -260,9 +270,15 @@ class Settings(BaseSettings):
             "STRIPE_WEBHOOK_SECRET": self.stripe_webhook_secret,
             "STRIPE_PRICE_ID": self.stripe_price_id,
         }
-        missing = [name for name, value in stripe.items() if value is None]
-        if missing and len(missing) < len(stripe):
-            raise _fail(f"{', '.join(missing)} must be set as well (or none of them)")
+        oidc = {
+            "OIDC_ISSUER": self.oidc_issuer,
+            "OIDC_CLIENT_ID": self.oidc_client_id,
+            "OIDC_CLIENT_SECRET": self.oidc_client_secret,
+        }
+        for together in (stripe, oidc):
+            missing = [name for name, value in together.items() if value is None]
+            if missing and len(missing) < len(together):
+                raise _fail(f"{', '.join(missing)} must be set as well (or none of them)")
         if self.start_lead_max_ms < self.start_lead_ms:
             raise _fail("WATCHPARTY_START_LEAD_MAX_MS must be at least WATCHPARTY_START_LEAD_MS")
         return self

@@ -1,7 +1,7 @@
 // @ts-check
 // Home page: create or open a room; sign in or up; a signed-in user's rooms and playlists.
 import { api } from "./api.js";
-import { language, t } from "./i18n.js";
+import { describe, language, t } from "./i18n.js";
 
 /** @type {(id: string) => any} */
 const $ = (id) => document.getElementById(id);
@@ -21,6 +21,25 @@ $("join-form").addEventListener("submit", (/** @type {Event} */ event) => {
   const match = value.match(/\/r\/([A-Za-z0-9_-]+)/);
   window.location.assign(`/r/${encodeURIComponent(match ? match[1] : value)}`);
 });
+
+// Back from the identity provider: why it failed, or the account it would be linked to.
+const back = new URLSearchParams(window.location.search);
+if ($("account") && back.get("oidc_error")) showError("account-error", describe({ code: back.get("oidc_error") || "" }));
+if ($("oidc-link-form") && back.get("oidc") === "link") showLink();
+
+async function showLink() {
+  const res = await api("GET", "/api/auth/oidc/link");
+  if (!res.ok) return showError("account-error", res.message);
+  $("oidc-link-text").textContent = t("An account with {email} exists here. Enter its password to sign in with {provider} from now on.", res.data);
+  $("oidc-link-form").hidden = false;
+  $("oidc-link-password").focus();
+  $("oidc-link-form").addEventListener("submit", async (/** @type {Event} */ event) => {
+    event.preventDefault();
+    const linked = await api("POST", "/api/auth/oidc/link", { password: $("oidc-link-password").value });
+    if (!linked.ok) return showError("account-error", linked.message);
+    window.location.assign("/");
+  });
+}
 
 if ($("sign-in-form")) {
   $("sign-in-form").addEventListener("submit", async (/** @type {Event} */ event) => {

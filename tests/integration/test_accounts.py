@@ -184,7 +184,7 @@ async def test_expired_tampered_and_unsigned_tokens_are_refused(
     now = int(time.time())
     header, payload, signature = account.token.split(".")
     flipped = payload[:-2] + ("A" if payload[-2] != "A" else "B") + payload[-1]
-    unsigned = jwt.encode({"sub": account.id, "exp": now + 60}, None, algorithm="none")
+    unsigned = jwt.encode({"sub": account.id, "exp": now + 60}, "", algorithm="none")
     cases = {
         "expired": (forge({"sub": account.id, "exp": now - 1}), "token_expired"),
         "tampered": (f"{header}.{flipped}.{signature}", "invalid_token"),

@@ -108,7 +108,10 @@ def test_the_page_part_holds_the_scripts_texts_and_error_templates_safely() -> N
     assert french["errors"]["queue_full"] == queue_full
     assert "forbidden" not in french["errors"]  # "{detail}": the server's English
     english = json.loads(catalogues["en"].page)
-    assert english == {"messages": {}, "errors": {}}
+    assert english["messages"] == {}  # a script's text is its English self
+    # Every error template, English too: a page may know only the code (``?oidc_error=``).
+    assert english["errors"]["oidc_state"] == ERRORS["oidc_state"].message
+    assert "forbidden" not in english["errors"]
     for language in LANGUAGES:
         assert not set(catalogues[language].page) & set("<>&")  # cannot end its <script>
 

@@ -20,7 +20,7 @@ from watchparty.store.users import AccountTaken, User, normalize_email, normaliz
 WRONG_CREDENTIALS = "wrong email, username or password"
 
 
-def _signed_in(request: web.Request, user: User, status: int = 200) -> web.Response:
+def signed_in(request: web.Request, user: User, status: int = 200) -> web.Response:
     sessions = request.config_dict[SESSIONS]
     session = sessions.issue(user)
     response = web.json_response({"user": user.to_public(), **session}, status=status)
@@ -37,7 +37,7 @@ async def register(request: web.Request) -> web.Response:
         raise too_many(verdict, "sign-ups from this address")
     body = await read_body(request, Register)
     passwords = request.config_dict[PASSWORDS]
-    async with _turn(passwords, address):
+    async with password_turn(passwords, address):
         password_hash = await passwords.hash(body.password)
     try:
         user = await request.config_dict[STORE].users.create(
@@ -45,13 +45,13 @@ async def register(request: web.Request) -> web.Response:
         )
     except AccountTaken as taken:
         raise ApiError.of(f"{taken.field}_taken") from None
-    response = _signed_in(request, user, status=201)
+    response = signed_in(request, user, status=201)
     request.config_dict[SESSIONS].trust_device(request, response, user)
     return response
 
 
 @asynccontextmanager
-async def _turn(passwords: PasswordHasher, address: str) -> AsyncIterator[None]:
+async def password_turn(passwords: PasswordHasher, address: str) -> AsyncIterator[None]:
     """A bcrypt worker's turn for this address, or 429 when too many are under way."""
     try:
         async with passwords.turn(address):
@@ -86,12 +86,12 @@ async def login(request: web.Request) -> web.Response:
         raise too_many(verdict, "sign-in attempts")
     hashed = user.password_hash if user is not None else None
     passwords = request.config_dict[PASSWORDS]
-    async with _turn(passwords, address):
+    async with password_turn(passwords, address):
         matched = await passwords.verify(body.password, hashed)
     if not matched or user is None:
         raise ApiError.of("invalid_credentials")
     await throttle.succeeded(account)
-    response = _signed_in(request, user)
+    response = signed_in(request, user)
     sessions.trust_device(request, response, user)
     return response
 
@@ -141,14 +141,14 @@ async def change_password(request: web.Request) -> web.Response:
     if not verdict.allowed:
         raise too_many(verdict, "password attempts")
     passwords = request.config_dict[PASSWORDS]
-    async with _turn(passwords, address):
+    async with password_turn(passwords, address):
         matched = await passwords.verify(body.current_password, user.password_hash)
     if not matched:
         raise ApiError.of("wrong_password")
     user = await request.config_dict[STORE].users.set_password(
         user, await passwords.hash(body.new_password)
     )
-    return _signed_in(request, user)
+    return signed_in(request, user)
 
 
 def setup_routes(app: web.Application) -> None:

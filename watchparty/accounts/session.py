@@ -150,7 +150,7 @@ class Sessions:
     ) -> None:
         """The session cookie (HttpOnly: page scripts never see the token) and the CSRF
         cookie (readable, so the page can echo it in ``X-CSRF-Token``)."""
-        lifetime, secure = self.tokens.session_seconds, self._secure(request)
+        lifetime, secure = self.tokens.session_seconds, self.secure(request)
         response.set_cookie(
             SESSION_COOKIE,
             session["token"],
@@ -171,7 +171,7 @@ class Sessions:
             max_age=DEVICE_SECONDS,
             httponly=True,
             samesite="Lax",
-            secure=self._secure(request),
+            secure=self.secure(request),
         )
 
     def trusted_device(self, request: web.Request, user: User) -> bool:
@@ -184,7 +184,8 @@ class Sessions:
         response.del_cookie(SESSION_COOKIE)
         response.del_cookie(CSRF_COOKIE)
 
-    def _secure(self, request: web.Request) -> bool:
+    def secure(self, request: web.Request) -> bool:
+        """Whether cookies for this request get the Secure flag."""
         return self._always_secure or request.secure
 
 

@@ -117,6 +117,22 @@ class Tokens:
             return None
         return payload["sub"] if isinstance(payload["sub"], str) else None
 
+    def seal(self, claims: dict[str, Any], audience: str, seconds: int) -> str:
+        """A short-lived signed value this server gave a browser (a sign-in in progress with
+        an identity provider) and takes back unchanged, or not at all."""
+        issued = int(time.time())
+        payload = {**claims, "aud": audience, "iat": issued, "exp": issued + seconds}
+        return jwt.encode(payload, self._secret, algorithm=ALGORITHM)
+
+    def unseal(self, token: str | None, audience: str) -> dict[str, Any] | None:
+        """What ``seal`` put in, or None for a missing, forged or expired value."""
+        if not token:
+            return None
+        try:
+            return self._decode(token, audience, ["aud", "iat", "exp"])
+        except TokenError:
+            return None
+
     def csrf(self, session_token: str) -> str:
         """The CSRF token that goes with a session: only a page that can read it may act.
 

@@ -136,6 +136,16 @@ ERRORS: Final[dict[str, Error]] = {
     "upstream_error": Error(502, "{detail}"),
     "upstream_timeout": Error(502, N_("YouTube did not answer in time")),
     "billing_disabled": Error(503, N_("billing is not configured on this server")),
+    # Signing in with an OpenID Connect provider (accounts.oidc)
+    "oidc_disabled": Error(
+        503, N_("signing in with an identity provider is not configured on this server")
+    ),
+    "oidc_state": Error(400, N_("this sign-in expired or was started elsewhere; sign in again")),
+    "oidc_denied": Error(403, N_("the identity provider did not let you sign in")),
+    "oidc_failed": Error(502, N_("the identity provider's answer could not be used; try again")),
+    "oidc_invalid_token": Error(401, N_("the identity provider's token is not valid")),
+    "oidc_no_email": Error(400, N_("the identity provider gave no verified email address")),
+    "oidc_unavailable": Error(502, N_("the identity provider cannot be reached; try again")),
 }
 
 

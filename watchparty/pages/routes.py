@@ -12,7 +12,7 @@ from watchparty import __version__
 from watchparty.core.commands import NAMESPACE, REACTIONS
 from watchparty.core.limits import ID_PATTERN
 from watchparty.i18n import LANGUAGES
-from watchparty.keys import BILLING, CATALOGUES, REGISTRY, SESSIONS, SETTINGS
+from watchparty.keys import BILLING, CATALOGUES, OIDC, REGISTRY, SESSIONS, SETTINGS
 from watchparty.settings import Settings
 
 
@@ -43,6 +43,7 @@ async def index(request: web.Request) -> dict[str, Any]:
         "user": await _user(request),
         "billing": BILLING in request.app,
         "free_days": request.app[SETTINGS].free_room_idle_days,
+        "oidc_name": request.app[OIDC].name if OIDC in request.app else None,
     }
 
 

@@ -53,7 +53,7 @@ class User:
     id: str
     username: str
     email: str
-    password_hash: str = field(repr=False)
+    password_hash: str | None = field(repr=False)  # None: signs in with a provider only
     created_at: dt.datetime
     avatar_url: str | None = None
     plan: str = "free"
@@ -88,7 +88,7 @@ def _from_document(doc: Document) -> User:
         id=str(doc["_id"]),
         username=doc["username"],
         email=doc["email"],
-        password_hash=doc["password_hash"],
+        password_hash=doc.get("password_hash"),
         created_at=created_at,
         avatar_url=doc.get("avatar_url"),
         plan=doc.get("plan") or "free",
@@ -110,9 +110,13 @@ class UserStore:
         await self._collection.create_index("email_normalized", unique=True)
         await self._collection.create_index("username_normalized", unique=True)
         await self._collection.create_index("stripe_customer_id")
+        await self._collection.create_index("identities")
 
-    async def create(self, username: str, email: str, password_hash: str) -> User:
-        """Insert a new user; raises ``AccountTaken`` naming the field that is taken."""
+    async def create(
+        self, username: str, email: str, password_hash: str | None, identity: str | None = None
+    ) -> User:
+        """Insert a new user (with ``identity``: one who signed in with an OpenID provider);
+        raises ``AccountTaken`` naming the field that is taken."""
         user = User(
             id=secrets.token_urlsafe(12),
             username=username,
@@ -131,6 +135,7 @@ class UserStore:
             "avatar_url": None,
             "plan": user.plan,
             "token_version": 0,
+            "identities": [] if identity is None else [identity],
         }
         async with unavailable_on_failure():
             # A friendly answer for the common case; the unique indexes settle a race.
@@ -156,6 +161,28 @@ class UserStore:
     async def _used(self, query: Document, besides: str | None) -> bool:
         doc = await self._collection.find_one(query, {"_id": 1})
         return doc is not None and doc["_id"] != besides
+
+    async def by_identity(self, identity: str) -> User | None:
+        """The user an OpenID provider's identity (``oidc.Identity.key``) was linked to."""
+        async with unavailable_on_failure():
+            # $in, not plain equality: the embedded database answers an equality on an
+            # indexed array's element with nothing (nx-27017 0.8).
+            doc = await self._collection.find_one({"identities": {"$in": [identity]}})
+        return None if doc is None else _from_document(doc)
+
+    async def link_identity(self, user: User, identity: str) -> None:
+        """Let ``identity`` sign ``user`` in from now on (the whole list is written: the
+        embedded database's ``$addToSet`` is not to be trusted)."""
+        async with unavailable_on_failure():
+            doc = await self._collection.find_one({"_id": user.id}, {"identities": 1})
+            if doc is None:
+                return
+            identities = list(doc.get("identities") or [])
+            if identity not in identities:
+                identities.append(identity)
+                await self._collection.update_one(
+                    {"_id": user.id}, {"$set": {"identities": identities}}
+                )
 
     async def by_id(self, user_id: str) -> User | None:
         async with unavailable_on_failure():

@@ -1,9 +1,13 @@
-"""Accounts: sessions, password hashing and the limits on signing in and up."""
+"""Accounts: sessions, password hashing, the limits on signing in and up, and the OpenID
+Connect provider when one is configured."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from aiohttp import web
 
+from watchparty.accounts.oidc import OidcProvider
 from watchparty.accounts.passwords import PasswordHasher
 from watchparty.accounts.secret import jwt_secret
 from watchparty.accounts.session import Sessions
@@ -12,6 +16,8 @@ from watchparty.accounts.tokens import Tokens
 from watchparty.keys import (
     LIMITS,
     LOGIN_THROTTLE,
+    OIDC,
+    OIDC_LIMIT,
     PASSWORDS,
     REGISTER_LIMIT,
     ROOM_CREATE_LIMIT,
@@ -42,3 +48,25 @@ def setup_accounts(app: web.Application, settings: Settings) -> None:
         settings.room_create_rate_limit, "room-create", shared
     )
     app[LIMITS].extend([register, create, *throttle.limits])
+    issuer, client, secret = (
+        settings.oidc_issuer,
+        settings.oidc_client_id,
+        settings.oidc_client_secret,
+    )
+    if issuer is not None and client is not None and secret is not None:  # all or none
+        app[OIDC] = OidcProvider(
+            str(issuer),
+            client,
+            secret,
+            settings.oidc_scopes,
+            settings.oidc_name,
+        )
+        # Each return from the provider costs a request to it: limited like sign-ins.
+        app[OIDC_LIMIT] = RateLimit(settings.login_address_limit, "oidc", shared)
+        app[LIMITS].append(app[OIDC_LIMIT])
+        app.cleanup_ctx.append(_oidc)
+
+
+async def _oidc(app: web.Application) -> AsyncIterator[None]:
+    yield
+    await app[OIDC].close()

@@ -8,6 +8,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from watchparty.accounts.oidc_routes import setup_routes as oidc_routes
 from watchparty.accounts.routes import setup_routes as accounts_routes
 from watchparty.billing.routes import setup_routes as billing_routes
 from watchparty.cluster.forward import to_holder
@@ -46,6 +47,7 @@ def setup_web(app: web.Application, settings: Settings) -> None:
         room_routes,
         access_routes,
         accounts_routes,
+        oidc_routes,
         playlist_routes,
         billing_routes,
         search_routes,

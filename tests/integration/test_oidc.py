@@ -1,0 +1,220 @@
+"""Signing in with an OpenID Connect provider: the real app and a local provider stand-in
+(tests/fake_oidc.py) that signs its ID tokens with its own RSA key, driven by a client that
+follows redirects and keeps cookies like a browser."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from tests.accounts import PASSWORD, cookie_session, register
+from tests.conftest import ServerFactory
+from tests.fake_oidc import CLIENT_ID, CLIENT_SECRET, FakeOidc
+
+
+@pytest.fixture
+async def provider(
+    aiohttp_server: Callable[[web.Application], Awaitable[TestServer]],
+) -> FakeOidc:
+    fake = FakeOidc()
+    server = await aiohttp_server(fake.app())
+    fake.base_url = str(server.make_url("")).rstrip("/")
+    return fake
+
+
+@pytest.fixture
+async def base_url(start_server: ServerFactory, provider: FakeOidc) -> str:
+    server = await start_server(
+        oidc_issuer=provider.base_url,
+        oidc_client_id=CLIENT_ID,
+        oidc_client_secret=CLIENT_SECRET,
+        oidc_name="Example ID",
+    )
+    return str(server.make_url("")).rstrip("/")
+
+
+async def sign_in(
+    browser: aiohttp.ClientSession, base_url: str, next_: str = ""
+) -> aiohttp.ClientResponse:
+    """Press *Sign in with ...*: through the provider and back, redirects followed."""
+    query = f"?next={next_}" if next_ else ""
+    async with browser.get(f"{base_url}/api/auth/oidc{query}") as response:
+        await response.read()
+        return response
+
+
+async def me(browser: aiohttp.ClientSession, base_url: str) -> Any:
+    async with browser.get(f"{base_url}/api/users/me") as response:
+        return response.status, await response.json()
+
+
+async def test_a_first_sign_in_makes_an_account_and_the_next_finds_it(
+    base_url: str, provider: FakeOidc
+) -> None:
+    async with cookie_session() as browser:
+        landed = await sign_in(browser, base_url, next_="/rooms")
+        assert (landed.status, landed.url.path) == (200, "/rooms")
+        status, user = await me(browser, base_url)
+    assert status == 200
+    assert (user["username"], user["email"]) == ("robin", "robin@example.org")
+    async with cookie_session() as browser:
+        await sign_in(browser, base_url)
+        assert (await me(browser, base_url))[1]["id"] == user["id"]
+    # A second person whose name is taken gets another one.
+    provider.person.subject, provider.person.email = "provider-user-2", "robin2@example.org"
+    async with cookie_session() as browser:
+        await sign_in(browser, base_url)
+        status, other = await me(browser, base_url)
+    assert other["username"].startswith("robin")
+    assert other["id"] != user["id"]
+
+
+async def test_an_existing_email_is_linked_only_with_that_accounts_password(
+    base_url: str, provider: FakeOidc
+) -> None:
+    async with aiohttp.ClientSession() as http:
+        ann = await register(http, base_url, "ann")
+    provider.person.email = "ann@example.org"
+    async with cookie_session() as browser:
+        landed = await sign_in(browser, base_url)
+        assert (landed.url.path, landed.url.query.get("oidc")) == ("/", "link")
+        assert (await me(browser, base_url))[0] == 401  # not signed in yet
+        async with browser.get(f"{base_url}/api/auth/oidc/link") as response:
+            assert await response.json() == {"email": "ann@example.org", "provider": "Example ID"}
+        link = f"{base_url}/api/auth/oidc/link"
+        async with browser.post(link, json={"password": "not it at all"}) as response:
+            assert (response.status, (await response.json())["error"]["code"]) == (
+                401,
+                "invalid_credentials",
+            )
+        assert (await me(browser, base_url))[0] == 401
+        async with browser.post(link, json={"password": PASSWORD}) as response:
+            assert response.status == 200
+        assert (await me(browser, base_url))[1]["id"] == ann.id
+    async with cookie_session() as browser:  # linked: straight in from now on
+        landed = await sign_in(browser, base_url)
+        assert landed.url.query.get("oidc") is None
+        assert (await me(browser, base_url))[1]["id"] == ann.id
+    async with (  # nothing pending: nothing to link
+        cookie_session() as browser,
+        browser.post(link, json={"password": PASSWORD}) as response,
+    ):
+        assert (await response.json())["error"]["code"] == "oidc_state"
+
+
+@pytest.mark.parametrize(
+    ("tamper", "code", "logged"),
+    [
+        ("nonce", "oidc_invalid_token", "nonce is not this sign-in's"),
+        ("expired", "oidc_invalid_token", "has expired"),
+        ("issuer", "oidc_invalid_token", "another issuer's"),
+        ("key", "oidc_invalid_token", "Signature verification failed"),
+        ("deny", "oidc_denied", "oidc_denied"),
+    ],
+)
+async def test_a_bad_answer_from_the_provider_signs_nobody_in(
+    base_url: str,
+    provider: FakeOidc,
+    caplog: pytest.LogCaptureFixture,
+    tamper: str,
+    code: str,
+    logged: str,
+) -> None:
+    provider.tamper.add(tamper)
+    with caplog.at_level(logging.WARNING, logger="watchparty.accounts.oidc_routes"):
+        async with cookie_session() as browser:
+            landed = await sign_in(browser, base_url)
+            assert (landed.url.path, landed.url.query.get("oidc_error")) == ("/", code)
+            assert (await me(browser, base_url))[0] == 401
+    assert logged in caplog.text
+
+
+async def test_the_flow_is_bound_to_the_browser_that_started_it(
+    base_url: str, provider: FakeOidc
+) -> None:
+    async with cookie_session() as browser:
+        async with browser.get(f"{base_url}/api/auth/oidc", allow_redirects=False) as start:
+            to_provider = start.headers["Location"]
+        assert "code_challenge_method=S256" in to_provider
+        async with browser.get(to_provider, allow_redirects=False) as authorize:
+            back = authorize.headers["Location"]
+    async with cookie_session() as other:  # another browser, without the flow's cookie
+        async with other.get(back) as response:
+            assert response.url.query.get("oidc_error") == "oidc_state"
+        assert (await me(other, base_url))[0] == 401
+    assert provider.token_requests == 0  # the code was never spent
+
+
+async def test_the_pkce_verifier_must_match(base_url: str, provider: FakeOidc) -> None:
+    async with cookie_session() as browser:
+        async with browser.get(f"{base_url}/api/auth/oidc", allow_redirects=False) as start:
+            to_provider = start.headers["Location"]
+        # Someone swaps the challenge for their own: the token endpoint refuses the verifier.
+        forged = to_provider.replace("code_challenge=", "code_challenge=x")
+        async with browser.get(forged) as response:
+            assert response.url.query.get("oidc_error") == "oidc_failed"
+        assert (await me(browser, base_url))[0] == 401
+    assert provider.token_requests == 1
+
+
+async def test_no_verified_email_no_account(base_url: str, provider: FakeOidc) -> None:
+    provider.person.email_verified = False
+    async with cookie_session() as browser:
+        landed = await sign_in(browser, base_url)
+        assert landed.url.query.get("oidc_error") == "oidc_no_email"
+
+
+async def test_only_paths_on_this_site_are_followed_after_signing_in(
+    base_url: str, provider: FakeOidc
+) -> None:
+    for sneaky in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+        async with cookie_session() as browser:
+            landed = await sign_in(browser, base_url, next_=sneaky)
+            assert str(landed.url).startswith(base_url)
+            assert landed.url.path == "/"
+
+
+async def test_an_unreachable_provider_and_an_unconfigured_server_say_so(
+    start_server: ServerFactory,
+) -> None:
+    server = await start_server(
+        oidc_issuer="http://127.0.0.1:9", oidc_client_id="c", oidc_client_secret="s"
+    )
+    url = str(server.make_url("")).rstrip("/")
+    async with cookie_session() as browser:
+        landed = await sign_in(browser, url)
+        assert landed.url.query.get("oidc_error") == "oidc_unavailable"
+    plain = await start_server()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(plain.make_url("/api/auth/oidc"), allow_redirects=False) as response,
+    ):
+        assert (response.status, (await response.json())["error"]["code"]) == (
+            503,
+            "oidc_disabled",
+        )
+
+
+async def test_returns_from_the_provider_are_limited_per_address(
+    start_server: ServerFactory, provider: FakeOidc
+) -> None:
+    server = await start_server(
+        oidc_issuer=provider.base_url,
+        oidc_client_id=CLIENT_ID,
+        oidc_client_secret=CLIENT_SECRET,
+        login_address_limit="2/hour",
+    )
+    url = str(server.make_url("")).rstrip("/")
+    for _ in range(2):
+        async with cookie_session() as browser:
+            assert (await sign_in(browser, url)).url.query.get("oidc_error") is None
+    async with cookie_session() as browser:
+        landed = await sign_in(browser, url)
+        assert landed.url.query.get("oidc_error") == "oidc_failed"
+    assert provider.token_requests == 2  # the third never reached the provider
