@@ -22,21 +22,18 @@ from pydantic import BaseModel, ConfigDict
 
 from watchparty.accounts.models import GivenPassword
 from watchparty.accounts.oidc import Identity, OidcFailed, OidcProvider, failed, new_secrets
-from watchparty.accounts.routes import password_turn, signed_in
+from watchparty.accounts.routes import password_of, signed_in
 from watchparty.accounts.session import check_origin
 from watchparty.addresses import client_address
 from watchparty.errors import ApiError
 from watchparty.http import read_body
 from watchparty.keys import (
-    LOGIN_THROTTLE,
     OIDC,
     OIDC_LIMIT,
-    PASSWORDS,
     SESSIONS,
     SETTINGS,
     STORE,
 )
-from watchparty.ratelimit import too_many
 from watchparty.store.users import AccountTaken, User
 
 FLOW_COOKIE: Final = "watchparty_oidc"
@@ -206,17 +203,8 @@ async def link(request: web.Request) -> web.Response:
     user = await users.by_login(email=str(pending["email"]))
     if user is None:
         raise ApiError.of("oidc_state")
-    address = client_address(request, settings.trusted_proxies)
-    throttle = request.config_dict[LOGIN_THROTTLE]
-    verdict = await throttle.reserve(user.id, address, trusted_device=False)
-    if not verdict.allowed:
-        raise too_many(verdict, "sign-in attempts")
-    passwords = request.config_dict[PASSWORDS]
-    async with password_turn(passwords, address):
-        matched = await passwords.verify(body.password, user.password_hash)
-    if not matched:
+    if not await password_of(request, user, body.password, "sign-in attempts"):
         raise ApiError.of("invalid_credentials")
-    await throttle.succeeded(user.id)
     await users.link_identity(user, str(pending["identity"]))
     response = signed_in(request, user)
     response.del_cookie(LINK_COOKIE, path=COOKIE_PATH)

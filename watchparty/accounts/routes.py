@@ -129,22 +129,31 @@ async def update_me(request: web.Request) -> web.Response:
     return web.json_response(user.to_public())
 
 
+async def password_of(request: web.Request, user: User, password: str, what: str) -> bool:
+    """Whether ``password`` is ``user``'s, checked under the sign-in limits (per account and
+    address: 429 past them, saying ``what``) and in a bcrypt worker's turn."""
+    settings, throttle = request.config_dict[SETTINGS], request.config_dict[LOGIN_THROTTLE]
+    address = client_address(request, settings.trusted_proxies)
+    verdict = await throttle.reserve(user.id, address, trusted_device=False)
+    if not verdict.allowed:
+        raise too_many(verdict, what)
+    passwords = request.config_dict[PASSWORDS]
+    async with password_turn(passwords, address):
+        matched = await passwords.verify(password, user.password_hash)
+    if matched:
+        await throttle.succeeded(user.id)
+    return matched
+
+
 async def change_password(request: web.Request) -> web.Response:
     """Change the password and end every other session; this client gets a new one."""
     session = await request.config_dict[SESSIONS].required(request)
     body = await read_body(request, ChangePassword)
-    settings, throttle = request.config_dict[SETTINGS], request.config_dict[LOGIN_THROTTLE]
-    address = client_address(request, settings.trusted_proxies)
     user = session.user
     # A stolen session must not become a way to guess the password: same limits as sign-in.
-    verdict = await throttle.reserve(user.id, address, trusted_device=False)
-    if not verdict.allowed:
-        raise too_many(verdict, "password attempts")
-    passwords = request.config_dict[PASSWORDS]
-    async with password_turn(passwords, address):
-        matched = await passwords.verify(body.current_password, user.password_hash)
-    if not matched:
+    if not await password_of(request, user, body.current_password, "password attempts"):
         raise ApiError.of("wrong_password")
+    passwords = request.config_dict[PASSWORDS]
     user = await request.config_dict[STORE].users.set_password(
         user, await passwords.hash(body.new_password)
     )
