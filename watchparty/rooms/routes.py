@@ -56,11 +56,10 @@ class UpdateRoom(BaseModel):
     visibility: Visibility | None = None
     password: RoomPassword | None = None  # null (given) removes it
     allowed: Annotated[list[UserId], Field(max_length=MAX_ALLOWED)] | None = None
+    queue_mode: QueueMode | None = None
 
     def access_changed(self) -> bool:
         return bool({"visibility", "password", "allowed"} & self.model_fields_set)
-
-    queue_mode: QueueMode | None = None
 
 
 def _room_password(value: str) -> str:
@@ -94,13 +93,20 @@ async def entered_room(request: web.Request) -> LiveRoom:
     requester (rooms.door.trusted, or no password and not private), or the request proves
     it comes from a member (``X-Watchparty-Member``: ROOM_STATE's ``you.resume``)."""
     room = await find_room(request)
+    if not await _admits(request, room):
+        closed = "room_private" if room.info.visibility == "private" else "password_required"
+        raise ApiError.of(closed)
+    return room
+
+
+async def _admits(request: web.Request, room: LiveRoom) -> bool:
     session = await request.config_dict[SESSIONS].optional(request)
     if open_to(room.info, session.user.id if session is not None else None):
-        return room
+        return True
     proof = request.headers.get(MEMBER_HEADER)
-    if proof and any(secrets.compare_digest(m.resume, proof) for m in room.members.values()):
-        return room
-    raise ApiError.of("room_private" if room.info.visibility == "private" else "password_required")
+    return bool(proof) and any(
+        secrets.compare_digest(m.resume, proof or "") for m in room.members.values()
+    )
 
 
 def open_to(info: RoomInfo, user_id: str | None) -> bool:
@@ -147,9 +153,7 @@ async def get_room(request: web.Request) -> web.Response:
     room = await find_room(request)
     door = {"visibility": room.info.visibility, "password": room.info.password_hash is not None}
     about = {"id": room.id, "name": room.info.name, **door}
-    try:
-        await entered_room(request)
-    except ApiError:
+    if not await _admits(request, room):
         return web.json_response(about)
     return web.json_response({**about, **request.config_dict[REGISTRY].snapshot(room)})
 
