@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from yarl import URL
 
 from tests.accounts import PASSWORD, cookie_session, register
 from tests.conftest import ServerFactory
@@ -218,3 +219,29 @@ async def test_returns_from_the_provider_are_limited_per_address(
         landed = await sign_in(browser, url)
         assert landed.url.query.get("oidc_error") == "oidc_failed"
     assert provider.token_requests == 2  # the third never reached the provider
+
+
+async def test_hostile_query_strings_are_refused_cleanly(base_url: str, provider: FakeOidc) -> None:
+    """Lone surrogates (as UTF-8 bytes), control characters and huge values in what the
+    browser brings back: a clear refusal, never a 500, and the provider is never asked."""
+    async with cookie_session() as browser:
+        async with browser.get(f"{base_url}/api/auth/oidc", allow_redirects=False) as start:
+            assert start.status == 302
+        for query in (
+            "state=%ED%A0%80&code=x",
+            "state=ok&code=%ED%A0%80",
+            "state=ok&code=%00",
+            f"state=ok&code={'c' * 5000}",
+            "error=%ED%A0%80",
+        ):
+            url = URL(f"{base_url}/api/auth/oidc/callback?{query}", encoded=True)
+            async with browser.get(url, allow_redirects=False) as response:
+                assert response.status == 302, query
+                assert response.headers["Location"].startswith("/?oidc_error="), query
+    for sneaky in ("%ED%A0%80", "%0d%0aSet-Cookie:x=1", "/%22onload"):
+        async with cookie_session() as browser:
+            url = URL(f"{base_url}/api/auth/oidc?next={sneaky}", encoded=True)
+            async with browser.get(url) as response:
+                assert response.status == 200
+                assert response.url.path == "/"
+    assert provider.token_requests == 3  # only the three whole sign-ins above

@@ -43,6 +43,10 @@ LINK_AUDIENCE: Final = "watchparty:oidc-link"
 FLOW_SECONDS: Final = 600
 COOKIE_PATH: Final = "/api/auth/oidc"
 NOT_USERNAME = re.compile(r"[^A-Za-z0-9_.-]+")
+SAFE_PATH = re.compile(r"/[!#-\[\]-~]{0,499}")  # printable ASCII, no quote, backslash or space
+# RFC 6749: state and code are printable ASCII; ours (state) is URL-safe base64.
+STATE = re.compile(r"[A-Za-z0-9_-]{1,100}")
+CODE = re.compile(r"[\x20-\x7e]{1,2048}")
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +70,8 @@ def _redirect_uri(request: web.Request) -> str:
 
 def _next(path: str | None) -> str:
     """Where to go after signing in: a path on this site, never another site."""
-    if path and path.startswith("/") and not path.startswith("//") and "\\" not in path:
-        return path[:500]
+    if path and SAFE_PATH.fullmatch(path) and not path.startswith("//"):
+        return path
     return "/"
 
 
@@ -125,10 +129,14 @@ async def _identity(request: web.Request, flow: dict[str, Any] | None) -> Identi
     if "error" in query:
         raise failed("oidc_denied")
     state, code = query.get("state", ""), query.get("code", "")
-    if flow is None or not hmac.compare_digest(state.encode(), str(flow["state"]).encode()):
+    if (
+        flow is None
+        or not STATE.fullmatch(state)
+        or not hmac.compare_digest(state.encode(), str(flow["state"]).encode())
+    ):
         raise failed("oidc_state")
-    if not code or len(code) > 2048:
-        raise failed("oidc_failed", detail="the provider sent no code")
+    if not CODE.fullmatch(code):
+        raise failed("oidc_failed", detail="the provider sent no usable code")
     address = client_address(request, request.config_dict[SETTINGS].trusted_proxies)
     if not (await request.config_dict[OIDC_LIMIT].hit(address)).allowed:
         raise failed("oidc_failed", detail=f"too many sign-ins from {address}")
