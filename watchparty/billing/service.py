@@ -81,9 +81,7 @@ class StripeBilling:
         """A Checkout Session for the paid plan, in subscription mode, for this user's
         customer (created on first use and kept on the user)."""
         if user.plan == self._plans.plus.name:
-            raise BillingError(
-                409, "already_subscribed", "you are on Plus already; manage it instead"
-            )
+            raise BillingError.of("already_subscribed")
         customer = await self._customer(user)
         session = await self._call(
             self._client.v1.checkout.sessions.create_async(
@@ -102,9 +100,7 @@ class StripeBilling:
 
     async def portal_url(self, user: User, base_url: str) -> str:
         if user.billing.customer_id is None:
-            raise BillingError(
-                409, "no_billing_account", "subscribe first: there is nothing to manage"
-            )
+            raise BillingError.of("no_billing_account")
         session = await self._call(
             self._client.v1.billing_portal.sessions.create_async(
                 {"customer": user.billing.customer_id, "return_url": f"{base_url}/"}
@@ -132,9 +128,7 @@ class StripeBilling:
         except stripe.StripeError as error:
             # Stripe's message may name our account's details: log it, do not echo it.
             log.warning("Stripe request failed: %s", type(error).__name__)
-            raise BillingError(
-                502, "billing_unavailable", "the payment provider did not answer; try again"
-            ) from None
+            raise BillingError.of("billing_unavailable") from None
 
     # --- webhooks -------------------------------------------------------------------------
 
@@ -143,9 +137,7 @@ class StripeBilling:
         try:
             return self._client.construct_event(payload, signature, self._webhook_secret)
         except (stripe.SignatureVerificationError, ValueError):
-            raise BillingError(
-                400, "invalid_signature", "the Stripe-Signature header does not match"
-            ) from None
+            raise BillingError.of("invalid_signature") from None
 
     async def handle(self, event: stripe.Event) -> bool:
         """Apply ``event``; False if it was handled before (a redelivery)."""

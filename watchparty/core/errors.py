@@ -136,6 +136,10 @@ ERRORS: Final[dict[str, Error]] = {
     "upstream_error": Error(502, "{detail}"),
     "upstream_timeout": Error(502, N_("YouTube did not answer in time")),
     "billing_disabled": Error(503, N_("billing is not configured on this server")),
+    "already_subscribed": Error(409, N_("you are on Plus already; manage it instead")),
+    "no_billing_account": Error(409, N_("subscribe first: there is nothing to manage")),
+    "billing_unavailable": Error(502, N_("the payment provider did not answer; try again")),
+    "invalid_signature": Error(400, N_("the Stripe-Signature header does not match")),
     # Signing in with an OpenID Connect provider (accounts.oidc)
     "oidc_disabled": Error(
         503, N_("signing in with an identity provider is not configured on this server")

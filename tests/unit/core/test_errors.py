@@ -14,7 +14,17 @@ from watchparty.errors import ApiError
 
 PACKAGE = Path(watchparty.__file__).parent
 # Calls whose first string argument (or second, after a status) is an error code.
-CODE_FIRST = {"reject", "Rejection", "JoinRefused", "TokenError", "_refuse", "refused", "of"}
+CODE_FIRST = {
+    "reject",
+    "Rejection",
+    "JoinRefused",
+    "TokenError",
+    "_refuse",
+    "refused",
+    "of",
+    "failed",  # accounts.oidc
+    "OidcFailed",
+}
 
 
 def codes_in_source() -> list[tuple[str, str, int | None]]:
@@ -27,7 +37,7 @@ def codes_in_source() -> list[tuple[str, str, int | None]]:
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             args = node.args
-            if name in ("ApiError", "YouTubeError") and len(args) >= 2:
+            if name in ("ApiError", "YouTubeError", "BillingError") and len(args) >= 2:
                 status, code = args[0], args[1]
                 if isinstance(code, ast.Constant) and isinstance(code.value, str):
                     given = status.value if isinstance(status, ast.Constant) else None
