@@ -43,7 +43,7 @@ async function more() {
   }
   for (const room of res.data.rooms) $("public-rooms").append(roomItem(room));
   offset += res.data.rooms.length;
-  $("browse-empty").hidden = res.data.total > 0;
+  $("browse-empty").hidden = offset > 0;
   $("browse-more").hidden = offset >= res.data.total || res.data.rooms.length === 0;
 }
 

@@ -103,7 +103,10 @@ async def test_home_and_room_pages_fit_and_pass_axe(
         assert await page.get_attribute("html", "lang") == language
         await check(page, "home", size, language)
 
-        # The public list, and the password a listed room asks for at its door.
+        # The public list, empty, then with a room, and the password it asks for at its door.
+        await page.goto(f"{live.url}/rooms")
+        await page.locator("#browse-empty").wait_for(state="visible", timeout=5000)
+        await check(page, "browse-empty", size, language)
         async with aiohttp.ClientSession() as http:
             owner = await register(http, live.url, "olga")
             room = await create_room(http, live.url, owner, name="Ciné-club")

@@ -281,5 +281,7 @@ class RoomStore:
             total = await self._collection.count_documents(query)
             cursor = self._collection.find(query).sort([("viewers", -1), ("_id", 1)])
             records = [from_document(doc) async for doc in cursor.skip(offset).limit(limit)]
+        # A room saved between the count and the read: the total is at least what was read.
+        total = max(total, offset + len(records))
         now = dt.datetime.now(dt.UTC)
         return [r for r in records if r.expires_at is None or r.expires_at > now], total
