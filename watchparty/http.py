@@ -19,7 +19,7 @@ from watchparty.core.errors import Unavailable, wire
 from watchparty.core.errors import message as catalogue_message
 from watchparty.core.text import NOT_TEXT, unencodable
 from watchparty.errors import ApiError
-from watchparty.keys import CATALOGUES
+from watchparty.keys import CATALOGUES, SETTINGS
 from watchparty.logs import REQUEST_ID, REQUEST_ID_KEY, printable
 
 log = logging.getLogger(__name__)
@@ -98,16 +98,16 @@ def _log_failure(request: web.Request) -> None:
     )
 
 
+def site_origin(request: web.Request) -> str:
+    """This site's address as people reach it, without a trailing slash: ``PUBLIC_BASE_URL``,
+    else the request's own origin (wrong behind a TLS-terminating proxy without it)."""
+    base = request.config_dict[SETTINGS].public_base_url
+    return (str(base) if base is not None else str(request.url.origin())).rstrip("/")
+
+
 def read_query(request: web.Request, model: type[Model]) -> Model:
     """Validate the query string's parameters (a model that is not strict: they are text)."""
-    params = dict(request.query)
-    where = unencodable(params)
-    if where is not None:
-        raise ApiError.of("invalid_query", detail=f"{where}: {NOT_TEXT}")
-    try:
-        return model.model_validate(params)
-    except ValidationError as error:
-        raise ApiError.of("invalid_query", detail=describe_error(error)) from None
+    return _validated(dict(request.query), model, "invalid_query")
 
 
 async def read_body(request: web.Request, model: type[Model]) -> Model:
@@ -121,10 +121,15 @@ async def read_body(request: web.Request, model: type[Model]) -> Model:
             raise ApiError.of("invalid_json") from None
     if not isinstance(data, dict):
         raise ApiError.of("invalid_body", detail="the request body must be a JSON object")
+    return _validated(data, model, "invalid_body")
+
+
+def _validated(data: dict[str, Any], model: type[Model], code: str) -> Model:
+    """``data`` as ``model``, or 400 ``code`` naming what is wrong (a lone surrogate first)."""
     where = unencodable(data)
     if where is not None:
-        raise ApiError.of("invalid_body", detail=f"{where}: {NOT_TEXT}")
+        raise ApiError.of(code, detail=f"{where}: {NOT_TEXT}")
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        raise ApiError.of("invalid_body", detail=describe_error(error)) from None
+        raise ApiError.of(code, detail=describe_error(error)) from None

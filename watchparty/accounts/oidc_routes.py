@@ -26,7 +26,7 @@ from watchparty.accounts.routes import password_of, signed_in
 from watchparty.accounts.session import check_origin
 from watchparty.addresses import client_address
 from watchparty.errors import ApiError
-from watchparty.http import read_body
+from watchparty.http import read_body, site_origin
 from watchparty.keys import (
     OIDC,
     OIDC_LIMIT,
@@ -64,8 +64,7 @@ def _provider(request: web.Request) -> OidcProvider:
 
 
 def _redirect_uri(request: web.Request) -> str:
-    base = request.config_dict[SETTINGS].public_base_url or str(request.url.origin())
-    return f"{str(base).rstrip('/')}{COOKIE_PATH}/callback"
+    return f"{site_origin(request)}{COOKIE_PATH}/callback"
 
 
 def _next(path: str | None) -> str:

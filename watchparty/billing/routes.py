@@ -9,7 +9,8 @@ from aiohttp import web
 
 from watchparty.billing.service import StripeBilling
 from watchparty.errors import ApiError
-from watchparty.keys import BILLING, PLANS, SESSIONS, SETTINGS
+from watchparty.http import site_origin
+from watchparty.keys import BILLING, PLANS, SESSIONS
 
 # Stripe's events are a few kB; this bounds what an unsigned sender can make us read.
 MAX_EVENT_BYTES = 256 * 1024
@@ -20,10 +21,6 @@ def _billing(request: web.Request) -> StripeBilling:
     if billing is None:
         raise ApiError.of("billing_disabled")
     return billing
-
-
-def _base_url(request: web.Request) -> str:
-    return request.config_dict[SETTINGS].public_base_url or str(request.url.origin())
 
 
 async def status(request: web.Request) -> web.Response:
@@ -45,13 +42,13 @@ async def status(request: web.Request) -> web.Response:
 async def checkout(request: web.Request) -> web.Response:
     billing = _billing(request)
     user = (await request.config_dict[SESSIONS].required(request)).user
-    return web.json_response({"url": await billing.checkout_url(user, _base_url(request))})
+    return web.json_response({"url": await billing.checkout_url(user, site_origin(request))})
 
 
 async def portal(request: web.Request) -> web.Response:
     billing = _billing(request)
     user = (await request.config_dict[SESSIONS].required(request)).user
-    return web.json_response({"url": await billing.portal_url(user, _base_url(request))})
+    return web.json_response({"url": await billing.portal_url(user, site_origin(request))})
 
 
 async def webhook(request: web.Request) -> web.Response:
