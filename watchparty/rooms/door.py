@@ -114,9 +114,7 @@ class Door:
         )
         if isinstance(verdict, Rejection):
             raise JoinRefused(verdict.code, verdict.message)
-        if verdict == "password" and (
-            passed.matched is None or passed.matched != room.info.password_hash
-        ):
+        if verdict == "password" and passed.matched != room.info.password_hash:
             raise refused("password_required" if passed.matched is None else "wrong_password")
 
     def used(self, room: LiveRoom, passed: Passed) -> None:
@@ -125,7 +123,7 @@ class Door:
             return
         invites = use(room.info.invites, passed.invite, passed.key)
         if invites != room.info.invites:
-            self._change(room, invites=invites)
+            self._set(room, invites)
 
     def create(
         self, room: LiveRoom, *, seconds: float | None, uses: int | None
@@ -141,7 +139,7 @@ class Door:
             expires_at=None if seconds is None else now + seconds,
             uses=uses,
         )
-        self._change(room, invites=(*invites, invite))
+        self._set(room, (*invites, invite))
         return invite
 
     def revoke(self, room: LiveRoom, token: str) -> bool:
@@ -149,15 +147,15 @@ class Door:
         invites = tuple(i for i in room.info.invites if i.token != token)
         if len(invites) == len(room.info.invites):
             return False
-        self._change(room, invites=invites)
+        self._set(room, invites)
         return True
 
     def listed(self, room: LiveRoom) -> list[Invite]:
         return list(live_invites(room.info.invites, self._clock()))
 
-    def _change(self, room: LiveRoom, **changes: object) -> None:
+    def _set(self, room: LiveRoom, invites: tuple[Invite, ...]) -> None:
         """Invites are the owner's business: saved, but no ROOM_INFO for everyone."""
-        room.info = replace(room.info, **changes)  # type: ignore[arg-type]
+        room.info = replace(room.info, invites=invites)
         room.revision += 1
         room.touch(self._idle)
         self._writer.mark(room.id, room.record)
