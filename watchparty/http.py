@@ -60,7 +60,9 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         if error.status < 400:
             raise
         code = _HTTP_CODES.get(error.status, "http_error")
-        return error_response(error.status, code, error.reason)
+        # A 405 names the methods the resource has (RFC 9110), as aiohttp's own does.
+        allow = {"Allow": error.headers["Allow"]} if "Allow" in error.headers else None
+        return error_response(error.status, code, error.reason, allow)
     except Exception:
         _log_failure(request)
         return error_response(500, "internal_error", "the server could not handle this request")

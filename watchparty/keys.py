@@ -6,7 +6,7 @@ importing what the object's module imports (a route of rooms/ must not pull in S
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -57,3 +57,5 @@ CLUSTER: web.AppKey[Cluster] = web.AppKey("cluster")
 # Every rate limit the parts made, for /metrics (each step adds its own).
 CATALOGUES: web.AppKey[Catalogues] = web.AppKey("catalogues")
 LIMITS: web.AppKey[list[RateLimit]] = web.AppKey("limits")
+# The OpenAPI document of /api (apidoc), built once the routes are.
+OPENAPI: web.AppKey[dict[str, Any]] = web.AppKey("openapi")

@@ -1,4 +1,5 @@
-"""The request bodies of the account routes (validated with pydantic, errors name the field)."""
+"""The request bodies of the account routes (validated with pydantic, errors name the field),
+and what they answer."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from watchparty.accounts.passwords import MAX_PASSWORD_BYTES, MIN_PASSWORD_LENGTH
-from watchparty.core.fields import CleanText
+from watchparty.core.fields import CleanText, described
 
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{2,31}")
 
@@ -39,11 +40,20 @@ def _avatar(value: str) -> str:
     return value
 
 
-Username = Annotated[str, AfterValidator(_username)]
-NewPassword = Annotated[str, AfterValidator(_password)]
+Username = Annotated[
+    str, Field(json_schema_extra={"pattern": f"^{USERNAME.pattern}$"}), AfterValidator(_username)
+]
+NewPassword = Annotated[
+    str,
+    Field(json_schema_extra={"minLength": MIN_PASSWORD_LENGTH}),
+    described("bcrypt-password"),
+    AfterValidator(_password),
+]
 # A password being checked: bounded so a huge one costs nothing before bcrypt refuses it.
 GivenPassword = Annotated[str, Field(min_length=1, max_length=1024)]
-AvatarUrl = Annotated[CleanText, Field(max_length=2048), AfterValidator(_avatar)]
+AvatarUrl = Annotated[
+    CleanText, Field(max_length=2048), described("https-url"), AfterValidator(_avatar)
+]
 
 
 class _Body(BaseModel):
@@ -57,6 +67,15 @@ class Register(_Body):
 
 
 class Login(_Body):
+    # Exactly one of email and username, as a schema says it (the validator below checks it).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["email"], "properties": {"email": {"type": "string"}}},
+                {"required": ["username"], "properties": {"username": {"type": "string"}}},
+            ]
+        }
+    )
     email: Annotated[str, Field(min_length=1, max_length=254)] | None = None
     username: Annotated[str, Field(min_length=1, max_length=254)] | None = None
     password: GivenPassword
@@ -80,3 +99,27 @@ class UpdateMe(_Body):
 class ChangePassword(_Body):
     current_password: GivenPassword
     new_password: NewPassword
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserOut(_Out):
+    """The account (never its password's hash)."""
+
+    id: str
+    username: str
+    email: str
+    avatar_url: str | None
+    plan: str
+    created_at: str
+
+
+class SignedIn(_Out):
+    """Signed in: the account and the session (also set as cookies)."""
+
+    user: UserOut
+    token: str = Field(description="send it as `Authorization: Bearer <token>`")
+    csrf_token: str = Field(description="a cookie session's changes send it in X-CSRF-Token")
+    expires_in: int = Field(description="seconds")

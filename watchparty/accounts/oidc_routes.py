@@ -20,11 +20,12 @@ from typing import Any, Final
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 
-from watchparty.accounts.models import GivenPassword
+from watchparty.accounts.models import GivenPassword, SignedIn
 from watchparty.accounts.oidc import Identity, OidcFailed, OidcProvider, failed, new_secrets
 from watchparty.accounts.routes import password_of, signed_in
 from watchparty.accounts.session import check_origin
 from watchparty.addresses import client_address
+from watchparty.apidoc import Doc, documented
 from watchparty.errors import ApiError
 from watchparty.http import read_body, site_origin
 from watchparty.keys import (
@@ -54,6 +55,14 @@ log = logging.getLogger(__name__)
 class Link(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
     password: GivenPassword
+
+
+class PendingLink(BaseModel):
+    """The email of the account a sign-in would be linked to, and the provider's name."""
+
+    model_config = ConfigDict(extra="forbid")
+    email: str
+    provider: str
 
 
 def _provider(request: web.Request) -> OidcProvider:
@@ -87,6 +96,15 @@ def _set(request: web.Request, response: web.StreamResponse, name: str, value: s
     )
 
 
+@documented(
+    Doc(
+        "Sign in with the OpenID provider (a browser goes there)",
+        "accounts",
+        redirect=True,
+        errors=("oidc_disabled",),
+        loose_query=(("next", "a path on this site to come back to"),),
+    )
+)
 async def start(request: web.Request) -> web.Response:
     provider = _provider(request)
     flow = new_secrets()
@@ -110,6 +128,19 @@ def _back_home(error: OidcFailed) -> web.Response:
     return web.Response(status=302, headers={"Location": f"/?oidc_error={error.code}#account"})
 
 
+@documented(
+    Doc(
+        "Where the provider sends the browser back",
+        "accounts",
+        redirect=True,
+        description="Always a redirect: home with `?oidc_error=<code>` when the sign-in failed.",
+        loose_query=(
+            ("state", "as sent"),
+            ("code", "the authorization code"),
+            ("error", "the provider's refusal"),
+        ),
+    )
+)
 async def callback(request: web.Request) -> web.Response:
     sessions = request.config_dict[SESSIONS]
     flow = sessions.tokens.unseal(request.cookies.get(FLOW_COOKIE), FLOW_AUDIENCE)
@@ -184,6 +215,14 @@ async def _new_user(request: web.Request, identity: Identity, email: str) -> Use
     raise failed("oidc_failed", detail="no free username")
 
 
+@documented(
+    Doc(
+        "The account a provider sign-in would be linked to",
+        "accounts",
+        PendingLink,
+        errors=("oidc_disabled", "oidc_state"),
+    )
+)
 async def pending_link(request: web.Request) -> web.Response:
     """What the page asks about: the account a sign-in would be linked to."""
     pending = _pending(request)
@@ -198,6 +237,21 @@ def _pending(request: web.Request) -> dict[str, Any]:
     return pending
 
 
+@documented(
+    Doc(
+        "Link the provider's identity by the account's password",
+        "accounts",
+        SignedIn,
+        body=Link,
+        errors=(
+            "cross_origin",
+            "oidc_disabled",
+            "oidc_state",
+            "rate_limited",
+            "invalid_credentials",
+        ),
+    )
+)
 async def link(request: web.Request) -> web.Response:
     """The password of the account with the provider's email: link and sign in. Throttled
     like a sign-in, since it is one."""

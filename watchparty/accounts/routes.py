@@ -7,10 +7,19 @@ from contextlib import asynccontextmanager
 
 from aiohttp import web
 
-from watchparty.accounts.models import ChangePassword, Login, Logout, Register, UpdateMe
+from watchparty.accounts.models import (
+    ChangePassword,
+    Login,
+    Logout,
+    Register,
+    SignedIn,
+    UpdateMe,
+    UserOut,
+)
 from watchparty.accounts.passwords import Busy, PasswordHasher
 from watchparty.accounts.session import check_origin
 from watchparty.addresses import client_address
+from watchparty.apidoc import SIGNED_IN, Doc, documented
 from watchparty.errors import ApiError
 from watchparty.http import read_body
 from watchparty.keys import LOGIN_THROTTLE, PASSWORDS, REGISTER_LIMIT, SESSIONS, SETTINGS, STORE
@@ -28,6 +37,16 @@ def signed_in(request: web.Request, user: User, status: int = 200) -> web.Respon
     return response
 
 
+@documented(
+    Doc(
+        "Create an account and sign in",
+        "accounts",
+        SignedIn,
+        201,
+        Register,
+        errors=("cross_origin", "rate_limited", "username_taken", "email_taken"),
+    )
+)
 async def register(request: web.Request) -> web.Response:
     settings = request.config_dict[SETTINGS]
     check_origin(request, settings.cors_origins)
@@ -64,6 +83,15 @@ async def password_turn(passwords: PasswordHasher, address: str) -> AsyncIterato
         ) from None
 
 
+@documented(
+    Doc(
+        "Sign in by email or username",
+        "accounts",
+        SignedIn,
+        body=Login,
+        errors=("cross_origin", "rate_limited", "invalid_credentials"),
+    )
+)
 async def login(request: web.Request) -> web.Response:
     settings = request.config_dict[SETTINGS]
     check_origin(request, settings.cors_origins)
@@ -96,6 +124,16 @@ async def login(request: web.Request) -> web.Response:
     return response
 
 
+@documented(
+    Doc(
+        "Sign out (everywhere: every session)",
+        "accounts",
+        status=204,
+        body=Logout,
+        errors=("cross_origin", *SIGNED_IN),
+        auth="optional",
+    )
+)
 async def logout(request: web.Request) -> web.Response:
     """End this session (on the server, not only its cookie) and clear the cookies; with
     ``everywhere``, end every session of the user. Only from this site's own pages."""
@@ -112,11 +150,22 @@ async def logout(request: web.Request) -> web.Response:
     return response
 
 
+@documented(Doc("My account", "accounts", UserOut, auth="required"))
 async def me(request: web.Request) -> web.Response:
     session = await request.config_dict[SESSIONS].required(request)
     return web.json_response(session.user.to_public())
 
 
+@documented(
+    Doc(
+        "Change my username or avatar",
+        "accounts",
+        UserOut,
+        body=UpdateMe,
+        errors=("username_taken",),
+        auth="required",
+    )
+)
 async def update_me(request: web.Request) -> web.Response:
     session = await request.config_dict[SESSIONS].required(request)
     body = await read_body(request, UpdateMe)
@@ -145,6 +194,16 @@ async def password_of(request: web.Request, user: User, password: str, what: str
     return matched
 
 
+@documented(
+    Doc(
+        "Change my password (ends my other sessions)",
+        "accounts",
+        SignedIn,
+        body=ChangePassword,
+        errors=("rate_limited", "wrong_password"),
+        auth="required",
+    )
+)
 async def change_password(request: web.Request) -> web.Response:
     """Change the password and end every other session; this client gets a new one."""
     session = await request.config_dict[SESSIONS].required(request)

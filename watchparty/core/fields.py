@@ -3,9 +3,9 @@ one definition of a playable link, a clean text, a number of seconds."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from watchparty.core.limits import (
     MAX_ITEM_ID_LENGTH,
@@ -31,16 +31,30 @@ def _no_control_characters(value: str) -> str:
     return value
 
 
+def _integral(value: Any) -> Any:
+    # JSON has one kind of number: 3.0 is the integer 3 (as JSON Schema says), 3.5 is not.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def _not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be blank")
     return value.strip()
 
 
-CleanText = Annotated[str, AfterValidator(_no_control_characters)]
+def described(format_: str) -> Any:
+    """A JSON Schema ``format`` for what a validator checks and a schema cannot say; the
+    formats are listed in docs/protocol.md ("Formats")."""
+    return Field(json_schema_extra={"format": format_})
+
+
+CleanText = Annotated[str, described("display-text"), AfterValidator(_no_control_characters)]
 VideoId = Annotated[
     str,
     Field(min_length=1, max_length=MAX_VIDEO_ID_LENGTH),
+    described("media-link"),
     AfterValidator(_no_control_characters),
     AfterValidator(_not_blank),
     AfterValidator(_playable),
@@ -49,9 +63,13 @@ Seconds = Annotated[float, Field(ge=0, le=MAX_POSITION_SECONDS, allow_inf_nan=Fa
 DisplayName = Annotated[
     str,
     Field(min_length=1, max_length=MAX_NAME_LENGTH),
+    described("display-name"),
     AfterValidator(_no_control_characters),
     AfterValidator(_not_blank),
 ]
+# For an integer of a JSON body: a number without a fraction (3 or 3.0; never "3" or true).
+# Last in its Annotated, after the Field of its bounds (else they leave the JSON Schema).
+integral = BeforeValidator(_integral)
 ItemId = Annotated[str, Field(min_length=1, max_length=MAX_ITEM_ID_LENGTH)]
 
 

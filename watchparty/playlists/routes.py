@@ -13,14 +13,17 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from watchparty.accounts.session import Session
 from watchparty.addresses import client_address
+from watchparty.apidoc import Doc, documented
 from watchparty.core import Accepted, QueueItemIn, Rejection, TrackIn, UpdateQueue
-from watchparty.core.fields import CleanText, Seconds, VideoId
+from watchparty.core.fields import CleanText, Seconds, VideoId, integral
 from watchparty.core.limits import ID_PATTERN, MAX_QUEUE_ITEMS, MAX_TITLE_LENGTH
+from watchparty.core.wire import StateOut
 from watchparty.errors import ApiError
 from watchparty.http import read_body
 from watchparty.keys import REGISTRY, SESSIONS, SETTINGS, STORE
+from watchparty.rooms.answers import ROOM_ERRORS
 from watchparty.rooms.live import Actor
-from watchparty.rooms.routes import RoomName, entered_room
+from watchparty.rooms.routes import CLOSED, RoomName, entered_room
 from watchparty.store.playlists import Playlist, PlaylistItem, new_playlist
 
 MAX_PLAYLISTS_PER_USER = 100
@@ -44,6 +47,15 @@ Items = Annotated[list[PlaylistItemIn], Field(max_length=MAX_QUEUE_ITEMS)]
 class CreatePlaylist(_Body):
     """A new playlist from ``items``, or from the current queue of room ``room_id``."""
 
+    model_config = ConfigDict(
+        json_schema_extra={  # what _one_source checks, for the API's description
+            "not": {
+                "required": ["items", "room_id"],
+                "properties": {"items": {"type": "array"}, "room_id": {"type": "string"}},
+            }
+        }
+    )
+
     name: RoomName
     items: Items | None = None
     room_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
@@ -62,12 +74,65 @@ class UpdatePlaylist(_Body):
     name: RoomName | None = None
     items: Items | None = None
     shared: bool | None = None
-    version: int | None = Field(default=None, ge=0, description="Refuse if changed since.")
+    version: Annotated[int, Field(ge=0), integral] | None = Field(
+        default=None, description="Refuse if changed since."
+    )
 
 
 class LoadPlaylist(_Body):
     playlist_id: Annotated[str, Field(min_length=1, max_length=64)]
     mode: Literal["replace", "append"] = "append"
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PlaylistItemOut(_Out):
+    video_id: str
+    title: str | None
+    duration: float | None
+
+
+class PlaylistOut(_Out):
+    """The playlist."""
+
+    id: str
+    owner_id: str
+    name: str
+    items: list[PlaylistItemOut]
+    shared: bool
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class Playlists(_Out):
+    """My playlists."""
+
+    playlists: list[PlaylistOut]
+
+
+class StateAnswer(_Out):
+    """The room's state with the playlist in its queue."""
+
+    state: StateOut
+
+
+# What a load may meet: the room's door, and the refusals of a queue command (UPDATE_QUEUE).
+LOAD_ERRORS = (
+    *ROOM_ERRORS,
+    *CLOSED,
+    "playlist_not_found",
+    "forbidden",
+    "banned",
+    "queue_full",
+    "queue_too_long",
+    "queue_too_large",
+    "upgrade_required",
+    "rate_limited",
+    "stale_version",
+)
 
 
 def _items(items: list[PlaylistItemIn]) -> tuple[PlaylistItem, ...]:
@@ -91,6 +156,7 @@ async def _own(request: web.Request) -> Playlist:
     return playlist
 
 
+@documented(Doc("My playlists", "playlists", Playlists, auth="required"))
 async def list_playlists(request: web.Request) -> web.Response:
     session = await request.config_dict[SESSIONS].required(request)
     playlists = await request.config_dict[STORE].playlists.owned_by(
@@ -99,6 +165,18 @@ async def list_playlists(request: web.Request) -> web.Response:
     return web.json_response({"playlists": [p.to_wire() for p in playlists]})
 
 
+@documented(
+    Doc(
+        "Save a playlist (from items or a room's queue)",
+        "playlists",
+        PlaylistOut,
+        201,
+        CreatePlaylist,
+        errors=("too_many_playlists", "room_not_found"),
+        auth="required",
+        gives={"playlist_id": "$response.body#/id"},
+    )
+)
 async def create_playlist(request: web.Request) -> web.Response:
     session = await request.config_dict[SESSIONS].required(request)
     body = await read_body(request, CreatePlaylist)
@@ -117,12 +195,31 @@ async def create_playlist(request: web.Request) -> web.Response:
     return web.json_response(playlist.to_wire(), status=201)
 
 
+@documented(
+    Doc(
+        "A playlist (mine, or shared)",
+        "playlists",
+        PlaylistOut,
+        errors=("playlist_not_found",),
+        auth="optional",
+    )
+)
 async def get_playlist(request: web.Request) -> web.Response:
     session = await request.config_dict[SESSIONS].optional(request)
     playlist = await _visible(request, session, request.match_info["playlist_id"])
     return web.json_response(playlist.to_wire())
 
 
+@documented(
+    Doc(
+        "Change my playlist",
+        "playlists",
+        PlaylistOut,
+        body=UpdatePlaylist,
+        errors=("playlist_not_found", "forbidden", "stale_version"),
+        auth="required",
+    )
+)
 async def update_playlist(request: web.Request) -> web.Response:
     playlist = await _own(request)
     body = await read_body(request, UpdatePlaylist)
@@ -141,12 +238,32 @@ async def update_playlist(request: web.Request) -> web.Response:
     return web.json_response(updated.to_wire())
 
 
+@documented(
+    Doc(
+        "Delete my playlist",
+        "playlists",
+        status=204,
+        errors=("playlist_not_found", "forbidden"),
+        auth="required",
+    )
+)
 async def delete_playlist(request: web.Request) -> web.Response:
     playlist = await _own(request)
     await request.config_dict[STORE].playlists.delete(playlist.id)
     return web.Response(status=204)
 
 
+@documented(
+    Doc(
+        "Load a playlist into a room's queue",
+        "playlists",
+        StateAnswer,
+        body=LoadPlaylist,
+        errors=LOAD_ERRORS,
+        auth="optional",
+        member=True,
+    )
+)
 async def load_into_room(request: web.Request) -> web.Response:
     """Put a playlist's items in a room's queue (replacing it or after it), as a queue
     command from this user: the room's permissions apply, and its members see it at once."""

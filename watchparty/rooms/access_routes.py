@@ -13,12 +13,15 @@ from typing import Annotated, Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from watchparty.apidoc import Doc, documented
 from watchparty.core.access import MAX_INVITE_SECONDS, MAX_INVITE_USES, Invite
 from watchparty.core.errors import Rejection
+from watchparty.core.fields import integral
 from watchparty.core.limits import ID_PATTERN
 from watchparty.errors import ApiError
 from watchparty.http import read_body, read_query
 from watchparty.keys import REGISTRY, STORE
+from watchparty.rooms.answers import ROOM_ERRORS, InviteOut, Invites, PublicRooms
 from watchparty.rooms.live import LiveRoom
 from watchparty.rooms.routes import owned_room
 from watchparty.store.rooms import RoomRecord
@@ -29,8 +32,8 @@ INVITE = "{room_id:" + ID_PATTERN + "}/invites"
 
 class CreateInvite(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
-    expires_in: Annotated[int, Field(ge=60, le=MAX_INVITE_SECONDS)] | None = None  # seconds
-    uses: Annotated[int, Field(ge=1, le=MAX_INVITE_USES)] | None = None  # people it admits
+    expires_in: Annotated[int, Field(ge=60, le=MAX_INVITE_SECONDS), integral] | None = None  # s
+    uses: Annotated[int, Field(ge=1, le=MAX_INVITE_USES), integral] | None = None  # people
 
 
 class PublicQuery(BaseModel):
@@ -46,6 +49,17 @@ def _invite_wire(request: web.Request, room: LiveRoom, invite: Invite) -> dict[s
     return {**invite.to_wire(), "url": str(request.url.origin().join(path))}
 
 
+@documented(
+    Doc(
+        "Make an invite link (the owner)",
+        "rooms",
+        InviteOut,
+        201,
+        CreateInvite,
+        errors=(*(*ROOM_ERRORS, "forbidden"), "too_many_invites"),
+        auth="required",
+    )
+)
 async def create_invite(request: web.Request) -> web.Response:
     room = await owned_room(request, "set_access")
     body = await read_body(request, CreateInvite)
@@ -60,12 +74,30 @@ async def create_invite(request: web.Request) -> web.Response:
     return web.json_response(_invite_wire(request, room, invite), status=201)
 
 
+@documented(
+    Doc(
+        "The room's invites (the owner)",
+        "rooms",
+        Invites,
+        errors=(*ROOM_ERRORS, "forbidden"),
+        auth="required",
+    )
+)
 async def list_invites(request: web.Request) -> web.Response:
     room = await owned_room(request, "set_access")
     invites = request.config_dict[REGISTRY].door.listed(room)
     return web.json_response({"invites": [_invite_wire(request, room, i) for i in invites]})
 
 
+@documented(
+    Doc(
+        "Revoke an invite (the owner)",
+        "rooms",
+        status=204,
+        errors=(*(*ROOM_ERRORS, "forbidden"), "invite_invalid"),
+        auth="required",
+    )
+)
 async def revoke_invite(request: web.Request) -> web.Response:
     room = await owned_room(request, "set_access")
     async with room.lock:
@@ -75,6 +107,7 @@ async def revoke_invite(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+@documented(Doc("The public rooms, most viewers first", "rooms", PublicRooms, query=PublicQuery))
 async def public_rooms(request: web.Request) -> web.Response:
     query = read_query(request, PublicQuery)
     records, total = await request.config_dict[STORE].rooms.public(query.offset, query.limit)

@@ -10,9 +10,10 @@ from aiohttp import web
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from watchparty.addresses import client_address
+from watchparty.apidoc import Doc, documented
 from watchparty.core.access import MAX_ALLOWED, MAX_ROOM_PASSWORD_BYTES, Visibility
 from watchparty.core.commands import NAMESPACE
-from watchparty.core.fields import CleanText, DisplayName
+from watchparty.core.fields import CleanText, DisplayName, described
 from watchparty.core.limits import ID_PATTERN
 from watchparty.core.plans import check_rooms
 from watchparty.core.policy import MAX_MODERATORS, Action, Control, allows, refusal, role_of
@@ -29,6 +30,15 @@ from watchparty.keys import (
     STORE,
 )
 from watchparty.ratelimit import too_many
+from watchparty.rooms.answers import (
+    ROOM_ERRORS,
+    CreatedRoom,
+    Joined,
+    Left,
+    MyRooms,
+    RoomAnswer,
+    RoomSummary,
+)
 from watchparty.rooms.door import trusted
 from watchparty.rooms.live import LiveRoom
 from watchparty.store.rooms import RoomInfo
@@ -37,6 +47,8 @@ RoomName = Annotated[CleanText, Field(min_length=1, max_length=100)]
 UserId = Annotated[str, Field(pattern=f"^{ID_PATTERN}$")]
 MAX_LISTED_ROOMS = 200
 MEMBER_HEADER = "X-Watchparty-Member"
+# What a closed room answers a request that is neither trusted nor a member's (entered_room).
+CLOSED = ("password_required", "room_private")
 
 
 class CreateRoom(BaseModel):
@@ -68,7 +80,9 @@ def _room_password(value: str) -> str:
     return value
 
 
-RoomPassword = Annotated[str, Field(min_length=1), AfterValidator(_room_password)]
+RoomPassword = Annotated[
+    str, Field(min_length=1), described("bcrypt-password"), AfterValidator(_room_password)
+]
 
 
 class JoinRoom(BaseModel):
@@ -124,6 +138,18 @@ def room_summary(room_id: str, info: RoomInfo) -> dict[str, Any]:
     }
 
 
+@documented(
+    Doc(
+        "Create a room",
+        "rooms",
+        CreatedRoom,
+        201,
+        CreateRoom,
+        errors=("rate_limited", "upgrade_required", "capacity_reached"),
+        auth="optional",
+        gives={"room_id": "$response.body#/id"},
+    )
+)
 async def create_room(request: web.Request) -> web.Response:
     session = await request.config_dict[SESSIONS].optional(request)
     body = await read_body(request, CreateRoom)
@@ -148,6 +174,16 @@ async def create_room(request: web.Request) -> web.Response:
     )
 
 
+@documented(
+    Doc(
+        "A room: its state, or only its door",
+        "rooms",
+        RoomAnswer,
+        errors=ROOM_ERRORS,
+        auth="optional",
+        member=True,
+    )
+)
 async def get_room(request: web.Request) -> web.Response:
     """The room's snapshot; behind a password or private, only what its door asks."""
     room = await find_room(request)
@@ -169,6 +205,16 @@ async def owned_room(request: web.Request, action: Action) -> LiveRoom:
     return room
 
 
+@documented(
+    Doc(
+        "Change a room's settings (its owner)",
+        "rooms",
+        RoomSummary,
+        body=UpdateRoom,
+        errors=(*ROOM_ERRORS, "forbidden", "unknown_user"),
+        auth="required",
+    )
+)
 async def update_room(request: web.Request) -> web.Response:
     room = await owned_room(request, "edit_room")
     body = await read_body(request, UpdateRoom)
@@ -213,12 +259,22 @@ async def _known_users(request: web.Request, ids: list[str], field: str) -> tupl
     return tuple(unique)
 
 
+@documented(
+    Doc(
+        "Delete a room (its owner)",
+        "rooms",
+        status=204,
+        errors=(*ROOM_ERRORS, "forbidden"),
+        auth="required",
+    )
+)
 async def delete_room(request: web.Request) -> web.Response:
     room = await owned_room(request, "delete_room")
     await request.config_dict[REGISTRY].delete(room)
     return web.Response(status=204)
 
 
+@documented(Doc("The rooms I own", "rooms", MyRooms, auth="required"))
 async def my_rooms(request: web.Request) -> web.Response:
     """The rooms the signed-in user owns, newest first (live names win over saved ones)."""
     session = await request.config_dict[SESSIONS].required(request)
@@ -231,6 +287,17 @@ async def my_rooms(request: web.Request) -> web.Response:
     return web.json_response({"rooms": rooms})
 
 
+@documented(
+    Doc(
+        "Ticket for joining over Socket.IO",
+        "rooms",
+        Joined,
+        body=JoinRoom,
+        errors=(*ROOM_ERRORS, *CLOSED),
+        auth="optional",
+        member=True,
+    )
+)
 async def join_room(request: web.Request) -> web.Response:
     room = await entered_room(request)
     body = await read_body(request, JoinRoom)
@@ -249,6 +316,7 @@ async def join_room(request: web.Request) -> web.Response:
     )
 
 
+@documented(Doc("Leave by member token", "rooms", Left, body=LeaveRoom, errors=ROOM_ERRORS))
 async def leave_room(request: web.Request) -> web.Response:
     room = await find_room(request)
     body = await read_body(request, LeaveRoom)

@@ -9,6 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from watchparty.addresses import client_address
+from watchparty.apidoc import Doc, documented
 from watchparty.errors import ApiError
 from watchparty.http import read_query
 from watchparty.keys import ANONYMOUS_SEARCHES, SEARCH, SEARCH_LIMIT, SESSIONS, SETTINGS
@@ -22,6 +23,26 @@ class SearchQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")  # cache-busting parameters are harmless
     q: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     page_token: Annotated[str, Field(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")] | None = None
+
+
+class VideoOut(BaseModel):
+    """A video (no duration nor date without a YouTube API key)."""
+
+    model_config = ConfigDict(extra="forbid")
+    video_id: str
+    title: str
+    channel: str
+    thumbnail: str | None
+    duration_seconds: int | None
+    published_at: str | None
+
+
+class SearchPage(BaseModel):
+    """A page of results."""
+
+    model_config = ConfigDict(extra="forbid")
+    items: list[VideoOut]
+    next_page_token: str | None
 
 
 async def _limit(request: web.Request) -> None:
@@ -39,6 +60,24 @@ def _service(request: web.Request) -> SearchService:
     return service
 
 
+@documented(
+    Doc(
+        "Search YouTube (through the server's key)",
+        "search",
+        SearchPage,
+        query=SearchQuery,
+        errors=(
+            "search_disabled",
+            "search_budget_used",
+            "quota_exceeded",
+            "invalid_page_token",
+            "upstream_error",
+            "upstream_timeout",
+            "rate_limited",
+        ),
+        auth="optional",
+    )
+)
 async def search_youtube(request: web.Request) -> web.Response:
     service = _service(request)
     query = read_query(request, SearchQuery)
@@ -53,6 +92,23 @@ async def search_youtube(request: web.Request) -> web.Response:
     return web.json_response(await service.search(query.q, query.page_token, spend))
 
 
+@documented(
+    Doc(
+        "A YouTube video's title and duration",
+        "search",
+        VideoOut,
+        errors=(
+            "search_disabled",
+            "invalid_video_id",
+            "video_not_found",
+            "quota_exceeded",
+            "upstream_error",
+            "upstream_timeout",
+            "rate_limited",
+        ),
+        path_patterns={"video_id": VIDEO_ID[1:-1]},
+    )
+)
 async def youtube_video(request: web.Request) -> web.Response:
     service = request.config_dict[SEARCH]  # search_disabled when it has no way to ask
     video_id = request.match_info["video_id"]

@@ -10,14 +10,18 @@ from collections.abc import Awaitable, Callable
 from typing import Final
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
+from pydantic import BaseModel, ConfigDict
 
 from watchparty.addresses import client_address
+from watchparty.apidoc import Doc, documented
 from watchparty.core.limits import ID_PATTERN
 from watchparty.errors import ApiError
 from watchparty.keys import SESSIONS, SETTINGS, STORE, SUBTITLE_LIMIT
 from watchparty.ratelimit import too_many
+from watchparty.rooms.answers import ROOM_ERRORS
 from watchparty.rooms.checks import may_control
-from watchparty.rooms.routes import entered_room
+from watchparty.rooms.routes import CLOSED, entered_room
 from watchparty.subtitles.convert import (
     MAX_SUBTITLE_BYTES,
     Unreadable,
@@ -37,6 +41,37 @@ SERVED_HEADERS: Final = {
 }
 
 
+class Uploaded(BaseModel):
+    """The file's id and where it is served (a track's ``url``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    url: str
+
+
+@documented(
+    Doc(
+        "Upload a subtitle file (WebVTT or SRT) for the room",
+        "subtitles",
+        Uploaded,
+        201,
+        raw_body=(*RAW_TYPES, "multipart/form-data"),
+        errors=(
+            *ROOM_ERRORS,
+            *CLOSED,
+            "forbidden",
+            "banned",
+            "rate_limited",
+            "payload_too_large",
+            "bad_request",
+            "too_many_subtitles",
+            "subtitles_invalid",
+        ),
+        auth="optional",
+        member=True,
+        gives={"room_id": "$request.path.room_id", "file_id": "$response.body#/id"},
+    )
+)
 async def upload(request: web.Request) -> web.Response:
     room = await entered_room(request)
     session = await request.config_dict[SESSIONS].optional(request)
@@ -61,6 +96,11 @@ async def upload(request: web.Request) -> web.Response:
     return web.json_response({"id": file_id, "url": url}, status=201)
 
 
+@documented(
+    Doc(
+        "A subtitle file, as WebVTT", "subtitles", media="text/vtt", errors=("subtitles_not_found",)
+    )
+)
 async def serve(request: web.Request) -> web.Response:
     room_id, file_id = request.match_info["room_id"], request.match_info["file_id"]
     webvtt = await request.config_dict[STORE].subtitles.get(room_id, file_id)
@@ -77,17 +117,24 @@ async def _read_file(request: web.Request) -> tuple[bytes, str | None]:
     if request.content_length is not None and request.content_length > FORM_LIMIT:
         raise _too_large()
     if request.content_type == "multipart/form-data":
-        reader = await request.multipart()
-        async for part in reader:
-            if isinstance(part, BodyPartReader) and (part.filename or part.name == "file"):
-                return await _read_limited(part.read_chunk), part.filename
-        raise ApiError.of("bad_request", detail="the form has no file")
+        try:
+            return await _read_form(request)
+        except (ValueError, HttpProcessingError):  # no boundary, a broken part's headers
+            raise ApiError.of("bad_request", detail="the form is not well-formed") from None
     if request.content_type not in RAW_TYPES:
         raise ApiError.of(
             "unsupported_media_type",
             detail="send text/vtt, application/x-subrip or multipart/form-data",
         )
     return await _read_limited(request.content.readany), None
+
+
+async def _read_form(request: web.Request) -> tuple[bytes, str | None]:
+    reader = await request.multipart()
+    async for part in reader:
+        if isinstance(part, BodyPartReader) and (part.filename or part.name == "file"):
+            return await _read_limited(part.read_chunk), part.filename
+    raise ApiError.of("bad_request", detail="the form has no file")
 
 
 async def _read_limited(read: Callable[[], Awaitable[bytes]]) -> bytes:

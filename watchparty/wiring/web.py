@@ -8,13 +8,15 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from watchparty import __version__
 from watchparty.accounts.oidc_routes import setup_routes as oidc_routes
 from watchparty.accounts.routes import setup_routes as accounts_routes
+from watchparty.apidoc import document, openapi_json
 from watchparty.billing.routes import setup_routes as billing_routes
 from watchparty.cluster.forward import to_holder
 from watchparty.http import json_errors
 from watchparty.i18n import Catalogues
-from watchparty.keys import CATALOGUES, CLUSTER
+from watchparty.keys import CATALOGUES, CLUSTER, OPENAPI
 from watchparty.pages.routes import setup_routes as page_routes
 from watchparty.paths import web_root
 from watchparty.playlists.routes import setup_routes as playlist_routes
@@ -43,6 +45,14 @@ def setup_web(app: web.Application, settings: Settings) -> None:
     # API's own error middleware, which answers what the holder could not.
     forward = [to_holder(app[CLUSTER].peers)] if CLUSTER in app else []
     api = web.Application(middlewares=[json_errors, *forward], client_max_size=API_MAX_BODY)
+    api_routes(api)
+    _cors(api, settings.cors_origins)
+    app.add_subapp("/api", api)
+    app[OPENAPI] = document(api, __version__)
+
+
+def api_routes(api: web.Application) -> None:
+    """Every route of the REST API (also how the API's documents are made without a server)."""
     for setup_routes in (
         room_routes,
         access_routes,
@@ -54,8 +64,7 @@ def setup_web(app: web.Application, settings: Settings) -> None:
         subtitle_routes,
     ):
         setup_routes(api)
-    _cors(api, settings.cors_origins)
-    app.add_subapp("/api", api)
+    api.router.add_get("/openapi.json", openapi_json)
 
 
 def _cors(api: web.Application, origins: tuple[str, ...]) -> None:
