@@ -10,6 +10,7 @@ COPY setup.cfg setup.py README.md ./
 COPY watchparty ./watchparty
 COPY templates ./templates
 COPY static ./static
+COPY clients/js/src ./clients/js/src
 RUN python3 -m venv /opt/watchparty \
     && /opt/watchparty/bin/pip install --no-cache-dir --disable-pip-version-check '.[fast]' \
     && find /opt/watchparty -name '__pycache__' -prune -exec rm -rf {} +

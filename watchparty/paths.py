@@ -16,6 +16,6 @@ def web_root() -> Path:
         Path(sys.prefix) / "share" / "watchparty",
     ]
     for candidate in candidates:
-        if (candidate / "templates").is_dir() and (candidate / "static").is_dir():
+        if all((candidate / part).is_dir() for part in ("templates", "static", "clients")):
             return candidate
     raise FileNotFoundError("the watchparty templates and static folders are not installed")

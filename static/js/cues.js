@@ -3,7 +3,7 @@
 // sees, and SRT text made WebVTT for the browser's own parser. Tested by
 // tests/js/unit/cues.test.mjs; room/subtitles.js loads tracks and draws.
 /** @typedef {{start: number, end: number, text: string}} Cue */
-/** @typedef {import("./sync.js").Track} Track */
+/** @typedef {import("../../clients/js/src/sync.js").Track} Track */
 
 /**
  * The text of every cue showing at `position` (seconds), in start order.

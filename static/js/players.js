@@ -8,6 +8,7 @@
 // Player events are never turned into room commands: only the page's own controls send those,
 // so a player reacting to the room can never echo back into it.
 import { t } from "./i18n.js";
+import { mediaPlayer, youtubePlayer } from "../../clients/js/src/players.js";
 
 /** @param {HTMLElement} container @param {string} kind @param {string} source @returns {Player} */
 function htmlVideo(container, kind, source) {
@@ -32,17 +33,8 @@ function htmlVideo(container, kind, source) {
     video.src = source;
   }
   return {
-    kind, source, tolerance: 0,
-    play: () => video.play(),
-    pause: () => video.pause(),
-    seek: (t) => { video.currentTime = t; },
-    time: () => video.currentTime,
-    duration: () => (Number.isFinite(video.duration) ? video.duration : 0),
-    paused: () => video.paused,
-    ready: () => video.readyState >= 1,
-    busy: () => video.seeking,
-    stalled: () => video.readyState < HTMLMediaElement.HAVE_FUTURE_DATA,
-    setRate: (rate) => { if (Math.abs(video.playbackRate - rate) > 1e-3) video.playbackRate = rate; },
+    ...mediaPlayer(video),
+    kind, source,
     destroy: () => { if (hls) hls.destroy(); video.removeAttribute("src"); video.load(); },
     textTracks: () => [...video.textTracks].filter((t) => t.kind === "subtitles" || t.kind === "captions"),
     captions: () => [],
@@ -85,27 +77,8 @@ function youtube(container, source, onError) {
   }).catch((e) => onError(e.message));
   const call = (/** @type {(p: any) => any} */ fn) => (player && isReady ? fn(player) : undefined);
   return {
-    // YouTube seeks are slow (it buffers) and it has no fine rates: it only seeks, and not
-    // for less than half a second.
-    kind: "youtube", source, tolerance: 0.5,
-    play: async () => call((p) => p.playVideo()),
-    pause: () => call((p) => p.pauseVideo()),
-    seek: (t) => call((p) => p.seekTo(t, true)),
-    time: () => call((p) => p.getCurrentTime()) || 0,
-    duration: () => call((p) => p.getDuration()) || 0,
-    // 1 playing, 3 buffering: both mean "meant to be playing"
-    paused: () => ![1, 3].includes(call((p) => p.getPlayerState())),
-    ready: () => isReady,
-    busy: () => call((p) => p.getPlayerState()) === 3,
-    stalled: () => !isReady || call((p) => p.getPlayerState()) === 3,
-    // YouTube plays only its own steps (the room's rate is one of them): a nudge rounds back
-    // to the room's rate, so small drift is corrected by seeking instead.
-    setRate: (rate) => call((p) => {
-      /** @type {number[]} */
-      const steps = p.getAvailablePlaybackRates() || [1];
-      const step = steps.reduce((a, b) => (Math.abs(b - rate) < Math.abs(a - rate) ? b : a), steps[0]);
-      if (p.getPlaybackRate() !== step) p.setPlaybackRate(step);
-    }),
+    ...youtubePlayer(() => player, () => isReady && player !== null),
+    kind: "youtube", source,
     destroy: () => call((p) => p.destroy()),
     textTracks: () => [],
     // YouTube's own captions (its IFrame API's captions module): [{id, label}]

@@ -137,6 +137,14 @@ async def test_an_allowed_other_site_does_not_borrow_the_cookie(
         "ann", auth={"room": room, "token": ann.token}, headers=headers, url=base_url
     )
     assert (await signed.next("ROOM_STATE"))["you"]["user_id"] == ann.id
+    # Listing a partner keeps the server's own pages in (engine.io's list alone would not),
+    # signed in by their cookie; a site not listed stays out.
+    own = {"Cookie": f"watchparty_session={ann.token}", "Origin": base_url}
+    page = await join("own", auth={"room": room}, headers=own, url=base_url)
+    assert (await page.next("ROOM_STATE"))["you"]["user_id"] == ann.id
+    evil = {"Origin": "http://evil.example"}
+    with pytest.raises(Exception, match="Connection error"):
+        await join("evil", auth={"room": room, "name": "evil"}, headers=evil, url=base_url)
 
 
 async def test_a_guest_needs_a_name(base_url: str, room_id: str) -> None:

@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import globals from "globals";
 
 export default [
-  { ignores: ["static/vendor/**", "tests/js/node_modules/**"] },
+  { ignores: ["static/vendor/**", "tests/js/node_modules/**", "clients/js/node_modules/**"] },
   js.configs.recommended,
   {
     files: ["static/js/**/*.js"],
@@ -14,6 +14,12 @@ export default [
       eqeqeq: ["error", "smart"],
       "prefer-const": "error",
     },
+  },
+  {
+    // The client library: for browsers and Node alike.
+    files: ["clients/js/**/*.js", "clients/js/**/*.mjs"],
+    languageOptions: { sourceType: "module", globals: { ...globals.browser, ...globals.node } },
+    rules: { eqeqeq: ["error", "smart"], "prefer-const": "error" },
   },
   {
     files: ["tests/js/**/*.mjs", "tests/js/**/*.js"],

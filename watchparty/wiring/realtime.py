@@ -4,12 +4,14 @@ with REDIS_URL the cluster that spreads rooms over processes."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
+from typing import Any
 
 import socketio
 from aiohttp import web
 
+from watchparty.accounts.session import from_host
 from watchparty.cluster.forward import to_holder
 from watchparty.cluster.node import SOCKETIO_CHANNEL, Cluster, redis_options
 from watchparty.cluster.outage import Outage
@@ -230,14 +232,25 @@ async def _cluster(app: web.Application) -> AsyncIterator[None]:
         await manager.close()
 
 
-def _socketio_origins(origins: tuple[str, ...]) -> str | list[str] | None:
-    """python-engineio's form of CORS_ORIGINS: ``"*"``, a list, or None for same-origin only.
-
-    Same-origin still lets in clients that send no Origin header (Node's, Python's).
+def _socketio_origins(
+    origins: tuple[str, ...],
+) -> str | Callable[[str | None, dict[str, Any]], bool] | None:
+    """python-engineio's form of CORS_ORIGINS: ``"*"``; the listed origins *and* this site's
+    own (engine.io's list alone would shut out the server's own pages); or None for
+    same-origin only. Clients that send no Origin header (Node's, Python's) are let in.
     """
     if "*" in origins:
         return "*"
-    return list(origins) or None
+    if not origins:
+        return None
+    listed = frozenset(origins)
+
+    def allowed(origin: str | None, environ: dict[str, Any]) -> bool:
+        if origin is None:
+            return False
+        return origin in listed or from_host(origin, str(environ.get("HTTP_HOST", "")))
+
+    return allowed
 
 
 async def _close_connections(app: web.Application) -> None:

@@ -39,6 +39,10 @@ def setup_web(app: web.Application, settings: Settings) -> None:
     )
     page_routes(app)
     app.router.add_static("/static", root / "static", name="static")
+    # The client library (clients/js), which the room page is built on, at the path the
+    # page's relative imports reach it by (as in a checkout, so Node tests them alike).
+    client = "/clients/js/src"
+    app.router.add_static(client, root / client.lstrip("/"), name="client")
     if settings.media_dir is not None:
         app.router.add_static("/media", settings.media_dir, name="media")
     # A request about a room another process holds goes to it (cluster.forward), inside the

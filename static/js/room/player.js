@@ -1,10 +1,10 @@
 // @ts-check
 // The player: made for the room's video, shown at the room's position, and steered onto the
-// room (steering.js decides, this carries it out) on the server's clock (sync.js).
+// room on the server's clock by the client library (clients/js: follow.js, sync.js).
 import { formatTime } from "../links.js";
 import { create } from "../players.js";
-import { Steering } from "../steering.js";
-import { SyncClock, roomPosition } from "../sync.js";
+import { Follower } from "../../../clients/js/src/follow.js";
+import { SyncClock, ping as syncPing, roomPosition } from "../../../clients/js/src/sync.js";
 import { wireSubtitles } from "./subtitles.js";
 import { $, showError } from "./view.js";
 
@@ -13,19 +13,29 @@ import { $, showError } from "./view.js";
 /** @param {Room} room */
 export function wirePlayer(room) {
   const { socket, send } = room;
-  // Drift correction, in seconds (the server's WATCHPARTY_SYNC_* settings; docs/sync.md).
-  const steering = new Steering({ ...JSON.parse(room.root.dataset.sync || "{}"), pausedSeekAbove: 0.002 });
   // Our offset to the server's clock, measured on the monotonic clock: a wall clock that is
   // wrong or steps changes nothing.
   const clock = new SyncClock();
   const localNow = () => performance.now() / 1000;
   const serverNow = () => clock.serverTime(localNow());
   const target = () => roomPosition(room.state, serverNow());
+  // The client library keeps the player on the room (clients/js/src/follow.js), with the
+  // server's drift settings (WATCHPARTY_SYNC_*; docs/sync.md).
+  const follower = new Follower(
+    {
+      state: () => room.state,
+      now: serverNow,
+      local: localNow,
+      toLocal: (server) => clock.localTime(server),
+      clockReady: () => clock.offset !== null,
+      report: (event, payload) => socket.emit(event, payload, () => {}),
+    },
+    { ...JSON.parse(room.root.dataset.sync || "{}"), pausedSeekAbove: 0.002 },
+    { blocked: () => !$("unmute").hidden, played: (ok) => { $("unmute").hidden = ok; } },
+  );
   /** @type {import("../players.js").Player | null} */
   let player = null;
   let seekDragging = false;
-  /** @type {ReturnType<typeof setTimeout> | undefined} */
-  let startTimer;
 
   function ensurePlayer() {
     const state = room.state;
@@ -34,12 +44,14 @@ export function wirePlayer(room) {
     if (want === have) return;
     if (player) player.destroy();
     player = null;
+    follower.use(null);
     const container = $("player");
     if (!state || !state.video_id) {
       container.innerHTML = '<p class="empty">Nothing is playing. Add a video to the queue, or paste one below.</p>';
       return;
     }
     player = create(container, state.video_kind || "file", state.video_id, showError);
+    follower.use(player);
   }
 
   function render() {
@@ -53,117 +65,9 @@ export function wirePlayer(room) {
   }
   setInterval(render, 250);
 
-  /** @param {import("../players.js").Player} p @param {number} rate */
-  function play(p, rate) {
-    p.setRate(rate);
-    p.play().then(() => { $("unmute").hidden = true; }).catch(() => { $("unmute").hidden = false; });
-  }
-
-  // A start scheduled ahead (STATE.updated_at later than now): hold at the position, then
-  // start with everyone else at that server time, less the start lag. A rate change
-  // scheduled ahead (lead_rate > 0) switches at that very time (a rate applies at once).
-  function scheduleStart() {
-    clearTimeout(startTimer);
-    const state = room.state;
-    if (!state || !state.playing || clock.offset === null) return;
-    const switching = (state.lead_rate || 0) > 0;
-    const wait = clock.localTime(state.updated_at) - (switching ? 0 : steering.lag.start) - localNow();
-    if (wait > 0) startTimer = setTimeout(switching ? switchRate : startOnTime, wait * 1000);
-  }
-  function switchRate() {
-    const state = room.state;
-    if (state && player && player.ready() && !player.paused()) player.setRate(state.rate);
-  }
-  function startOnTime() {
-    const state = room.state;
-    if (!state || !player || !player.ready() || player.busy() || !state.playing) return;  // late: steer catches up
-    play(player, state.rate);
-    steering.began("start", state.updated_at, state.version);
-  }
-
-  function steerPlayer() {
-    const state = room.state;
-    if (!state || !player) return;
-    reportBuffering();
-    if (!player.ready()) return;
-    if (player.busy()) { steering.busy(); return; }
-    const duration = player.duration();
-    reportEnd(duration);
-    const seen = {
-      time: player.time(),
-      duration,
-      paused: player.paused(),
-      busy: false,
-      tolerance: player.tolerance,
-    };
-    const action = steering.decide(state, serverNow(), target(), seen, !$("unmute").hidden);
-    if (action.kind === "catch-up") {
-      player.seek(action.to);
-      if (player.paused()) play(player, state.rate);
-    } else if (action.kind === "rate") {
-      player.setRate(action.rate);
-    } else if (action.kind === "hold") {
-      if (action.pause) player.pause();
-      player.setRate(action.rate);
-      if (action.seek !== null) player.seek(action.seek);
-    }
-  }
-  setInterval(steerPlayer, 50);
-
-  // A player that stalls while the room plays says so (the room may wait for it: docs/
-  // protocol.md, BUFFERING); a short hiccup is not worth holding everyone for.
-  /** @type {number | null} */
-  let stalledSince = null;
-  /** @type {string | null} the video we said we are stuck on */
-  let reportedStall = null;
-  function reportBuffering() {
-    const state = room.state;
-    if (!state || !player) return;
-    const stuck = (state.playing || state.waiting) && player.stalled();
-    const now = localNow();
-    if (!stuck) {
-      stalledSince = null;
-      if (reportedStall !== null) {
-        socket.emit("READY", { video_id: reportedStall }, () => {});
-        reportedStall = null;
-      }
-      return;
-    }
-    if (stalledSince === null) stalledSince = now;
-    if (reportedStall === null && now - stalledSince > 0.5) {
-      reportedStall = state.video_id;
-      socket.emit("BUFFERING", { video_id: reportedStall }, () => {});
-    }
-  }
-
-  // When the room does not know the video's length, the players say when it ends: the first
-  // report moves the room on (the server ignores the rest), so report once per state.
-  /** @type {number | null} */
-  let reportedFor = null;
-  /** @param {number} duration */
-  function reportEnd(duration) {
-    const state = room.state;
-    if (!state || !state.playing || state.duration || !duration || reportedFor === state.version) return;
-    if (target() < duration - 0.25) return;
-    reportedFor = state.version;
-    socket.emit("ENDED", { video_id: state.video_id, duration }, () => {});
-  }
-
   // Clock sync: a burst of TIME pings on connect, then one every few seconds, so the
-  // estimate follows the network; our round trip goes along, so the room schedules its
-  // starts far enough ahead for us.
-  function ping() {
-    const t0 = localNow();
-    /** @type {{client_time: number, rtt?: number}} */
-    const payload = { client_time: t0 };
-    if (clock.rtt !== null) payload.rtt = Math.min(10, clock.rtt);
-    socket.emit("TIME", payload, (/** @type {any} */ ack) => {
-      if (!ack || !ack.ok) return;
-      const hadClock = clock.offset !== null;
-      clock.add(t0, localNow(), ack.server_time);
-      if (!hadClock) scheduleStart();
-    });
-  }
+  // estimate follows the network.
+  const ping = () => syncPing(clock, localNow, (payload, onAck) => socket.emit("TIME", payload, onAck), (first) => { if (first) follower.update(); });
   setInterval(() => socket.connected && ping(), 3000);
 
   const seek = $("seek");
@@ -188,7 +92,7 @@ export function wirePlayer(room) {
   }
 
   const subtitles = wireSubtitles(room, target, () => player);
-  room.rendered.push(scheduleStart, render, renderSpeed, steerPlayer, subtitles.refresh);
+  room.rendered.push(render, () => follower.update(), renderSpeed, subtitles.refresh);
   return {
     connected() {
       for (let i = 0; i < 8; i++) setTimeout(ping, i * 100);

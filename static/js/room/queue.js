@@ -9,7 +9,7 @@ import { formatTime, parseVideo } from "../links.js";
 import { $, button, memberProof, showError, span, titleOf as titleIn } from "./view.js";
 
 /** @typedef {import("./view.js").Room} Room */
-/** @typedef {import("../sync.js").QueueItem} QueueItem */
+/** @typedef {import("../../../clients/js/src/sync.js").QueueItem} QueueItem */
 
 /** @param {Room} room @param {() => void} renderAccess */
 export function wireQueue(room, renderAccess) {

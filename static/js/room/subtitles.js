@@ -11,7 +11,7 @@ import { $, memberProof, showError } from "./view.js";
 
 /** @typedef {import("./view.js").Room} Room */
 /** @typedef {import("../cues.js").Cue} Cue */
-/** @typedef {import("../sync.js").Track} Track */
+/** @typedef {import("../../../clients/js/src/sync.js").Track} Track */
 /** @typedef {import("../players.js").Player} Player */
 
 const choiceKey = "watchparty:subtitles";  // a language tag, or "off"

@@ -3,7 +3,7 @@
 // holds the room as the server last described it.
 
 /**
- * @typedef {import("../sync.js").RoomState} RoomState
+ * @typedef {import("../../../clients/js/src/sync.js").RoomState} RoomState
  * @typedef {import("../members.js").Member} Member
  * @typedef {import("../members.js").Roster} Roster
  * @typedef {{id: string, name: string, user_id: string|null, role: string, resume: string,

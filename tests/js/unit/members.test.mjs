@@ -1,7 +1,8 @@
 // static/js/members.js: the member list as MEMBERS changes it, and the grants the server sends.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { may, mayActOn, mergeMembers, roleIn } from "../../../static/js/members.js";
+import { may, mayActOn, roleIn } from "../../../static/js/members.js";
+import { mergeMembers } from "../../../clients/js/src/members.js";
 
 const member = (id, role = "member") => ({ id, name: id, user_id: null, signed_in: false, role });
 const delta = (fields) => ({ joined: [], left: [], changed: [], count: 0, listed: true, ...fields });

@@ -1,7 +1,7 @@
-// static/js/steering.js: what the page does each tick to keep its player on the room.
+// clients/js/src/steering.js: what the page does each tick to keep its player on the room.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Steering } from "../../../static/js/steering.js";
+import { Steering } from "../../../clients/js/src/steering.js";
 
 const tuning = { seekAbove: 0.5, nudgeAbove: 0.01, maxNudge: 0.05, pausedSeekAbove: 0.002 };
 const playing = { video_id: "v", position: 10, playing: true, rate: 1, updated_at: 100, version: 3, queue: [] };

@@ -1,7 +1,7 @@
-// static/js/sync.js, the page's clock and drift arithmetic, exactly as the browser runs it.
+// clients/js/src/sync.js, the page's clock and drift arithmetic, exactly as the browser runs it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { SyncClock, roomPosition, steer, rateAt } from "../../../static/js/sync.js";
+import { SyncClock, roomPosition, steer, rateAt } from "../../../clients/js/src/sync.js";
 
 // A simulated link: the server's clock is ours plus `offset`; each trip takes `base` plus
 // a random share of `jitter`, drawn separately each way (seeded, so runs repeat).

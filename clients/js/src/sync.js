@@ -113,3 +113,24 @@ export function steer(error, rate, { seekAbove, nudgeAbove, maxNudge, gain = 2, 
   const nudge = Math.max(-maxNudge, Math.min(maxNudge, error * gain));
   return { seek: false, rate: rate * (1 - nudge), nudging: true };
 }
+
+// One TIME round trip (docs/protocol.md, "Clock sync"): `emit(payload, onAck)` sends it; the
+// answer becomes a sample of `clock`, and `done(first)` says whether it was the first one.
+// Our round trip goes along, so that the room schedules its starts far enough ahead for us.
+/**
+ * @param {SyncClock} clock @param {() => number} local the monotonic clock, seconds
+ * @param {(payload: {client_time: number, rtt?: number}, onAck: (ack: any) => void) => void} emit
+ * @param {(first: boolean) => void} [done]
+ */
+export function ping(clock, local, emit, done = () => {}) {
+  const t0 = local();
+  /** @type {{client_time: number, rtt?: number}} */
+  const payload = { client_time: t0 };
+  if (clock.rtt !== null) payload.rtt = Math.min(10, clock.rtt);
+  emit(payload, (ack) => {
+    if (!ack || !ack.ok) return;
+    const first = clock.offset === null;
+    clock.add(t0, local(), ack.server_time);
+    done(first);
+  });
+}
