@@ -65,6 +65,11 @@ export class Room {
   chat(text: string): Promise<Ack>;
   /** keep a <video>/<audio> (or a YT.Player with kind "youtube") on the room; returns stop() */
   attach(target: HTMLMediaElement | any, options?: { kind?: "media" | "youtube" }): () => void;
+  /** a Follower for players the caller makes and replaces (follower.use(player)) */
+  follow(hooks?: { blocked?: () => boolean; played?: (ok: boolean) => void }): Follower;
+  unfollow(follower: Follower): void;
+  /** a state learnt another way (an HTTP answer): kept if newer */
+  apply(state: RoomState): void;
   close(): void;
 }
 

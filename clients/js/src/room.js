@@ -36,7 +36,9 @@ export class WatchpartyError extends Error {
 
 export class Room {
   /**
-   * Use joinRoom (index.js) or connectRoom rather than this.
+   * joinRoom (index.js) and connectRoom make one and wait for the room's state; a page that
+   * keeps its own socket (the room page: it asks for passwords, changes names) makes one
+   * around it. Register handlers that must see ROOM_STATE before the state does first.
    * @param {any} socket a Socket.IO client socket on /rooms, not yet connected
    * @param {JoinOptions} options
    */
@@ -150,6 +152,17 @@ export class Room {
    * @param {any} target @param {{kind?: "media" | "youtube"}} [options]
    */
   attach(target, { kind = "media" } = {}) {
+    const follower = this.follow();
+    follower.use(kind === "youtube" ? youtubePlayer(() => target) : mediaPlayer(target));
+    return () => this.unfollow(follower);
+  }
+
+  /**
+   * A Follower on this room, for players made and replaced by the caller (`use(player)`):
+   * what attach() is built on, and the room page's player.
+   * @param {import("./follow.js").Hooks} [hooks]
+   */
+  follow(hooks = {}) {
     const follower = new Follower(
       {
         state: () => this.state,
@@ -160,13 +173,21 @@ export class Room {
         report: (event, payload) => this.socket.emit(event, payload, () => {}),
       },
       this.tuning,
+      hooks,
     );
-    follower.use(kind === "youtube" ? youtubePlayer(() => target) : mediaPlayer(target));
     this.followers.add(follower);
-    return () => {
-      follower.stop();
-      this.followers.delete(follower);
-    };
+    return follower;
+  }
+
+  /** @param {Follower} follower */
+  unfollow(follower) {
+    follower.stop();
+    this.followers.delete(follower);
+  }
+
+  /** A state learnt another way (an HTTP answer): kept if it is newer. @param {RoomState} state */
+  apply(state) {
+    this._apply(state, { event: "HTTP" });
   }
 
   /** Leave the room and stop every attached player. */

@@ -1,8 +1,8 @@
 // @ts-check
 // The room page. The server is the only authority: this page renders the state it receives,
-// computes where playback should be *now* from it, and steers the player there. Only the
-// page's own controls send commands. This module connects and dispatches; people.js,
-// player.js and queue.js render and act on their parts.
+// and the client library (clients/js) keeps that state, the server's clock and the player on
+// the room. Only the page's own controls send commands. This module connects and
+// dispatches; people.js, player.js and queue.js render and act on their parts.
 import { describe, t } from "../i18n.js";
 import { $, setStatus, showError } from "./view.js";
 import { wirePeople } from "./people.js";
@@ -10,6 +10,7 @@ import { wirePlayer } from "./player.js";
 import { wireQueue } from "./queue.js";
 import { wireReactions } from "./reactions.js";
 import { inviteOf, wireAccess } from "./access.js";
+import { Room as Client } from "../../../clients/js/src/room.js";
 
 /** @typedef {import("./view.js").Room} Room */
 
@@ -43,13 +44,25 @@ const socket = io(root.dataset.namespace, {
   transports: ["websocket", "polling"],
   tryAllTransports: true,
 });
+// What this page knows before the state arrives (the client's own handler, registered
+// after, applies it and renders).
+socket.on("ROOM_STATE", (/** @type {any} */ snapshot) => {
+  room.info = snapshot.info;
+  room.you = snapshot.you;
+  if (snapshot.you.guest_token) localStorage.setItem(guestKey, snapshot.you.guest_token);
+  room.votes = snapshot.queue_votes || {};
+});
+// The client library keeps the state, the server's clock (TIME), membership across
+// reconnections and the player on the room (clients/js); this page draws it.
+const client = new Client(socket, { tuning: { ...JSON.parse(root.dataset.sync || "{}"), pausedSeekAbove: 0.002 } });
 
 /** @type {Room} */
 const room = {
   id: roomId,
   root,
   socket,
-  state: null,
+  client,
+  get state() { return client.state; },
   info: null,
   you: null,
   roster: { members: [], listed: true, count: 0 },
@@ -65,32 +78,30 @@ const room = {
 /** A command or room event, acknowledged: the ack (ok), or null after showing why not.
  * @param {string} event @param {object} payload */
 function send(event, payload) {
-  return new Promise((resolve) => {
-    socket.timeout(8000).emit(event, payload, (/** @type {any} */ err, /** @type {any} */ ack) => {
-      if (err) { showError(t("The server did not answer; is the connection down?")); return resolve(null); }
-      if (ack.state) apply(ack.state);
-      if (!ack.ok) {
-        showError(ack.error.code === "stale_version"
-          ? t("Someone changed the room at the same moment; look again and retry.")
-          : t("Refused: {reason}", { reason: describe(ack.error) }));
-      }
-      resolve(ack.ok ? ack : null);
-    });
+  return client.send(event, payload).catch((/** @type {any} */ err) => {
+    if (err.code === "timeout") showError(t("The server did not answer; is the connection down?"));
+    else {
+      showError(err.code === "stale_version"
+        ? t("Someone changed the room at the same moment; look again and retry.")
+        : t("Refused: {reason}", { reason: describe({ code: err.code, message: err.message, params: err.params }) }));
+    }
+    return null;
   });
 }
 
-/** @param {import("./view.js").RoomState} next @param {boolean} [fresh] */
-function apply(next, fresh = false) {
-  if (!fresh && room.state && next.version <= room.state.version) return;  // late or duplicate
-  room.state = next;
+/** A state from an HTTP answer (loading a playlist), kept if newer. @param {import("./view.js").RoomState} next */
+function apply(next) {
+  client.apply(next);
+}
+client.on("state", (/** @type {import("./view.js").RoomState} */ next) => {
   for (const item of next.queue) if (item.title) room.titles.set(item.video_id, item.title);
   for (const render of room.rendered) render();
-}
+});
 
 const people = wirePeople(room);
 const queue = wireQueue(room, people.renderAccess);
 room.rendered.push(queue.render, renderNow, resetSkip);
-const player = wirePlayer(room);  // renders and steers last, as the state's last step
+wirePlayer(room);  // renders and steers last, as the state's last step
 wireReactions(room);
 const access = wireAccess(room);
 
@@ -114,7 +125,6 @@ function resetSkip() {
 socket.on("connect", () => {
   setStatus(t("connected"), "ok");
   $("degraded").hidden = true;  // a new connection hears DEGRADED again if it still is
-  player.connected();
 });
 socket.on("disconnect", () => setStatus(t("reconnecting…"), "bad"));
 socket.io.on("reconnect_attempt", () => setStatus(t("reconnecting…"), "bad"));
@@ -124,25 +134,15 @@ socket.on("connect_error", (/** @type {any} */ err) => {
   if (err.data && err.data.code === "room_not_found") showError(t("This room does not exist."));
   else if (err.data && err.data.code) showError(t("Cannot join: {reason}", { reason: describe({ code: err.data.code, message: err.message, params: err.data.params }) }));
 });
-socket.on("ROOM_STATE", (/** @type {any} */ snapshot) => {
-  room.info = snapshot.info;
-  room.you = snapshot.you;
-  socket.auth.resume = snapshot.you.resume;  // a reconnect comes back as this member
-  if (snapshot.you.guest_token) {
-    localStorage.setItem(guestKey, snapshot.you.guest_token);
-    socket.auth.guest = snapshot.you.guest_token;
-  }
-  room.votes = snapshot.queue_votes || {};
-  apply(snapshot.state, true);
+client.on("ROOM_STATE", (/** @type {any} */ snapshot) => {  // after the state is drawn
   people.joined(snapshot);
   access.render();
   if (room.info && room.you && room.info.owner_id === room.you.user_id && room.you.user_id) access.owner();
 });
 // Several server processes that lost Redis: the room plays on; its state may have moved
 // meanwhile without reaching this page, so the all-clear carries it.
-socket.on("DEGRADED", (/** @type {any} */ news) => {
+socket.on("DEGRADED", (/** @type {any} */ news) => {  // the client applies its state
   $("degraded").hidden = !news.degraded;
-  if (news.state) apply(news.state);
 });
 socket.on("SKIP_VOTES", (/** @type {any} */ { video_id: videoId, votes, needed }) => {
   if (room.state && videoId === room.state.video_id) $("vote-skip").textContent = t("Skip ({votes}/{needed})", { votes, needed });
@@ -153,9 +153,6 @@ socket.on("ROOM_DELETED", () => {
   setStatus(t("room deleted"), "bad");
   showError(t("The owner deleted this room."));
 });
-for (const event of ["PLAY", "PAUSE", "SEEK", "CHANGE_VIDEO", "UPDATE_QUEUE", "SET_RATE", "SET_SUBTITLES"]) {
-  socket.on(event, (/** @type {any} */ message) => apply(message.state));
-}
 
 // --- controls -----------------------------------------------------------------------------
 const toggle = () => room.state && send(room.state.playing ? "PAUSE" : "PLAY", {});

@@ -3,8 +3,6 @@
 // room on the server's clock by the client library (clients/js: follow.js, sync.js).
 import { formatTime } from "../links.js";
 import { create } from "../players.js";
-import { Follower } from "../../../clients/js/src/follow.js";
-import { SyncClock, ping as syncPing, roomPosition } from "../../../clients/js/src/sync.js";
 import { wireSubtitles } from "./subtitles.js";
 import { $, showError } from "./view.js";
 
@@ -12,27 +10,14 @@ import { $, showError } from "./view.js";
 
 /** @param {Room} room */
 export function wirePlayer(room) {
-  const { socket, send } = room;
-  // Our offset to the server's clock, measured on the monotonic clock: a wall clock that is
-  // wrong or steps changes nothing.
-  const clock = new SyncClock();
-  const localNow = () => performance.now() / 1000;
-  const serverNow = () => clock.serverTime(localNow());
-  const target = () => roomPosition(room.state, serverNow());
-  // The client library keeps the player on the room (clients/js/src/follow.js), with the
-  // server's drift settings (WATCHPARTY_SYNC_*; docs/sync.md).
-  const follower = new Follower(
-    {
-      state: () => room.state,
-      now: serverNow,
-      local: localNow,
-      toLocal: (server) => clock.localTime(server),
-      clockReady: () => clock.offset !== null,
-      report: (event, payload) => socket.emit(event, payload, () => {}),
-    },
-    { ...JSON.parse(room.root.dataset.sync || "{}"), pausedSeekAbove: 0.002 },
-    { blocked: () => !$("unmute").hidden, played: (ok) => { $("unmute").hidden = ok; } },
-  );
+  const { client, send } = room;
+  // The client library keeps the player on the room, on the server's clock as its TIME
+  // pings estimate it (clients/js: room.js, follow.js; the server's WATCHPARTY_SYNC_*).
+  const target = () => client.position();
+  const follower = client.follow({
+    blocked: () => !$("unmute").hidden,
+    played: (ok) => { $("unmute").hidden = ok; },
+  });
   /** @type {import("../players.js").Player | null} */
   let player = null;
   let seekDragging = false;
@@ -65,11 +50,6 @@ export function wirePlayer(room) {
   }
   setInterval(render, 250);
 
-  // Clock sync: a burst of TIME pings on connect, then one every few seconds, so the
-  // estimate follows the network.
-  const ping = () => syncPing(clock, localNow, (payload, onAck) => socket.emit("TIME", payload, onAck), (first) => { if (first) follower.update(); });
-  setInterval(() => socket.connected && ping(), 3000);
-
   const seek = $("seek");
   seek.addEventListener("input", () => { seekDragging = true; $("clock").textContent = formatTime(Number(seek.value)); });
   seek.addEventListener("change", () => { seekDragging = false; send("SEEK", { timestamp: Number(seek.value) }); });
@@ -92,10 +72,5 @@ export function wirePlayer(room) {
   }
 
   const subtitles = wireSubtitles(room, target, () => player);
-  room.rendered.push(render, () => follower.update(), renderSpeed, subtitles.refresh);
-  return {
-    connected() {
-      for (let i = 0; i < 8; i++) setTimeout(ping, i * 100);
-    },
-  };
+  room.rendered.push(render, renderSpeed, subtitles.refresh);  // the client updates the follower
 }

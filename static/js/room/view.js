@@ -16,6 +16,7 @@
  * @typedef {{id: string, member_id: string, by: string, text: string, signed_in: boolean}} ChatMessage
  * @typedef {{
  *   id: string, root: HTMLElement, socket: any,
+ *   client: import("../../../clients/js/src/room.js").Room,
  *   state: RoomState | null, info: Info | null, you: You | null, roster: Roster,
  *   chat: ChatMessage[], titles: Map<string, string>,
  *   votes: Record<string, number>, myVotes: Set<string>,
