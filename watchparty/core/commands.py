@@ -321,6 +321,12 @@ class Ready(_Payload):
 
 
 # The events beyond playback commands, by name (realtime.events maps them to their handlers).
+def broadcast_as(event: str) -> str:
+    """The event other members hear for an accepted command: the small queue operations
+    (QUEUE_ADD, QUEUE_REMOVE, QUEUE_MOVE) reach them as the whole new queue, UPDATE_QUEUE."""
+    return "UPDATE_QUEUE" if event.startswith("QUEUE_") else event
+
+
 ROOM_EVENTS: Final[dict[str, type[_Payload]]] = {
     "CHAT": Chat,
     "CHAT_HISTORY": ChatHistory,

@@ -9,7 +9,7 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from watchparty.core.commands import COMMANDS, ROOM_EVENTS
+from watchparty.core.commands import COMMANDS, ROOM_EVENTS, broadcast_as
 from watchparty.core.wire import (
     ChatMessageOut,
     ErrorOut,
@@ -104,9 +104,8 @@ class DegradedOut(_Out):
     state: StateOut | None = None
 
 
-# Each broadcast as itself with the new state; the small queue operations (QUEUE_ADD, ...) go
-# out as UPDATE_QUEUE (rooms.registry).
-STATE_EVENTS: Final = tuple(event for event in COMMANDS if not event.startswith("QUEUE_"))
+# What accepted commands are broadcast as, each with the new state (core.commands.broadcast_as).
+STATE_EVENTS: Final = tuple(dict.fromkeys(broadcast_as(event) for event in COMMANDS))
 SERVER_EVENTS: Final[dict[str, type[BaseModel]]] = {
     "ROOM_STATE": RoomStateOut,
     **dict.fromkeys(STATE_EVENTS, Changed),
@@ -248,11 +247,6 @@ ACKS: Final[dict[str, type[BaseModel]]] = {
     "TIME": TimeAck,
     **{event: _ROOM_ACKS.get(event, Done) for event in ROOM_EVENTS},
 }
-
-
-def ack_model(event: str) -> type[BaseModel]:
-    """What a successful acknowledgement of ``event`` holds."""
-    return ACKS[event]
 
 
 def check_ack(event: str, ack: Any) -> None:

@@ -34,6 +34,7 @@ from watchparty.core import (
     new_room,
     start_lead,
 )
+from watchparty.core.commands import broadcast_as
 from watchparty.core.errors import reject
 from watchparty.rooms.broadcast import StateBroadcasts
 from watchparty.rooms.checks import may_command
@@ -327,8 +328,7 @@ class RoomRegistry:
             lead = self.lead(room, loading=isinstance(command, ChangeVideo | Seek))
             result = apply(room.state, command, self._clock(), lead, (actor.key, actor.name))
             if isinstance(result, Accepted):
-                # The small queue operations reach other clients as the whole new queue.
-                wire_event = "UPDATE_QUEUE" if event.startswith("QUEUE_") else event
+                wire_event = broadcast_as(event)
                 await self.commit(
                     room,
                     result.state,
