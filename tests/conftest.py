@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestServer
 
 from tests.mongo import fresh_database_uri, session_server
 from tests.peers import Peer
+from tests.reach import Reached, ReachPlugin
 from watchparty.app import create_app
 from watchparty.settings import Settings
 from watchparty.store.database import Store
@@ -20,6 +21,18 @@ from watchparty.store.database import Store
 ServerFactory = Callable[..., Awaitable[TestServer]]
 JWT_SECRET = "test-secret-" + "x" * 60  # 64+ bytes, so an HS512 forgery can be made
 PeerFactory = Callable[..., Awaitable[Peer]]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(ReachPlugin(Reached()), "watchparty-reach")
+
+
+@pytest.fixture(scope="session")
+def reached(pytestconfig: pytest.Config) -> Reached:
+    """Every in-process server's /api error answers (tests/reach.py checks them)."""
+    plugin = pytestconfig.pluginmanager.get_plugin("watchparty-reach")
+    assert isinstance(plugin, ReachPlugin)
+    return plugin.reached
 
 
 @pytest.fixture(scope="session")
@@ -70,13 +83,15 @@ async def store(mongo_uri: str) -> AsyncIterator[Store]:
 
 @pytest.fixture
 async def start_server(
-    aiohttp_server: Callable[[web.Application], Awaitable[TestServer]], settings: Settings
+    aiohttp_server: Callable[[web.Application], Awaitable[TestServer]],
+    settings: Settings,
+    reached: Reached,
 ) -> ServerFactory:
     """Start the real app on a free loopback port; settings may be overridden per call."""
 
     async def start(**overrides: Any) -> TestServer:
         values = {**settings.__dict__, **overrides}
-        return await aiohttp_server(create_app(Settings(**values)))
+        return await aiohttp_server(reached.watch(create_app(Settings(**values))))
 
     return start
 

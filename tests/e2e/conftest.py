@@ -11,6 +11,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, async_playwright
 
+from tests.reach import Reached
 from watchparty.app import create_app
 from watchparty.settings import Settings
 from watchparty.store.embedded import free_port
@@ -42,8 +43,9 @@ async def browser() -> AsyncIterator[Browser]:
 class LiveServer:
     """The app on a fixed port, so that it can be stopped and started again under pages."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, reached: Reached | None = None) -> None:
         self.settings = settings
+        self.reached = reached
         self.port = free_port()
         self.server: TestServer | None = None
 
@@ -52,7 +54,10 @@ class LiveServer:
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self) -> None:
-        self.server = TestServer(create_app(self.settings), host="127.0.0.1", port=self.port)
+        app = create_app(self.settings)
+        if self.reached is not None:
+            self.reached.watch(app)
+        self.server = TestServer(app, host="127.0.0.1", port=self.port)
         await self.server.start_server()
 
     async def stop(self) -> None:
@@ -62,8 +67,8 @@ class LiveServer:
 
 
 @pytest.fixture
-async def live(settings: Settings) -> AsyncIterator[LiveServer]:
-    server = LiveServer(settings.model_copy(update={"media_dir": MEDIA}))
+async def live(settings: Settings, reached: Reached) -> AsyncIterator[LiveServer]:
+    server = LiveServer(settings.model_copy(update={"media_dir": MEDIA}), reached)
     await server.start()
     yield server
     await server.stop()

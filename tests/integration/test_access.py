@@ -12,6 +12,7 @@ import aiohttp
 from tests.accounts import Account, register
 from tests.conftest import PeerFactory, ServerFactory
 from tests.integration.test_room_auth import connect_refusal, create_room, patch_room
+from watchparty.core.access import MAX_INVITES
 from watchparty.keys import REGISTRY
 from watchparty.rooms.routes import MEMBER_HEADER
 
@@ -161,9 +162,28 @@ async def test_invites_expire_run_out_and_can_be_revoked(
     bob = await register(http, base_url, "bob")
     status, body = await invite(http, base_url, room, bob)
     assert (status, body["error"]["code"]) == (403, "forbidden")
+    async with http.get(f"{base_url}/api/rooms/{room}/invites", headers=bob.bearer) as response:
+        assert (response.status, (await response.json())["error"]["code"]) == (403, "forbidden")
+    once_url = f"{base_url}/api/rooms/{room}/invites/{once['token']}"
+    async with http.delete(once_url, headers=bob.bearer) as response:
+        assert (response.status, (await response.json())["error"]["code"]) == (403, "forbidden")
     for bad in ({"uses": 0}, {"expires_in": 10}, {"uses": "3"}, {"extra": 1}):
         status, body = await invite(http, base_url, room, ann, **bad)
         assert (status, body["error"]["code"]) == (400, "invalid_body")
+
+
+async def test_a_room_holds_so_many_live_invites(
+    http: aiohttp.ClientSession, base_url: str
+) -> None:
+    ann = await register(http, base_url, "ann")
+    room = await create_room(http, base_url, ann)
+    for _ in range(MAX_INVITES):
+        assert (await invite(http, base_url, room, ann))[0] == 201
+    status, body = await invite(http, base_url, room, ann)
+    assert (status, body["error"]["code"]) == (409, "too_many_invites")
+    assert body["error"]["params"] == {"limit": MAX_INVITES}
+    async with http.get(f"{base_url}/api/rooms/{room}/invites", headers=ann.bearer) as response:
+        assert len((await response.json())["invites"]) == MAX_INVITES  # nothing more was made
 
 
 async def test_an_expired_invite_is_refused(
@@ -206,6 +226,24 @@ async def test_acting_on_a_closed_room_over_http_needs_membership(
         assert response.status == 201
     async with http.post(url, data=vtt, headers={**headers, MEMBER_HEADER: "guess"}) as response:
         assert response.status == 401
+    # A private room: only its allow list, whatever is asked of it.
+    await patch_room(http, base_url, room, {"visibility": "private", "password": None}, ann)
+    eve = await register(http, base_url, "eve")
+    load = f"{base_url}/api/rooms/{room}/queue"
+    for who in ({}, eve.bearer):
+        asks = (
+            http.post(url, data=vtt, headers={**headers, **who}),
+            http.post(f"{base_url}/api/rooms/{room}/join", json={}, headers=who),
+            http.post(load, json={"playlist_id": "p1"}, headers=who),
+        )
+        for ask in asks:
+            async with ask as response:
+                body = await response.json()
+                assert (response.status, body["error"]["code"]) == (403, "room_private")
+    # ... and a password room asked to load a playlist without the password
+    await patch_room(http, base_url, room, {"visibility": "public", "password": "pw"}, ann)
+    async with http.post(load, json={"playlist_id": "p1"}) as response:
+        assert (await response.json())["error"]["code"] == "password_required"
 
 
 async def test_the_public_list_shows_public_rooms_by_viewers_and_hides_the_rest(

@@ -326,6 +326,12 @@ async def test_sign_in_from_another_site_is_refused(
     status, data, _ = await post(http, url, login, {"Origin": "https://evil.example"})
     assert (status, data["error"]["code"]) == (403, "cross_origin")
     assert (await post(http, url, login, {"Origin": base_url}))[0] == 200
+    # Nor may another site make an account in this browser's name.
+    bob = {"username": "bob", "email": "bob@example.org", "password": PASSWORD}
+    register_url = f"{base_url}/api/auth/register"
+    status, data, _ = await post(http, register_url, bob, {"Origin": "https://evil.example"})
+    assert (status, data["error"]["code"]) == (403, "cross_origin")
+    assert (await post(http, register_url, bob, {"Origin": base_url}))[0] == 201
 
 
 async def test_failed_logins_are_throttled_per_account(start_server: ServerFactory) -> None:

@@ -109,6 +109,31 @@ async def test_an_existing_email_is_linked_only_with_that_accounts_password(
         assert (await response.json())["error"]["code"] == "oidc_state"
 
 
+async def test_linking_is_a_sign_in_another_site_cannot_make_nor_guess_at(
+    base_url: str, provider: FakeOidc
+) -> None:
+    async with aiohttp.ClientSession() as http:
+        await register(http, base_url, "ann")
+    provider.person.email = "ann@example.org"
+    link = f"{base_url}/api/auth/oidc/link"
+    async with cookie_session() as browser:
+        await sign_in(browser, base_url)
+        evil = {"Origin": "https://evil.example"}
+        async with browser.post(link, json={"password": PASSWORD}, headers=evil) as response:
+            assert (response.status, (await response.json())["error"]["code"]) == (
+                403,
+                "cross_origin",
+            )
+        codes = []
+        for _ in range(6):  # the account's failed sign-ins: 5 in 15 minutes by default
+            async with browser.post(link, json={"password": "a guess"}) as response:
+                codes.append((await response.json())["error"]["code"])
+        assert codes == ["invalid_credentials"] * 5 + ["rate_limited"]
+        async with browser.post(link, json={"password": PASSWORD}) as response:
+            assert response.status == 429  # the right one too, until the window passes
+        assert (await me(browser, base_url))[0] == 401
+
+
 @pytest.mark.parametrize(
     ("tamper", "code", "logged"),
     [
@@ -200,6 +225,11 @@ async def test_an_unreachable_provider_and_an_unconfigured_server_say_so(
             503,
             "oidc_disabled",
         )
+    link = plain.make_url("/api/auth/oidc/link")
+    async with aiohttp.ClientSession() as http:
+        for method, body in (("GET", None), ("POST", {"password": PASSWORD})):
+            async with http.request(method, link, json=body) as response:
+                assert (await response.json())["error"]["code"] == "oidc_disabled", method
 
 
 async def test_returns_from_the_provider_are_limited_per_address(

@@ -19,6 +19,7 @@ from tests.integration.test_metrics import scrape
 from tests.mongo import MongoProcess, fresh_database_uri
 from tests.peers import Peer
 from tests.processes import spawn, wait_healthy
+from tests.reach import Reached
 from tests.waiting import until
 from watchparty.app import create_app
 from watchparty.keys import WRITE_BEHIND
@@ -26,8 +27,11 @@ from watchparty.settings import Settings
 from watchparty.store.embedded import free_port, server_command
 
 
-async def start(settings: Settings) -> TestServer:
-    server = TestServer(create_app(settings), host="127.0.0.1")
+async def start(settings: Settings, reached: Reached | None = None) -> TestServer:
+    app = create_app(settings)
+    if reached is not None:
+        reached.watch(app)
+    server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     return server
 
@@ -115,7 +119,7 @@ async def test_room_comes_back_after_a_restart_at_the_right_position(
 
 
 async def test_a_database_outage_loses_no_accepted_change(
-    tmp_path: Path, http: aiohttp.ClientSession
+    tmp_path: Path, http: aiohttp.ClientSession, reached: Reached
 ) -> None:
     database = MongoProcess(tmp_path / "mongodb")
     database.start()
@@ -123,7 +127,7 @@ async def test_a_database_outage_loses_no_accepted_change(
     settings = Settings(
         host="127.0.0.1", port=0, data_dir=tmp_path, mongodb_uri=uri, db_timeout_ms=300
     )
-    server = await start(settings)
+    server = await start(settings, reached)
     ann, bob = Peer("ann"), Peer("bob")
     try:
         room = await new_room(http, url(server))

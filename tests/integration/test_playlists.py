@@ -8,9 +8,9 @@ import aiohttp
 import pytest
 
 from tests.accounts import Account, register
-from tests.conftest import PeerFactory
+from tests.conftest import PeerFactory, ServerFactory
 from tests.integration.test_room_auth import create_room, patch_room
-from watchparty.core.limits import MAX_QUEUE_ITEMS
+from watchparty.core.limits import MAX_QUEUE_BYTES, MAX_QUEUE_ITEMS, MAX_VIDEO_ID_LENGTH
 from watchparty.core.plans import FREE
 
 ITEMS: list[dict[str, Any]] = [
@@ -201,3 +201,39 @@ async def test_a_load_beyond_the_free_plans_queue_needs_an_upgrade(
     async with http.get(f"{base_url}/api/rooms/{room}") as response:
         # The first load's first item became the video: the rest wait in the queue.
         assert len((await response.json())["state"]["queue"]) == FREE.max_queue - 2
+
+
+async def test_a_load_that_would_overfill_the_queue_changes_nothing(
+    http: aiohttp.ClientSession, base_url: str
+) -> None:
+    ann = await register(http, base_url, "ann")
+    room = await create_room(http, base_url, ann)
+    url = f"{base_url}/api/rooms/{room}/queue"
+    small = await make(http, base_url, ann, name="Small", items=ITEMS)
+    assert (await call(http, "POST", url, ann, {"playlist_id": small["id"]}))[0] == 200
+    # More items than any queue holds, whatever the plan.
+    longest = await make(http, base_url, ann, name="Long", items=[ITEMS[0]] * MAX_QUEUE_ITEMS)
+    status, data = await call(http, "POST", url, ann, {"playlist_id": longest["id"]})
+    assert (status, data["error"]["code"]) == (409, "queue_too_long")
+    # Fewer items than the plan allows, but more bytes than a queue may hold.
+    link = "https://cdn.example/" + "x" * (MAX_VIDEO_ID_LENGTH - 40) + ".mp4"
+    heavy_items = [{"video_id": link, "title": "t" * 200}] * (MAX_QUEUE_BYTES // len(link) + 1)
+    heavy = await make(http, base_url, ann, name="Heavy", items=heavy_items)
+    status, data = await call(http, "POST", url, ann, {"playlist_id": heavy["id"]})
+    assert (status, data["error"]["code"]) == (400, "queue_too_large")
+    async with http.get(f"{base_url}/api/rooms/{room}") as response:
+        assert len((await response.json())["state"]["queue"]) == len(ITEMS) - 1  # as it was
+
+
+async def test_loads_count_against_the_queue_rate_limit(
+    http: aiohttp.ClientSession, start_server: ServerFactory
+) -> None:
+    server = await start_server(queue_rate_limit="2/minute")
+    base_url = str(server.make_url("")).rstrip("/")
+    ann = await register(http, base_url, "ann")
+    room = await create_room(http, base_url, ann)
+    url = f"{base_url}/api/rooms/{room}/queue"
+    small = await make(http, base_url, ann, name="Small", items=ITEMS)
+    body = {"playlist_id": small["id"], "mode": "replace"}
+    statuses = [(await call(http, "POST", url, ann, body))[0] for _ in range(3)]
+    assert statuses == [200, 200, 429]

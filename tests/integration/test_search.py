@@ -170,9 +170,10 @@ async def test_upstream_failures_are_mapped(
     code: str,
 ) -> None:
     youtube[0].mode = mode
-    got, body, _ = await fetch(http, f"{search_url}/api/search/youtube?q=psy")
-    assert (got, body["error"]["code"]) == (status, code)
-    assert body["error"]["message"]
+    for path in ("/api/search/youtube?q=psy", "/api/videos/youtube/9bZkp7q19f0"):
+        got, body, _ = await fetch(http, f"{search_url}{path}")
+        assert (got, body["error"]["code"]) == (status, code), path
+        assert body["error"]["message"]
 
 
 async def test_invalid_page_token_from_upstream_is_400(
@@ -197,6 +198,8 @@ async def test_quota_exceeded_is_503_and_cached_answers_keep_coming(
     status, body, _ = await fetch(http, f"{search_url}/api/search/youtube?q=shark")
     assert (status, body["error"]["code"]) == (503, "quota_exceeded")
     assert fake.calls["search"] == calls
+    status, body, _ = await fetch(http, f"{search_url}/api/videos/youtube/9bZkp7q19f0")
+    assert (status, body["error"]["code"]) == (503, "quota_exceeded")  # a lookup too
 
 
 async def test_per_client_rate_limit(

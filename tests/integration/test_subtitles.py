@@ -10,11 +10,12 @@ import aiohttp
 import pytest
 
 from tests.accounts import register
-from tests.conftest import PeerFactory
+from tests.conftest import PeerFactory, ServerFactory
 from tests.integration.test_persistence import get_room, new_room, start, url
 from tests.peers import Peer
 from watchparty.settings import Settings
 from watchparty.subtitles.convert import MAX_SUBTITLE_BYTES
+from watchparty.subtitles.routes import MAX_FILES_PER_ROOM
 
 FILE = "/media/clip.webm"
 FRENCH = {"label": "Français", "lang": "fr", "url": "https://subs.example/fr.vtt"}
@@ -231,3 +232,37 @@ async def test_subtitles_survive_a_restart(settings: Settings) -> None:
                 assert "Bonjour" in await r.text()
         finally:
             await second.close()
+
+
+async def test_uploads_are_limited_per_address_and_per_room(
+    http: aiohttp.ClientSession, start_server: ServerFactory
+) -> None:
+    headers = {"Content-Type": "application/x-subrip"}
+    server = await start_server(subtitle_rate_limit="2/hour")
+    base = str(server.make_url("")).rstrip("/")
+    room = await new_room(http, base)
+    codes = [(await upload(http, base, room, SRT.encode(), headers=headers))[1] for _ in range(3)]
+    assert [body.get("error", {}).get("code") for body in codes] == [None, None, "rate_limited"]
+    server = await start_server(subtitle_rate_limit="1000/hour")
+    base = str(server.make_url("")).rstrip("/")
+    room = await new_room(http, base)
+    for _ in range(MAX_FILES_PER_ROOM):
+        assert (await upload(http, base, room, SRT.encode(), headers=headers))[0] == 201
+    status, body = await upload(http, base, room, SRT.encode(), headers=headers)
+    assert (status, body["error"]["code"]) == (409, "too_many_subtitles")
+    assert body["error"]["params"] == {"limit": MAX_FILES_PER_ROOM}
+
+
+async def test_a_banned_user_uploads_nothing(
+    http: aiohttp.ClientSession, base_url: str, join: PeerFactory
+) -> None:
+    owner = await register(http, base_url, "subowner")
+    bob = await register(http, base_url, "bob")
+    async with http.post(f"{base_url}/api/rooms", json={}, headers=owner.bearer) as r:
+        room = (await r.json())["id"]
+    peer = await join("owner", auth={"room": room, "token": owner.token})
+    await peer.next("ROOM_STATE")
+    assert (await peer.call("BAN", {"user_id": bob.id}))["ok"]
+    headers = {"Content-Type": "application/x-subrip", **bob.bearer}
+    status, body = await upload(http, base_url, room, SRT.encode(), headers=headers)
+    assert (status, body["error"]["code"]) == (403, "banned")

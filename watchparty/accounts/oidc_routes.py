@@ -225,8 +225,9 @@ async def _new_user(request: web.Request, identity: Identity, email: str) -> Use
 )
 async def pending_link(request: web.Request) -> web.Response:
     """What the page asks about: the account a sign-in would be linked to."""
+    provider = _provider(request)  # a server without one says so first, as link() does
     pending = _pending(request)
-    return web.json_response({"email": pending["email"], "provider": _provider(request).name})
+    return web.json_response({"email": pending["email"], "provider": provider.name})
 
 
 def _pending(request: web.Request) -> dict[str, Any]:

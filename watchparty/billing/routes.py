@@ -113,7 +113,12 @@ async def portal(request: web.Request) -> web.Response:
         "billing",
         Received,
         raw_body=("application/json",),
-        errors=("billing_disabled", "payload_too_large", "invalid_signature"),
+        errors=(
+            "billing_disabled",
+            "payload_too_large",
+            "invalid_signature",
+            "billing_unavailable",
+        ),
     )
 )
 async def webhook(request: web.Request) -> web.Response:

@@ -119,14 +119,14 @@ class StateAnswer(_Out):
     state: StateOut
 
 
-# What a load may meet: the room's door, and the refusals of a queue command (UPDATE_QUEUE).
+# What a load may meet: the room's door, and the refusals of a queue command (UPDATE_QUEUE;
+# not queue_full, which only adding one item meets).
 LOAD_ERRORS = (
     *ROOM_ERRORS,
     *CLOSED,
     "playlist_not_found",
     "forbidden",
     "banned",
-    "queue_full",
     "queue_too_long",
     "queue_too_large",
     "upgrade_required",

@@ -9,7 +9,7 @@ from watchparty.core.access import Visibility
 from watchparty.core.wire import RoomInfoOut, SnapshotOut
 
 # A request about a room another process holds goes there (cluster.forward), which may fail.
-ROOM_ERRORS = ("room_not_found", "room_moving", "room_unavailable")
+ROOM_ERRORS = ("room_not_found", "room_moving", "room_unavailable", "capacity_reached")
 
 
 class _Out(BaseModel):

@@ -15,6 +15,7 @@ from watchparty.http import read_query
 from watchparty.keys import ANONYMOUS_SEARCHES, SEARCH, SEARCH_LIMIT, SESSIONS, SETTINGS
 from watchparty.ratelimit import too_many
 from watchparty.search.service import SearchService
+from watchparty.search.youtube import SearchPage, Video
 
 VIDEO_ID = r"^[A-Za-z0-9_-]{11}$"
 
@@ -23,26 +24,6 @@ class SearchQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")  # cache-busting parameters are harmless
     q: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     page_token: Annotated[str, Field(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")] | None = None
-
-
-class VideoOut(BaseModel):
-    """A video (no duration nor date without a YouTube API key)."""
-
-    model_config = ConfigDict(extra="forbid")
-    video_id: str
-    title: str
-    channel: str
-    thumbnail: str | None
-    duration_seconds: int | None
-    published_at: str | None
-
-
-class SearchPage(BaseModel):
-    """A page of results."""
-
-    model_config = ConfigDict(extra="forbid")
-    items: list[VideoOut]
-    next_page_token: str | None
 
 
 async def _limit(request: web.Request) -> None:
@@ -96,7 +77,7 @@ async def search_youtube(request: web.Request) -> web.Response:
     Doc(
         "A YouTube video's title and duration",
         "search",
-        VideoOut,
+        Video,
         errors=(
             "search_disabled",
             "invalid_video_id",

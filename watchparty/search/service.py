@@ -66,7 +66,7 @@ class SearchService:
         async def fetch() -> Any:
             if spend is not None and not await spend():
                 raise YouTubeError.of("search_budget_used")
-            return (await youtube.search(query, page_token)).to_wire()
+            return (await youtube.search(query, page_token)).model_dump()
 
         return await self._cached(key, fetch)
 
@@ -77,14 +77,14 @@ class SearchService:
 
             async def described() -> Any:
                 found = await oembed.video(video_id)
-                return None if found is None else found.to_wire()
+                return None if found is None else found.model_dump()
 
             return await self._cached(f"oembed:{video_id}", described)
         youtube = self._require()
 
         async def fetch() -> Any:
             found = await youtube.videos([video_id])
-            return found[video_id].to_wire() if video_id in found else None
+            return found[video_id].model_dump() if video_id in found else None
 
         # video ids are case-sensitive: key on the id as given
         return await self._cached(f"video:{video_id}", fetch)

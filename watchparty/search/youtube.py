@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import aiohttp
+from pydantic import BaseModel, ConfigDict
 
 from watchparty.errors import ApiError
 
@@ -29,8 +29,10 @@ class YouTubeError(ApiError):
     """A search that failed, with the HTTP status the proxy answers with."""
 
 
-@dataclass(frozen=True)
-class Video:
+class Video(BaseModel):
+    """A video (no duration nor date without a YouTube API key): also the API's answer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
     video_id: str
     title: str
     channel: str
@@ -38,20 +40,13 @@ class Video:
     duration_seconds: int | None
     published_at: str | None
 
-    def to_wire(self) -> dict[str, Any]:
-        return asdict(self)
 
+class SearchPage(BaseModel):
+    """A page of results."""
 
-@dataclass(frozen=True)
-class SearchPage:
+    model_config = ConfigDict(extra="forbid", frozen=True)
     items: list[Video]
     next_page_token: str | None
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "items": [item.to_wire() for item in self.items],
-            "next_page_token": self.next_page_token,
-        }
 
 
 def parse_duration(value: str | None) -> int | None:
@@ -78,10 +73,14 @@ def _video(item: dict[str, Any]) -> Video:
         video_id=str(item["id"]),
         title=str(snippet.get("title", "")),
         channel=str(snippet.get("channelTitle", "")),
-        thumbnail=thumbnail,
+        thumbnail=_text(thumbnail),
         duration_seconds=parse_duration((item.get("contentDetails") or {}).get("duration")),
-        published_at=snippet.get("publishedAt"),
+        published_at=_text(snippet.get("publishedAt")),
     )
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 class Upstream:
@@ -121,7 +120,7 @@ class YouTube(Upstream):
         details = await self.videos(ids) if ids else {}
         return SearchPage(
             items=[details[video_id] for video_id in ids if video_id in details],
-            next_page_token=found.get("nextPageToken"),
+            next_page_token=_text(found.get("nextPageToken")),
         )
 
     async def videos(self, ids: list[str]) -> dict[str, Video]:

@@ -102,6 +102,24 @@ test("a refused join rejects with the server's code", async () => {
   assert.equal(guest.you.role, "guest");
 });
 
+test("the roster follows MEMBERS, and listMembers asks for the whole list", async () => {
+  const id = await newRoom();
+  const ann = await join(id, { name: "Ann" });
+  /** @type {any[]} */
+  const told = [];
+  ann.on("members", (members, delta) => told.push([members.map((m) => m.name), delta]));
+  const bob = await join(id, { name: "Bob" });
+  await until(() => told.length > 0, "a MEMBERS message");
+  assert.deepEqual(told[0][0].sort(), ["Ann", "Bob"]);
+  assert.deepEqual(told[0][1].joined.map((/** @type {any} */ m) => m.id), [bob.you.id]);
+  const listed = await ann.listMembers();
+  assert.deepEqual(listed.map((m) => m.id).sort(), [ann.you.id, bob.you.id].sort());
+  assert.equal(told.at(-1)[1], null);
+  assert.equal(ann.roster.count, 2);
+  await bob.close();
+  await until(() => ann.members.length === 1, "Bob gone");
+});
+
 test("a lost connection comes back as the same member, with the state", async () => {
   const id = await newRoom();
   const ann = await join(id, { name: "Ann" });

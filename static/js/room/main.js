@@ -65,12 +65,13 @@ const room = {
   get state() { return client.state; },
   info: null,
   you: null,
-  roster: { members: [], listed: true, count: 0 },
+  get roster() { return client.roster; },
   chat: [],
   titles: new Map(),  // video_id -> title, from the queue and from searches
   votes: {},  // queue item id -> votes, in a room whose queue plays by votes
   myVotes: new Set(),  // the items this page voted for
   send,
+  refused,
   apply,
   rendered: [],
 };
@@ -78,15 +79,18 @@ const room = {
 /** A command or room event, acknowledged: the ack (ok), or null after showing why not.
  * @param {string} event @param {object} payload */
 function send(event, payload) {
-  return client.send(event, payload).catch((/** @type {any} */ err) => {
-    if (err.code === "timeout") showError(t("The server did not answer; is the connection down?"));
-    else {
-      showError(err.code === "stale_version"
-        ? t("Someone changed the room at the same moment; look again and retry.")
-        : t("Refused: {reason}", { reason: describe({ code: err.code, message: err.message, params: err.params }) }));
-    }
-    return null;
-  });
+  return client.send(event, payload).catch(refused);
+}
+
+/** Shows why the server refused (the client library's WatchpartyError). @param {any} err */
+function refused(err) {
+  if (err.code === "timeout") showError(t("The server did not answer; is the connection down?"));
+  else {
+    showError(err.code === "stale_version"
+      ? t("Someone changed the room at the same moment; look again and retry.")
+      : t("Refused: {reason}", { reason: describe({ code: err.code, message: err.message, params: err.params }) }));
+  }
+  return null;
 }
 
 /** A state from an HTTP answer (loading a playlist), kept if newer. @param {import("./view.js").RoomState} next */

@@ -4,7 +4,7 @@
 // the page only hides what the server would refuse.
 import { api } from "../api.js";
 import { fill, t } from "../i18n.js";
-import { may, mayActOn, mergeMembers, roleIn } from "../members.js";
+import { may, mayActOn, roleIn } from "../members.js";
 import { $, button, setStatus, showError, span } from "./view.js";
 
 /** @typedef {import("./view.js").Room} Room */
@@ -14,7 +14,7 @@ const CHAT_PAGE = 50;
 
 /** @param {Room} room */
 export function wirePeople(room) {
-  const { socket, send } = room;
+  const { socket, send, client } = room;
   const myRole = () => roleIn(room.info, room.you && room.you.user_id);
   const isOwner = () => myRole() === "owner";
 
@@ -84,8 +84,7 @@ export function wirePeople(room) {
     }));
   }
   $("members-show").addEventListener("click", async () => {
-    const ack = await send("MEMBER_LIST", {});
-    if (ack) { room.roster = { ...room.roster, members: ack.members, count: ack.count }; renderMembers(); }
+    await client.listMembers().catch(room.refused);
   });
 
   // --- chat: rendered as text, never as HTML --------------------------------------------
@@ -145,12 +144,11 @@ export function wirePeople(room) {
       showError(`${fill(text, { name: by })}${reason ? ` ${reason}` : ""}`);
     });
   }
-  // MEMBERS says what changed (a whole list to everyone would cost the square of the room).
-  socket.on("MEMBERS", (/** @type {any} */ message) => {
-    room.roster = mergeMembers(room.roster, message);
+  // The client library keeps the roster (MEMBERS says what changed); the page draws it.
+  client.on("members", (/** @type {any} */ _members, /** @type {any} */ delta) => {
     renderMembers();
     // Screen readers hear who came and went (a polite live region).
-    const joined = (message.joined || []).map((/** @type {any} */ m) => t("{name} joined", { name: m.name }));
+    const joined = ((delta && delta.joined) || []).map((/** @type {any} */ m) => t("{name} joined", { name: m.name }));
     if (joined.length) $("arrivals").textContent = joined.join(". ");
   });
   socket.on("ROOM_INFO", (/** @type {any} */ info) => { room.info = info; renderAccess(); renderMembers(); });
@@ -187,8 +185,7 @@ export function wirePeople(room) {
     /** ROOM_STATE: the member list, what we may do, and the chat so far.
      * @param {any} snapshot */
     joined(snapshot) {
-      room.roster = { members: snapshot.members, listed: snapshot.listed !== false, count: snapshot.count };
-      renderMembers();
+      renderMembers();  // the client library took the roster from the snapshot
       renderAccess();
       room.chat = snapshot.chat;
       $("chat-older").hidden = room.chat.length < CHAT_PAGE;

@@ -21,6 +21,7 @@
  *   chat: ChatMessage[], titles: Map<string, string>,
  *   votes: Record<string, number>, myVotes: Set<string>,
  *   send: (event: string, payload: object) => Promise<any>,
+ *   refused: (err: any) => null,
  *   apply: (state: RoomState, fresh?: boolean) => void,
  *   rendered: Array<() => void>,
  * }} Room
