@@ -8,9 +8,9 @@ import time
 
 from aiohttp import web
 
-from watchparty.headers import add_security_headers
+from watchparty.headers import add_security_headers, content_security_policy
 from watchparty.http import page_errors
-from watchparty.keys import LIMITS, SETTINGS
+from watchparty.keys import CSP, LIMITS, SETTINGS
 from watchparty.logs import request_ids
 from watchparty.rooms.ports import Clock
 from watchparty.settings import Settings
@@ -39,6 +39,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     app = web.Application(middlewares=[request_ids, page_errors], client_max_size=API_MAX_BODY)
     app[SETTINGS] = settings
     app[LIMITS] = []
+    app[CSP] = content_security_policy(settings)
     app.on_response_prepare.append(add_security_headers)
     setup_database(app, settings)
     setup_accounts(app, settings)

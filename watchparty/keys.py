@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from watchparty.store.embedded import EmbeddedMongo
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
+CSP: web.AppKey[str] = web.AppKey("content_security_policy")  # the pages' (headers.py)
 REGISTRY: web.AppKey[RoomRegistry] = web.AppKey("registry")
 SOCKETIO: web.AppKey[socketio.AsyncServer] = web.AppKey("socketio")
 STORE: web.AppKey[Store] = web.AppKey("store")

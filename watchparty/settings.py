@@ -154,6 +154,13 @@ class Settings(BaseSettings):
     youtube_oembed_url: Annotated[HttpUrl | None, BeforeValidator(_off_is_none)] = env(
         "YOUTUBE_OEMBED_URL", "https://www.youtube.com/oembed"
     )
+    # The embedded players' scripts (their origins are let into the page's CSP); a test points
+    # them at a stand-in.
+    vimeo_player_url: HttpUrl = env("VIMEO_PLAYER_URL", "https://player.vimeo.com/api/player.js")
+    twitch_player_url: HttpUrl = env("TWITCH_PLAYER_URL", "https://player.twitch.tv/js/embed/v1.js")
+    dailymotion_player_url: HttpUrl = env(
+        "DAILYMOTION_PLAYER_URL", "https://geo.dailymotion.com/libs/player.js"
+    )
     search_cache_seconds: int = env("WATCHPARTY_SEARCH_CACHE_SECONDS", 6 * 3600, ge=60)
     search_rate_limit: Rate = env("WATCHPARTY_SEARCH_RATE_LIMIT", "30/minute")
     # Searches that reach YouTube for people not signed in, all of them together: a search

@@ -11,6 +11,7 @@ export interface RoomState {
   playing: boolean; position: number; updated_at: number; rate: number; lead_rate?: number;
   rates?: number[] | null; duration?: number | null; title?: string | null; waiting?: boolean;
   queue: QueueItem[]; subtitles?: Track[];
+  /** a live channel: only playing or not is shared, never a position */ live?: boolean;
 }
 export interface Member { id: string; name: string; user_id: string | null; signed_in: boolean; role: "owner" | "moderator" | "member" | "guest" }
 export interface Change { event: string; by?: string | null }
@@ -48,10 +49,13 @@ export class Room {
   /** where the room's video is now (seconds) */
   position(): number;
   on(event: "state", listener: (state: RoomState, change: Change) => void): () => void;
-  on(event: "members", listener: (members: Member[]) => void): () => void;
+  /** `delta`: the MEMBERS message that changed the roster (null after listMembers) */
+  on(event: "members", listener: (members: Member[], delta: MembersMessage | null) => void): () => void;
   on(event: "chat", listener: (message: { id: string; by: string; text: string; at: number }) => void): () => void;
   on(event: string, listener: (...args: any[]) => void): () => void;
   send(event: string, payload?: object): Promise<Ack>;
+  /** the whole list of a room too large to send it (roster.listed false) */
+  listMembers(): Promise<Member[]>;
   play(): Promise<Ack>;
   pause(): Promise<Ack>;
   seek(seconds: number): Promise<Ack>;
@@ -63,8 +67,12 @@ export class Room {
   moveInQueue(id: string, to: number): Promise<Ack>;
   setSubtitles(subtitles: object[], id?: string): Promise<Ack>;
   chat(text: string): Promise<Ack>;
-  /** keep a <video>/<audio> (or a YT.Player with kind "youtube") on the room; returns stop() */
-  attach(target: HTMLMediaElement | any, options?: { kind?: "media" | "youtube" }): () => void;
+  /** keep a <video>/<audio> (or a YT.Player, Vimeo.Player, Twitch.Player or Dailymotion
+   * player with its kind; Dailymotion's with events: dailymotion.events) on the room; returns stop() */
+  attach(
+    target: HTMLMediaElement | any,
+    options?: { kind?: "media" | "youtube" | "vimeo" | "twitch" | "dailymotion"; events?: Record<string, string> },
+  ): () => void;
   /** a Follower for players the caller makes and replaces (follower.use(player)) */
   follow(hooks?: { blocked?: () => boolean; played?: (ok: boolean) => void }): Follower;
   unfollow(follower: Follower): void;
@@ -76,11 +84,20 @@ export class Room {
 export function joinRoom(url: string, roomId: string, options?: JoinOptions): Promise<Room>;
 export function connectRoom(io: (url: string, options: object) => any, url: string, roomId: string, options?: JoinOptions): Promise<Room>;
 export interface Roster { members: Member[]; listed: boolean; count: number }
+export interface MembersMessage {
+  joined: Member[]; left: string[]; changed: Member[]; count: number; listed?: boolean; members?: Member[];
+}
 export function mergeMembers(roster: Roster, message: object): Roster;
 export function roomPosition(state: RoomState | null, now: number): number;
 export function rateAt(state: RoomState, now: number): number;
 export function mediaPlayer(media: HTMLMediaElement): Player;
 export function youtubePlayer(youtube: () => any, ready?: () => boolean): Player;
+/** over a Vimeo.Player (Vimeo's Player SDK) */
+export function vimeoPlayer(vimeo: any, now?: () => number): Player;
+/** over a Twitch.Player; events: Twitch.Player (its READY, PLAY, ... names) */
+export function twitchPlayer(twitch: any, events: Record<string, string>): Player;
+/** over a player from dailymotion.createPlayer(); events: dailymotion.events */
+export function dailymotionPlayer(player: any, events: Record<string, string>, now?: () => number): Player;
 export const DEFAULT_TUNING: Tuning;
 export class SyncClock {
   constructor(options?: { keep?: number; best?: number });

@@ -28,9 +28,13 @@ export function parseVideo(text, page) {
   }
   if (id) return YOUTUBE_ID.test(id) ? { video_id: id, youtube: true } : null;
   const sameOrigin = url.origin === page.origin && value.startsWith("/");
-  let name = url.pathname.split("/").pop() || url.hostname;
+  const video_id = sameOrigin ? url.pathname : url.href;
+  // A file is called by its name; a service's page (Vimeo, Twitch, ...) by nothing we can
+  // read from its link: the server reads which it is (docs/protocol.md, "Kinds").
+  let name = url.pathname.split("/").pop() || "";
+  if (!name.includes(".")) return { video_id };
   try { name = decodeURIComponent(name); } catch { /* a stray % stays as typed */ }
-  return { video_id: sameOrigin ? url.pathname : url.href, title: name };
+  return { video_id, title: name };
 }
 
 /**

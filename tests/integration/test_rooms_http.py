@@ -57,6 +57,7 @@ async def test_get_room_returns_the_state(http: aiohttp.ClientSession, base_url:
         "rate",
         "lead_rate",
         "rates",
+        "live",
         "duration",
         "title",
         "waiting",

@@ -2,6 +2,10 @@
 declare function io(namespace: string | undefined, options: object): any;
 interface Window {
   Hls?: any;
+  dashjs?: any;
+  Vimeo?: any;
+  Twitch?: any;
+  dailymotion?: any;
   YT?: any;
   onYouTubeIframeAPIReady?: () => void;
 }

@@ -25,7 +25,7 @@ from watchparty.core.limits import (
     MAX_REASON_LENGTH,
     MAX_TITLE_LENGTH,
 )
-from watchparty.core.media import MAX_RATE, MIN_RATE
+from watchparty.core.media import MAX_RATE, MIN_RATE, Kind
 from watchparty.core.queue_modes import QueueMode
 from watchparty.core.text import DISPLAY_FORBIDDEN, NOT_TEXT, unencodable
 from watchparty.core.tracks import Tracks
@@ -76,7 +76,7 @@ class QueueItemIn(_Payload):
     video_id: VideoId
     title: Annotated[CleanText, Field(max_length=MAX_TITLE_LENGTH)] | None = None
     duration: Seconds | None = None
-    kind: Literal["youtube", "video", "hls"] | None = Field(
+    kind: Kind | None = Field(
         default=None, description="Ignored: the server derives it from video_id."
     )
     added_by: Annotated[str, Field(max_length=MAX_TITLE_LENGTH)] | None = Field(

@@ -24,7 +24,7 @@ from watchparty.core.commands import (
 )
 from watchparty.core.errors import Rejection, reject
 from watchparty.core.limits import MAX_QUEUE_BYTES, MAX_QUEUE_ITEMS
-from watchparty.core.media import media_kind, playable_rate, rates_for
+from watchparty.core.media import is_live, media_kind, playable_rate, rates_for
 from watchparty.core.state import QueueItem, RoomState, current_position, rate_at
 from watchparty.core.tracks import tracks_bytes, tracks_from
 
@@ -88,6 +88,8 @@ def _playback_command(
             )
         case Pause():
             return Accepted(_paused(state, now, current_position(state, now)))
+        case Seek() if state.video_id is not None and is_live(state.video_id):
+            return reject("live_not_seekable")
         case Seek(timestamp=timestamp):
             start = now + lead if state.playing else now
             return Accepted(

@@ -112,6 +112,7 @@ ERRORS: Final[dict[str, Error]] = {
     "rate_unsupported": Error(
         400, N_("this video's player cannot play at {rate:g}x, only at {rates}")
     ),
+    "live_not_seekable": Error(400, N_("this is a live channel: there is no position to seek to")),
     "subtitles_invalid": Error(400, "the subtitles do not parse: line {line}: {detail}"),
     "subtitles_not_found": Error(404, N_("no such subtitle file")),
     "not_ended": Error(400, N_("the room is at {position:.1f} s of {length:.1f} s")),

@@ -13,14 +13,15 @@ from watchparty.core.limits import (
     MAX_POSITION_SECONDS,
     MAX_VIDEO_ID_LENGTH,
 )
-from watchparty.core.media import media_kind
+from watchparty.core.media import KNOWN, canonical, media_kind
 from watchparty.core.text import displayable
 
 
 def _playable(value: str) -> str:
-    if media_kind(value) is None:
-        raise ValueError("must be a YouTube video id, an http(s) URL or a /path on this server")
-    return value
+    link = canonical(value)
+    if media_kind(link) is None:
+        raise ValueError(f"must be {KNOWN}")
+    return link
 
 
 def _no_control_characters(value: str) -> str:

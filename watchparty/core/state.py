@@ -7,11 +7,11 @@ every client can compute where to be *now* from one message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from watchparty.core.limits import MAX_POSITION_SECONDS
-from watchparty.core.media import media_kind, rates_for
+from watchparty.core.media import is_live, media_kind, rates_for
 from watchparty.core.tracks import Track
 
 
@@ -24,12 +24,17 @@ class QueueItem:
     subtitles: tuple[Track, ...] = ()
     by: str | None = None  # who added it (a member's key: queue modes take turns by it)
     by_name: str | None = None  # their name then, for people
+    # Read from the link once: every STATE written shows every item's kind.
+    kind: str | None = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", media_kind(self.video_id))
 
     def to_wire(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "video_id": self.video_id,
-            "kind": media_kind(self.video_id),
+            "kind": self.kind,
             "title": self.title,
             "duration": self.duration,
             "subtitles": [track.to_wire() for track in self.subtitles],
@@ -74,6 +79,7 @@ class RoomState:
             "rate": self.rate,
             "lead_rate": self.lead_rate,
             "rates": _listed(rates_for(self.video_kind)),
+            "live": self.video_id is not None and is_live(self.video_id),
             "duration": self.duration,
             "title": self.title,
             "waiting": self.waiting,

@@ -12,10 +12,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from watchparty.core.access import Visibility
+from watchparty.core.media import Kind
 from watchparty.core.policy import Action, Control, Role
 from watchparty.core.queue_modes import QueueMode
-
-Kind = Literal["youtube", "video", "hls"]
 
 
 class _Out(BaseModel):
@@ -58,6 +57,7 @@ class StateOut(_Out):
     rate: float
     lead_rate: float
     rates: list[float] | None = Field(description="the rates this kind of player offers")
+    live: bool = Field(description="a live channel: shared play and pause, no position")
     duration: float | None
     title: str | None
     waiting: bool = Field(description="paused until the members who stalled can play")

@@ -26,6 +26,7 @@ import { roomPosition } from "./sync.js";
 export const DEFAULT_TUNING = { seekAbove: 0.15, nudgeAbove: 0.005, maxNudge: 0.05, pausedSeekAbove: 0.002 };
 const TICK_MS = 50;
 const STALL_SECONDS = 0.5;  // a short hiccup is not worth holding the room for
+const PLAY_RETRY_SECONDS = 1;  // a live player asked to play takes a moment to say it does
 
 export class Follower {
   /**
@@ -47,6 +48,8 @@ export class Follower {
     this.reportedStall = null;
     /** @type {number | null} the state version whose end was reported */
     this.reportedEnd = null;
+    /** @type {number} when a live player was last asked to play (local seconds) */
+    this.askedToPlay = -Infinity;
     this.timer = setInterval(() => this.tick(), TICK_MS);
   }
 
@@ -114,6 +117,10 @@ export class Follower {
     if (!state || !player) return;
     this._reportStall(state, player);
     if (!player.ready()) return;
+    if (state.live) {
+      this._followLive(state, player);
+      return;
+    }
     if (player.busy()) {
       this.steering.busy();
       return;
@@ -137,6 +144,21 @@ export class Follower {
       if (action.pause) player.pause();
       player.setRate(action.rate);
       if (action.seek !== null) player.seek(action.seek);
+    }
+  }
+
+  // A live channel has no position to share: it plays when the room plays, and pauses when
+  // it pauses (where in the stream each viewer is, is the service's business).
+  /** @param {RoomState} state @param {Player} player */
+  _followLive(state, player) {
+    if (!state.playing) {
+      if (!player.paused()) player.pause();
+      return;
+    }
+    const now = this.source.local();
+    if (player.paused() && !this.blocked() && now - this.askedToPlay > PLAY_RETRY_SECONDS) {
+      this.askedToPlay = now;
+      player.play().then(() => this.played(true), () => this.played(false));
     }
   }
 

@@ -8,6 +8,9 @@ export { Room, WatchpartyError, connectRoom } from "./room.js";
 export { mergeMembers } from "./members.js";
 export { Follower, DEFAULT_TUNING } from "./follow.js";
 export { mediaPlayer, youtubePlayer } from "./players.js";
+export { vimeoPlayer } from "./vimeo.js";
+export { twitchPlayer } from "./twitch.js";
+export { dailymotionPlayer } from "./dailymotion.js";
 export { SyncClock, roomPosition, rateAt } from "./sync.js";
 
 /**

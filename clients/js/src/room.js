@@ -4,7 +4,10 @@
 // (index.js passes socket.io-client's), so that it runs wherever that client runs.
 import { Follower, DEFAULT_TUNING } from "./follow.js";
 import { mergeMembers } from "./members.js";
+import { dailymotionPlayer } from "./dailymotion.js";
 import { mediaPlayer, youtubePlayer } from "./players.js";
+import { twitchPlayer } from "./twitch.js";
+import { vimeoPlayer } from "./vimeo.js";
 import { SyncClock, ping, roomPosition } from "./sync.js";
 
 /**
@@ -84,7 +87,8 @@ export class Room {
   }
 
   /**
-   * Listen: "state" (state, change), "members" (members), "info" (info), "chat" (message),
+   * Listen: "state" (state, change), "members" (members, MEMBERS message or null), "info"
+   * (info), "chat" (message),
    * "connected", "disconnected" (reason), "deleted", or any server event by its name.
    * Returns a function that stops listening.
    * @param {string} event @param {(...args: any[]) => void} listener
@@ -118,6 +122,18 @@ export class Room {
     });
   }
 
+  /**
+   * Ask for the list a room too large to send it shows only by count (`roster.listed` false):
+   * the roster holds it until the next MEMBERS. Resolves with the members.
+   * @returns {Promise<import("./members.js").Member[]>}
+   */
+  async listMembers() {
+    const ack = await this.send("MEMBER_LIST");
+    this.roster = { ...this.roster, members: ack.members, count: ack.count };
+    this._tell("members", this.roster.members, null);
+    return this.roster.members;
+  }
+
   play() { return this.send("PLAY"); }
   pause() { return this.send("PAUSE"); }
   /** @param {number} seconds */
@@ -146,14 +162,23 @@ export class Room {
   chat(text) { return this.send("CHAT", { text }); }
 
   /**
-   * Keep a player on the room: an HTMLMediaElement (<video>, <audio>), or a YouTube IFrame
-   * player with `{kind: "youtube"}`. Its own events are never sent to the room: only the
+   * Keep a player on the room: an HTMLMediaElement (<video>, <audio>), or with `kind` a
+   * YouTube IFrame player, a Vimeo.Player, a Twitch.Player or a Dailymotion player (with
+   * `events`: dailymotion.events). Its own events are never sent to the room: only the
    * commands this page sends change it. Returns a function that stops.
-   * @param {any} target @param {{kind?: "media" | "youtube"}} [options]
+   * @param {any} target
+   * @param {{kind?: "media" | "youtube" | "vimeo" | "twitch" | "dailymotion", events?: any}} [options]
    */
-  attach(target, { kind = "media" } = {}) {
+  attach(target, { kind = "media", events } = {}) {
     const follower = this.follow();
-    follower.use(kind === "youtube" ? youtubePlayer(() => target) : mediaPlayer(target));
+    const players = {
+      media: () => mediaPlayer(target),
+      youtube: () => youtubePlayer(() => target),
+      vimeo: () => vimeoPlayer(target),
+      twitch: () => twitchPlayer(target, events || target.constructor),  // Twitch.Player.READY, ...
+      dailymotion: () => dailymotionPlayer(target, events),
+    };
+    follower.use(players[kind]());
     return () => this.unfollow(follower);
   }
 
@@ -240,7 +265,7 @@ export class Room {
     }
     socket.on("MEMBERS", (/** @type {any} */ delta) => {
       this.roster = mergeMembers(this.roster, delta);
-      this._tell("members", this.roster.members);
+      this._tell("members", this.roster.members, delta);
     });
     socket.on("ROOM_INFO", (/** @type {any} */ info) => {
       this.info = info;

@@ -15,7 +15,7 @@
  * @typedef {{video_id: string|null, video_kind?: string, position: number, playing: boolean,
  *   rate: number, lead_rate?: number, rates?: number[]|null, updated_at: number,
  *   version: number, waiting?: boolean, duration?: number|null, title?: string|null, queue: QueueItem[],
- *   subtitles?: Track[]}} RoomState
+ *   subtitles?: Track[], live?: boolean}} RoomState
  * @typedef {{id: string, video_id: string, kind?: string, title?: string|null,
  *   duration?: number|null, subtitles?: Track[], added_by?: string|null}} QueueItem
  * @typedef {{id: string, label: string, lang: string, url: string, kind: string,

@@ -1,6 +1,7 @@
 // @ts-check
 // The player: made for the room's video, shown at the room's position, and steered onto the
 // room on the server's clock by the client library (clients/js: follow.js, sync.js).
+import { t } from "../i18n.js";
 import { formatTime } from "../links.js";
 import { create } from "../players.js";
 import { wireSubtitles } from "./subtitles.js";
@@ -35,13 +36,20 @@ export function wirePlayer(room) {
       container.innerHTML = '<p class="empty">Nothing is playing. Add a video to the queue, or paste one below.</p>';
       return;
     }
-    player = create(container, state.video_kind || "file", state.video_id, showError);
+    const urls = JSON.parse(room.root.dataset.players || "{}");
+    player = create(container, state.video_kind || "video", state.video_id, showError, urls);
     follower.use(player);
   }
 
   function render() {
     ensurePlayer();
     if (seekDragging) return;
+    const live = Boolean(room.state && room.state.live);  // no position to share: no seek bar
+    $("seek").hidden = live;
+    if (live) {
+      $("clock").textContent = t("Live");
+      return;
+    }
     const now = target();
     const duration = player ? player.duration() : 0;
     $("seek").max = String(Math.max(duration, now));

@@ -31,6 +31,9 @@ test("media links keep their URL and take their file name as title", () => {
   });
   assert.deepEqual(parseVideo("/media/clip.webm", page), { video_id: "/media/clip.webm", title: "clip.webm" });
   assert.equal(parseVideo("https://cdn.example/100%.mp4", page).title, "100%.mp4");
+  // a service's link has no file name to show: the room shows the link until it has a title
+  assert.deepEqual(parseVideo("https://vimeo.com/76979871", page), { video_id: "https://vimeo.com/76979871" });
+  assert.deepEqual(parseVideo("https://www.twitch.tv/esl_csgo", page), { video_id: "https://www.twitch.tv/esl_csgo" });
 });
 
 test("anything that is not http(s) is refused", () => {

@@ -98,6 +98,49 @@ def test_invalid_payloads_name_the_field(event: str, payload: Any, field: str) -
 
 
 @pytest.mark.parametrize(
+    "link",
+    [
+        "dQw4w9WgXcQ",
+        "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+        "https://youtube.com/watch/?feature=share&v=dQw4w9WgXcQ&t=42s",
+        "https://m.youtube.com/watch?v=dQw4w9WgXcQ",
+        "https://music.youtube.com/watch?v=dQw4w9WgXcQ&list=RD",
+        "https://youtu.be/dQw4w9WgXcQ?si=abc",
+        "https://www.youtube.com/shorts/dQw4w9WgXcQ",
+        "https://www.youtube.com/embed/dQw4w9WgXcQ?start=3",
+        "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ",
+        "http://www.youtube.com/live/dQw4w9WgXcQ",
+    ],
+)
+def test_a_youtube_link_is_kept_as_its_video_id(link: str) -> None:
+    command = parse_command("CHANGE_VIDEO", {"video_id": link})
+    assert isinstance(command, ChangeVideo), command
+    assert command.video_id == "dQw4w9WgXcQ"
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://www.youtube.com/watch?v=dQw4w9WgXc",  # one character short
+        "https://www.youtube.com/watch?list=PL123",
+        "https://www.youtube.com/@channel",
+        "https://youtu.be/dQw4w9WgXcQ/extra",
+    ],
+)
+def test_a_youtube_link_without_a_video_is_refused_and_says_what_plays(link: str) -> None:
+    result = parse_command("CHANGE_VIDEO", {"video_id": link})
+    assert isinstance(result, Rejection)
+    assert "DASH stream (.mpd)" in result.message
+
+
+def test_a_link_of_another_site_that_looks_like_youtube_stays_a_file() -> None:
+    link = "https://notyoutube.com/watch?v=dQw4w9WgXcQ"
+    command = parse_command("CHANGE_VIDEO", {"video_id": link})
+    assert isinstance(command, ChangeVideo), command
+    assert (command.video_id, media_kind(command.video_id)) == (link, "video")
+
+
+@pytest.mark.parametrize(
     ("video_id", "kind"),
     [
         ("dQw4w9WgXcQ", "youtube"),
@@ -105,6 +148,14 @@ def test_invalid_payloads_name_the_field(event: str, payload: Any, field: str) -
         ("http://cdn.example/live/index.M3U8?token=1", "hls"),
         ("/media/clip.webm", "video"),
         ("/media/stream.m3u8", "hls"),
+        ("https://cdn.example/talk.MP3", "audio"),
+        ("https://cdn.example/a/b/track.opus?sig=x#t=3", "audio"),
+        ("/media/song.m4a", "audio"),
+        ("https://cdn.example/film/manifest.mpd", "dash"),
+        ("https://cdn.example/dash.mpd/segment", "video"),  # the name's ending, not a folder's
+        ("https://cdn.example/", "video"),
+        ("https://www.youtube.com/feed/trending", None),  # YouTube, but no video to play
+        ("https://youtu.be/", None),
         ("javascript:alert(1)", None),
         ("file:///etc/passwd", None),
         ("//evil.example/x.mp4", None),

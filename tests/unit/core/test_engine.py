@@ -342,3 +342,20 @@ def test_queue_operations_keep_ids_unique(ops: list[str], rnd: Any) -> None:
             command = QueueMove(id=rnd.choice(state.queue).id, to=rnd.randint(0, 5))
         state = accepted(apply(state, command, T0))
         assert len({i.id for i in state.queue}) == len(state.queue)
+
+
+def test_a_live_channel_shares_play_and_pause_but_refuses_seeks() -> None:
+    channel = "https://www.twitch.tv/some_streamer"
+    live = accepted(apply(new_room("r", T0), ChangeVideo(video_id=channel), T0))
+    assert live.to_wire()["live"] is True
+    assert live.to_wire()["rates"] == [1.0]
+    refused = apply(live, Seek(timestamp=10), T0 + 1)
+    assert isinstance(refused, Rejection)
+    assert refused.code == "live_not_seekable"
+    playing = accepted(apply(live, Play(), T0 + 1))
+    assert playing.playing
+    assert not accepted(apply(playing, Pause(), T0 + 2)).playing
+    # a past broadcast of the same service seeks like any video
+    vod = accepted(apply(live, ChangeVideo(video_id="https://www.twitch.tv/videos/123456"), T0))
+    assert vod.to_wire()["live"] is False
+    assert accepted(apply(vod, Seek(timestamp=10), T0 + 1)).position == 10

@@ -1,0 +1,138 @@
+// clients/js/src/{vimeo,twitch,dailymotion}.js over objects that behave as each SDK documents
+// (methods, promises, events and their data), and the follower on a live channel.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { vimeoPlayer } from "../../../clients/js/src/vimeo.js";
+import { twitchPlayer } from "../../../clients/js/src/twitch.js";
+import { dailymotionPlayer } from "../../../clients/js/src/dailymotion.js";
+import { Follower } from "../../../clients/js/src/follow.js";
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+/** Listeners by event name, and a way to fire them. */
+function emitter() {
+  const listeners = new Map();
+  return {
+    on(name, fn) { listeners.set(name, [...(listeners.get(name) || []), fn]); },
+    fire(name, data) { for (const fn of listeners.get(name) || []) fn(data); },
+  };
+}
+
+test("Vimeo: the time between its reports moves on by the clock, and holds while paused", async () => {
+  let clock = 100;
+  const events = emitter();
+  const calls = [];
+  const sdk = {
+    on: events.on,
+    ready: async () => {},
+    getDuration: async () => 60,
+    play: async () => { calls.push("play"); },
+    pause: async () => { calls.push("pause"); },
+    setCurrentTime: async (t) => { calls.push(["seek", t]); return t; },
+  };
+  const player = vimeoPlayer(sdk, () => clock);
+  assert.equal(player.ready(), false);
+  await tick();
+  await tick();
+  assert.equal(player.ready(), true);
+  assert.equal(player.duration(), 60);
+  assert.equal(player.paused(), true);
+  await player.play();
+  events.fire("timeupdate", { seconds: 10, percent: 0.16, duration: 60 });
+  clock += 0.2;
+  assert.ok(Math.abs(player.time() - 10.2) < 1e-9);
+  player.seek(30);
+  assert.equal(player.busy(), true);
+  assert.equal(player.time(), 30);
+  clock += 0.5;
+  assert.equal(player.time(), 30, "no time passes during a seek");
+  events.fire("seeked", { seconds: 30, percent: 0.5, duration: 60 });
+  assert.equal(player.busy(), false);
+  clock += 0.1;
+  assert.ok(Math.abs(player.time() - 30.1) < 1e-9);
+  events.fire("bufferstart");
+  assert.equal(player.stalled(), true);
+  clock += 1;
+  assert.ok(Math.abs(player.time() - 30.1) < 1e-9, "a stalled player does not move");
+  events.fire("bufferend");
+  player.pause();
+  clock += 1;
+  assert.ok(Math.abs(player.time() - 30.1) < 1e-9);
+  assert.deepEqual(calls, ["play", ["seek", 30], "pause"]);
+});
+
+test("Twitch: its own getters, and a play asked for is loading until it plays", () => {
+  const events = { READY: "ready", PLAY: "play", PLAYING: "playing", PAUSE: "pause", ENDED: "ended", SEEK: "seek" };
+  const bus = emitter();
+  let paused = true;
+  const sdk = {
+    addEventListener: bus.on,
+    play: () => { paused = false; },
+    pause: () => { paused = true; },
+    seek: () => {},
+    getCurrentTime: () => 42.5,
+    getDuration: () => 3600,
+    isPaused: () => paused,
+  };
+  const player = twitchPlayer(sdk, events);
+  assert.equal(player.ready(), false);
+  assert.equal(player.time(), 0);
+  bus.fire("ready");
+  assert.equal(player.time(), 42.5);
+  player.play();
+  assert.equal(player.stalled(), true);
+  bus.fire("playing");
+  assert.equal(player.stalled(), false);
+  assert.equal(player.paused(), false);
+});
+
+test("Dailymotion: each event's state is where the player is", async () => {
+  let clock = 0;
+  const bus = emitter();
+  const events = {
+    VIDEO_PLAY: "video_play", VIDEO_PLAYING: "video_playing", VIDEO_PAUSE: "video_pause",
+    VIDEO_END: "video_end", VIDEO_TIMECHANGE: "video_timechange",
+    VIDEO_DURATIONCHANGE: "video_durationchange", VIDEO_BUFFERING: "video_buffering",
+    VIDEO_SEEKSTART: "video_seekstart", VIDEO_SEEKEND: "video_seekend",
+  };
+  const sdk = {
+    on: bus.on,
+    getState: async () => ({ videoTime: 0, videoDuration: 90, playerIsPlaying: false, playerIsBuffering: false }),
+    play: () => {}, pause: () => {}, seek: () => {},
+  };
+  const player = dailymotionPlayer(sdk, events, () => clock);
+  await tick();
+  assert.equal(player.duration(), 90);
+  bus.fire("video_timechange", { videoTime: 12, videoDuration: 90, playerIsPlaying: true, playerIsBuffering: false });
+  clock += 0.25;
+  assert.equal(player.time(), 12.25);
+  assert.equal(player.paused(), false);
+  bus.fire("video_buffering", { videoTime: 12.3, videoDuration: 90, playerIsPlaying: true, playerIsBuffering: true });
+  assert.equal(player.stalled(), true);
+  clock += 1;
+  assert.equal(player.time(), 12.3);
+});
+
+test("on a live channel the follower only plays and pauses, however far the player is", async () => {
+  const calls = [];
+  let paused = true;
+  const player = {
+    tolerance: 0, play: async () => { calls.push("play"); paused = false; },
+    pause: () => { calls.push("pause"); paused = true; }, seek: (t) => calls.push(["seek", t]),
+    time: () => 5000, duration: () => 0, paused: () => paused, ready: () => true, busy: () => false,
+    stalled: () => false, setRate: (r) => calls.push(["rate", r]),
+  };
+  let state = { video_id: "https://www.twitch.tv/x", live: true, playing: true, position: 0, rate: 1, updated_at: 0, version: 1, queue: [] };
+  const source = {
+    state: () => state, now: () => 10, local: () => 10, toLocal: (t) => t, clockReady: () => true,
+    report: (event) => calls.push(["report", event]),
+  };
+  const follower = new Follower(source, { seekAbove: 0.15, nudgeAbove: 0.005, maxNudge: 0.05, pausedSeekAbove: 0.002 });
+  follower.use(player);
+  follower.tick();
+  await tick();
+  state = { ...state, playing: false, version: 2 };
+  follower.tick();
+  follower.stop();
+  assert.deepEqual(calls, ["play", "pause"]);
+});
