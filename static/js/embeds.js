@@ -51,7 +51,7 @@ export function pending(making, onError) {
   let gone = false;
   making.then((made) => { if (!gone) player = made; }).catch((e) => onError(e.message));
   return {
-    get tolerance() { return player ? player.tolerance : 0.35; },
+    get tolerance() { return player ? player.tolerance : 0; },
     play: () => (player ? player.play() : Promise.resolve()),
     pause: () => player?.pause(),
     seek: (s) => player?.seek(s),
@@ -102,8 +102,7 @@ export function embedded(container, kind, source, urls, onError) {
       });
   }
   const player = pending(making, onError);
-  return {
-    ...player,
+  return Object.assign(player, {  // not a spread: it would fix the tolerance getter's value
     kind, source,
     destroy: () => {
       player.gone();
@@ -113,7 +112,7 @@ export function embedded(container, kind, source, urls, onError) {
     textTracks: () => [],
     captions: () => [],
     setCaptions: () => {},
-  };
+  });
 }
 
 /**

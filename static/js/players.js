@@ -158,14 +158,13 @@ function peertube(container, source, onError) {
     return inner;
   });
   const player = pending(made, (message) => { if (!gone) onError(message); });
-  return {
-    ...player,
+  return Object.assign(player, {  // not a spread: it would fix the tolerance getter's value
     kind: "peertube", source,
     destroy: () => { gone = true; player.gone(); if (inner) inner.destroy(); },
     textTracks: () => (inner ? inner.textTracks() : []),
     captions: () => [],
     setCaptions: () => {},
-  };
+  });
 }
 
 /**
