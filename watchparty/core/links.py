@@ -41,9 +41,17 @@ class Shape:
     live: bool = False  # a live channel: no position to share, no seeking
 
 
-def _shape(kind: str, hosts: set[str] | None, path: str, spelling: str, **more: object) -> Shape:
+def _shape(
+    kind: str,
+    hosts: set[str] | None,
+    path: str,
+    spelling: str,
+    *,
+    query: str | None = None,
+    live: bool = False,
+) -> Shape:
     found = None if hosts is None else frozenset(hosts)
-    return Shape(kind, found, re.compile(path), spelling, **more)  # type: ignore[arg-type]
+    return Shape(kind, found, re.compile(path), spelling, query, live)
 
 
 YOUTUBE = {"youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com"}
