@@ -20,36 +20,57 @@ from watchparty.keys import CSP, SETTINGS
 from watchparty.settings import Settings
 
 YOUTUBE = "https://www.youtube.com"
+YOUTUBE_FRAMES = (YOUTUBE, "https://www.youtube-nocookie.com")
+YOUTUBE_IMAGES = "https://i.ytimg.com"  # search results' thumbnails
+# Kinds whose media come from wherever a viewer points the room, and those of them that a
+# script fetches (hls.js and dash.js hand the <video> a blob:; PeerTube's API names its stream).
+FILES = frozenset({"video", "audio", "hls", "dash", "peertube"})
+STREAMS = frozenset({"hls", "dash", "peertube"})
+
+
+def embedded_players(settings: Settings) -> dict[str, str]:
+    """Where the page loads each enabled service's player script from."""
+    players = {
+        "vimeo": settings.vimeo_player_url,
+        "twitch": settings.twitch_player_url,
+        "dailymotion": settings.dailymotion_player_url,
+    }
+    return {kind: url for kind, url in players.items() if kind in settings.sources}
 
 
 def content_security_policy(settings: Settings) -> str:
-    """The pages' policy: each embedded player's script and frames come from its own origin
-    (Vimeo's SDK and its frames are both on player.vimeo.com, and so on)."""
-    players = [
-        _origin(url)
-        for url in (
-            settings.vimeo_player_url,
-            settings.twitch_player_url,
-            settings.dailymotion_player_url,
-        )
-    ]
-    embedded = " ".join(dict.fromkeys(players))
+    """The pages' policy for the enabled kinds of link (``WATCHPARTY_SOURCES``): each embedded
+    player's script and frames come from its own origin (Vimeo's SDK and its frames are both
+    on player.vimeo.com, and so on); a page with only YouTube lets in only YouTube."""
+    sources = settings.sources
+    youtube = "youtube" in sources
+    embedded = list(dict.fromkeys(_origin(url) for url in embedded_players(settings).values()))
+    scripts = ([YOUTUBE] if youtube else []) + embedded
+    frames = (list(YOUTUBE_FRAMES) if youtube else []) + embedded
+    images = [YOUTUBE_IMAGES] if youtube else []
+    media = ["*", "blob:", "data:"] if sources & FILES else []
+    fetched = ["*", "blob:"] if sources & STREAMS else []
+    workers = ["blob:"] if sources & STREAMS else []  # hls.js's demuxer runs in a blob worker
     return "; ".join(
         (
             "default-src 'self'",
-            f"script-src 'self' {YOUTUBE} {embedded}",
+            _directive("script-src", "'self'", *scripts),
             "style-src 'self'",
-            "img-src 'self' data: https://i.ytimg.com",
-            "media-src * blob: data:",
-            "connect-src * blob:",
-            "worker-src 'self' blob:",  # hls.js runs its demuxer in a worker made from a blob
-            f"frame-src {YOUTUBE} https://www.youtube-nocookie.com {embedded}",
+            _directive("img-src", "'self'", "data:", *images),
+            _directive("media-src", "'self'", *media),  # 'self': subtitles, files served here
+            _directive("connect-src", "'self'", *fetched),
+            _directive("worker-src", "'self'", *workers),
+            _directive("frame-src", *(frames or ["'none'"])),
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",
             "frame-ancestors 'none'",
         )
     )
+
+
+def _directive(name: str, *sources: str) -> str:
+    return " ".join((name, *sources))
 
 
 def _origin(url: str) -> str:

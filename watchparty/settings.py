@@ -26,7 +26,9 @@ from pydantic_settings import (
 )
 
 from watchparty.addresses import Network, parse_networks
+from watchparty.core.media import KINDS, Kind
 from watchparty.core.plans import FREE
+from watchparty.core.sources import parse_sources
 
 # HS256 wants a key at least as long as its hash (RFC 7518 3.2).
 MIN_JWT_SECRET_BYTES = 32
@@ -95,6 +97,13 @@ def _boolean(value: Any) -> Any:
     return value
 
 
+def _sources(value: Any) -> Any:
+    try:
+        return parse_sources(value) if isinstance(value, str) else value
+    except ValueError as error:
+        raise _fail(f"must list kinds of link, or be all: {error}") from None
+
+
 def _jwt_secret(value: str | None) -> str | None:
     if value is not None and len(value.encode()) < MIN_JWT_SECRET_BYTES:
         raise _fail(f"must be at least {MIN_JWT_SECRET_BYTES} bytes long")
@@ -160,6 +169,11 @@ class Settings(BaseSettings):
     twitch_player_url: HttpUrl = env("TWITCH_PLAYER_URL", "https://player.twitch.tv/js/embed/v1.js")
     dailymotion_player_url: HttpUrl = env(
         "DAILYMOTION_PLAYER_URL", "https://geo.dailymotion.com/libs/player.js"
+    )
+    # The kinds of link rooms play (comma-separated, or "all"): others are refused, and the
+    # page's policy lets in only these kinds' players.
+    sources: Annotated[frozenset[Kind], NoDecode, BeforeValidator(_sources)] = env(
+        "WATCHPARTY_SOURCES", frozenset(KINDS)
     )
     search_cache_seconds: int = env("WATCHPARTY_SEARCH_CACHE_SECONDS", 6 * 3600, ge=60)
     search_rate_limit: Rate = env("WATCHPARTY_SEARCH_RATE_LIMIT", "30/minute")

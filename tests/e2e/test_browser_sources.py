@@ -221,3 +221,24 @@ async def test_a_peertube_video_plays_the_stream_its_instance_names(
     assert state["src"].startswith("blob:")  # its HLS playlist, through hls.js
     assert fake.described.count(PEERTUBE_SHORT) >= 2  # each page asked the instance
     assert await csp_violations(bob) == []
+
+
+async def test_a_page_with_only_youtube_refuses_other_links_and_nothing_it_needs(
+    browser: Browser, settings: Settings, reached: Reached
+) -> None:
+    live = LiveServer(settings.model_copy(update={"sources": frozenset({"youtube"})}), reached)
+    await live.start()
+    try:
+        ann, bob = await _two_pages(browser, live)  # the socket connects under 'self'
+        await ann.fill("#add-input", "https://vimeo.com/76979871")
+        await ann.click("#add-form button[type=submit]")
+        error = ann.locator("#error")
+        await error.wait_for(state="visible", timeout=5_000)
+        assert "does not play links of kind vimeo; it plays youtube" in await error.inner_text()
+        assert await ann.locator("#player iframe, #player video").count() == 0
+        for page in (ann, bob):
+            assert await csp_violations(page) == []
+            scripts = await page.evaluate("[...document.scripts].map((s) => s.src)")
+            assert not [src for src in scripts if "vimeo" in src]
+    finally:
+        await live.stop()

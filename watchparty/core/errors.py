@@ -113,6 +113,9 @@ ERRORS: Final[dict[str, Error]] = {
         400, N_("this video's player cannot play at {rate:g}x, only at {rates}")
     ),
     "live_not_seekable": Error(400, N_("this is a live channel: there is no position to seek to")),
+    "source_disabled": Error(
+        400, N_("this server does not play links of kind {kind}; it plays {plays}")
+    ),
     "subtitles_invalid": Error(400, "the subtitles do not parse: line {line}: {detail}"),
     "subtitles_not_found": Error(404, N_("no such subtitle file")),
     "not_ended": Error(400, N_("the room is at {position:.1f} s of {length:.1f} s")),

@@ -11,6 +11,7 @@ from aiohttp import web
 from watchparty import __version__
 from watchparty.core.commands import NAMESPACE, REACTIONS
 from watchparty.core.limits import ID_PATTERN
+from watchparty.headers import embedded_players
 from watchparty.i18n import LANGUAGES
 from watchparty.keys import BILLING, CATALOGUES, OIDC, REGISTRY, SESSIONS, SETTINGS
 from watchparty.settings import Settings
@@ -64,24 +65,13 @@ def sync_tuning(settings: Settings) -> str:
     )
 
 
-def player_urls(settings: Settings) -> str:
-    """Where the page loads the video services' players from (the CSP lets these in)."""
-    return json.dumps(
-        {
-            "vimeo": settings.vimeo_player_url,
-            "twitch": settings.twitch_player_url,
-            "dailymotion": settings.dailymotion_player_url,
-        }
-    )
-
-
 async def room_page(request: web.Request) -> web.Response:
     room_id = request.match_info["room_id"]
     room = await request.app[REGISTRY].find(room_id)
     context = {
         **_language(request),
         "sync": sync_tuning(request.app[SETTINGS]),
-        "players": player_urls(request.app[SETTINGS]),
+        "players": json.dumps(embedded_players(request.app[SETTINGS])),
         "room_id": room_id,
         "room_name": room.info.name if room else None,
         "ns": NAMESPACE,

@@ -129,6 +129,7 @@ LOAD_ERRORS = (
     "banned",
     "queue_too_long",
     "queue_too_large",
+    "source_disabled",
     "upgrade_required",
     "rate_limited",
     "stale_version",

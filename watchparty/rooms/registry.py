@@ -343,7 +343,9 @@ class RoomRegistry:
         """Whether ``actor`` may send ``command`` here now; lock held."""
         if room.deleted:
             return reject("room_not_found")
+        vetoes = (concern.before_command(room, command) for concern in self.concerns)
         refused_ = self.standing(room) or may_command(room, actor, command)
+        refused_ = refused_ or next(filter(None, vetoes), None)
         if refused_ is not None:
             return refused_
         if isinstance(command, QUEUE_COMMANDS) and self.queue_budget is not None:

@@ -16,6 +16,7 @@ from watchparty.cluster.forward import to_holder
 from watchparty.cluster.node import SOCKETIO_CHANNEL, Cluster, redis_options
 from watchparty.cluster.outage import Outage
 from watchparty.core.commands import NAMESPACE
+from watchparty.core.media import KINDS
 from watchparty.core.plans import FREE, Plan, Plans
 from watchparty.keys import (
     CHAT_WRITES,
@@ -54,6 +55,7 @@ from watchparty.rooms.concerns.listing import Listing
 from watchparty.rooms.concerns.moderation import Moderation
 from watchparty.rooms.concerns.queueing import Queueing
 from watchparty.rooms.concerns.reactions import Reactions
+from watchparty.rooms.concerns.sources import Sources
 from watchparty.rooms.concerns.uploads import Uploads
 from watchparty.rooms.door import Door
 from watchparty.rooms.ports import Clock, ClusterUnavailable
@@ -181,6 +183,8 @@ def _concerns(
     listing = Listing(app[WRITE_BEHIND])
     for concern in (chat, moderation, queueing, autoplay, buffering, uploads, reactions, listing):
         registry.add(concern)
+    if settings.sources != frozenset(KINDS):
+        registry.add(Sources(settings.sources))
     return RoomEvents(registry, chat, moderation, autoplay, buffering, reactions, queueing)
 
 

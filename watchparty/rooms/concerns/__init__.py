@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from watchparty.core import Rejection, RoomState
+from watchparty.core import Command, Rejection, RoomState
 from watchparty.rooms.live import Joiner, LiveRoom, Member
 
 
@@ -34,6 +34,10 @@ class Concern:
 
     def before_join(self, room: LiveRoom, joiner: Joiner) -> Rejection | None:
         """A veto: a rejection keeps ``joiner`` out."""
+        return None
+
+    def before_command(self, room: LiveRoom, command: Command) -> Rejection | None:
+        """A veto: a rejection refuses ``command`` before it is applied."""
         return None
 
     def snapshot(self, room: LiveRoom) -> dict[str, Any]:
