@@ -68,7 +68,10 @@ def settings(tmp_path: Any, mongo_uri: str) -> Settings:
         room_queue_rate_limit="100000/minute",
         room_create_rate_limit="100000/minute",
         event_rate_limit="100000/second",
-        youtube_oembed_url=None,  # no test talks to the internet: tests/fake_youtube.py does
+        # No test talks to the internet: tests/fake_youtube.py and fake_lookups.py stand in.
+        youtube_oembed_url=None,
+        vimeo_oembed_url=None,
+        dailymotion_api_url=None,
     )
 
 

@@ -15,6 +15,7 @@ from watchparty.http import Handler
 
 HERE = Path(__file__).parent / "fake_players"
 MEDIA = Path(__file__).parent / "media"
+MISSING_PEERTUBE = "9c9de5e8-0a1e-484a-b099-000000000000"
 SCRIPTS = {
     "/vimeo/api/player.js": "vimeo.js",
     "/twitch/js/embed/v1.js": "twitch.js",
@@ -66,6 +67,9 @@ class FakePlayers:
     async def peertube_video(self, request: web.Request) -> web.Response:
         video_id = request.match_info["id"]
         self.described.append(video_id)
+        if video_id == MISSING_PEERTUBE:
+            error = {"type": "about:blank", "title": "Not Found", "status": 404}
+            return web.json_response(error, status=404, content_type="application/problem+json")
         origin = f"{request.scheme}://{request.host}"
         return web.json_response(
             {
@@ -74,6 +78,8 @@ class FakePlayers:
                 "name": "A PeerTube video",
                 "duration": 20,
                 "isLive": False,
+                "channel": {"name": "films", "displayName": "Free films"},
+                "thumbnailPath": f"/lazy-static/thumbnails/{video_id}.jpg",
                 "files": [],
                 "streamingPlaylists": [
                     {"id": 1, "type": 1, "playlistUrl": f"{origin}/media/hls/stream.m3u8"}

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from watchparty.ratelimit import RateLimit
     from watchparty.rooms.registry import RoomRegistry
     from watchparty.rooms.writebehind import WriteBehind, WriteQueue
+    from watchparty.search.lookups import Lookups
     from watchparty.search.oembed import OEmbed
     from watchparty.search.service import SearchService
     from watchparty.search.youtube import YouTube
@@ -43,6 +44,7 @@ SEARCH_LIMIT: web.AppKey[RateLimit] = web.AppKey("search_limit")
 ANONYMOUS_SEARCHES: web.AppKey[RateLimit] = web.AppKey("anonymous_searches")
 YOUTUBE: web.AppKey[YouTube] = web.AppKey("youtube")
 OEMBED: web.AppKey[OEmbed] = web.AppKey("oembed")
+LOOKUPS: web.AppKey[Lookups] = web.AppKey("lookups")  # other services' titles and durations
 SESSIONS: web.AppKey[Sessions] = web.AppKey("sessions")
 PASSWORDS: web.AppKey[PasswordHasher] = web.AppKey("passwords")
 LOGIN_THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("login_throttle")

@@ -29,6 +29,7 @@ from watchparty.addresses import Network, parse_networks
 from watchparty.core.media import KINDS, Kind
 from watchparty.core.plans import FREE
 from watchparty.core.sources import parse_sources
+from watchparty.setting_errors import describe
 
 # HS256 wants a key at least as long as its hash (RFC 7518 3.2).
 MIN_JWT_SECRET_BYTES = 32
@@ -95,6 +96,12 @@ def _boolean(value: Any) -> Any:
             raise _fail("must be on or off")
         return value.lower() in ("1", "true", "on", "yes")
     return value
+
+
+def _hosts(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
 
 
 def _sources(value: Any) -> Any:
@@ -170,6 +177,19 @@ class Settings(BaseSettings):
     dailymotion_player_url: HttpUrl = env(
         "DAILYMOTION_PLAYER_URL", "https://geo.dailymotion.com/libs/player.js"
     )
+    # Where titles and durations of other services' videos are asked ("off": not asked), and
+    # PeerTube instances on a private network that may be asked (host or host:port; any
+    # other private address is refused: search.guard).
+    vimeo_oembed_url: Annotated[HttpUrl | None, BeforeValidator(_off_is_none)] = env(
+        "VIMEO_OEMBED_URL", "https://vimeo.com/api/oembed.json"
+    )
+    dailymotion_api_url: Annotated[HttpUrl | None, BeforeValidator(_off_is_none)] = env(
+        "DAILYMOTION_API_URL", "https://api.dailymotion.com"
+    )
+    peertube_private_hosts: Annotated[frozenset[str], NoDecode, BeforeValidator(_hosts)] = env(
+        "WATCHPARTY_PEERTUBE_PRIVATE_HOSTS", frozenset()
+    )
+    lookup_timeout_seconds: int = env("WATCHPARTY_LOOKUP_TIMEOUT_SECONDS", 5, ge=1, le=60)
     # The kinds of link rooms play (comma-separated, or "all"): others are refused, and the
     # page's policy lets in only these kinds' players.
     sources: Annotated[frozenset[Kind], NoDecode, BeforeValidator(_sources)] = env(
@@ -331,7 +351,7 @@ class Settings(BaseSettings):
             try:
                 return cls()
             except ValidationError as error:
-                raise SettingsError(_describe(cls, error)) from None
+                raise SettingsError(describe(cls, error)) from None
 
 
 def variables() -> dict[str, str]:
@@ -364,33 +384,3 @@ class _MappingSource(EnvSettingsSource):
 
     def _load_env_vars(self) -> Mapping[str, str | None]:
         return dict(_ENVIRON.get() or {})
-
-
-def _describe(cls: type[Settings], error: ValidationError) -> str:
-    """The first problem, as '<VARIABLE> must ...' (never the value)."""
-    first = error.errors(include_input=False, include_url=False)[0]
-    if not first["loc"]:
-        return str(first["msg"])
-    name = str(first["loc"][0])
-    by_alias = {str(f.validation_alias): f for f in cls.model_fields.values()}
-    field = by_alias.get(name) or cls.model_fields.get(name)
-    if field is not None and field.validation_alias is not None:
-        name = str(field.validation_alias)
-    kind, ctx = first["type"], first.get("ctx", {})
-    if kind == "int_parsing":
-        return f"{name} must be a whole number"
-    if kind == "literal_error":
-        return f"{name} must be one of {ctx.get('expected', '').replace(chr(39), '')}"
-    if kind in ("greater_than_equal", "less_than_equal") and field is not None:
-        low = next((m.ge for m in field.metadata if hasattr(m, "ge")), None)
-        high = next((m.le for m in field.metadata if hasattr(m, "le")), None)
-        if low is not None and high is not None:
-            return f"{name} must be between {low} and {high}"
-        return (
-            f"{name} must be at least {low}"
-            if low is not None
-            else f"{name} must be at most {high}"
-        )
-    if kind == "setting":
-        return f"{name} {first['msg']}"
-    return f"{name} is not valid ({kind})"

@@ -15,6 +15,7 @@ from playwright.async_api import Browser, Page
 
 from tests.e2e.conftest import MEDIA, LiveServer
 from tests.e2e.test_browser import csp_violations, eventually, open_room
+from tests.fake_lookups import FakeLookups
 from tests.fake_players import FakePlayers
 from tests.reach import Reached
 from watchparty.settings import Settings
@@ -126,10 +127,13 @@ async def services(
     settings: Settings,
     reached: Reached,
 ) -> AsyncIterator[tuple[FakePlayers, LiveServer]]:
-    """The room's server with the video services' players pointed at local stand-ins."""
-    fake = FakePlayers()
+    """The room's server with the video services' players, and what it asks of the services,
+    pointed at local stand-ins."""
+    fake, lookups = FakePlayers(), FakeLookups()
     fake.base_url = str((await aiohttp_server(fake.app())).make_url("")).rstrip("/")
-    live = LiveServer(settings.model_copy(update={"media_dir": MEDIA, **fake.settings()}), reached)
+    lookups.base_url = str((await aiohttp_server(lookups.app())).make_url("")).rstrip("/")
+    update = {"media_dir": MEDIA, **fake.settings(), **lookups.settings()}
+    live = LiveServer(settings.model_copy(update=update), reached)
     await live.start()
     yield fake, live
     await live.stop()
@@ -152,21 +156,23 @@ async def _embedded(page: Page, playing: bool, beyond: float = 0.0) -> bool:
 
 
 @pytest.mark.parametrize(
-    "link",
+    ("link", "title"),
     [
-        "https://vimeo.com/76979871",
-        "https://www.twitch.tv/videos/1234567890",
-        "https://www.dailymotion.com/video/x7tgad0",
+        ("https://vimeo.com/76979871", "The New Vimeo Player (You Know, For Videos)"),
+        ("https://www.twitch.tv/videos/1234567890", "https://www.twitch.tv/videos/1234567890"),
+        ("https://www.dailymotion.com/video/x8abc12", "A Dailymotion video"),
     ],
 )
 async def test_an_embedded_service_plays_pauses_and_seeks_in_sync(
-    browser: Browser, services: tuple[FakePlayers, LiveServer], link: str
+    browser: Browser, services: tuple[FakePlayers, LiveServer], link: str, title: str
 ) -> None:
     _, live = services
     ann, bob = await _two_pages(browser, live)
     await ann.fill("#add-input", link)
     await ann.click("#add-form button[type=submit]")
     await eventually(lambda: _has_frame(bob), within=15)
+    # the title the server asked of the service (Twitch has none to ask: the link shows)
+    assert await bob.locator("#now-title").inner_text() == title
     await ann.click("#toggle")
     await eventually(lambda: _embedded(bob, True, beyond=1.0), within=20)
     await eventually(lambda: _embedded(ann, True, beyond=1.0), within=20)

@@ -50,6 +50,7 @@ async def test_other_kinds_are_refused_and_change_nothing(
         heard.append(await asyncio.wait_for(carol.events.get(), 5))
     assert [data["state"]["version"] for _, data in heard if "state" in data] == [version + 1]
 
+
 async def test_a_playlist_of_other_kinds_does_not_load(
     start_server: ServerFactory, http: aiohttp.ClientSession
 ) -> None:

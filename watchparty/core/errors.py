@@ -99,7 +99,7 @@ ERRORS: Final[dict[str, Error]] = {
     "stale_version": Error(409, "{detail}"),
     "room_not_found": Error(404, N_("room not found")),
     "playlist_not_found": Error(404, N_("playlist not found")),
-    "video_not_found": Error(404, N_("no such YouTube video")),
+    "video_not_found": Error(404, N_("{service} has no such video, or will not describe it")),
     "no_such_member": Error(404, N_("nobody in this room has that member id")),
     "no_such_message": Error(404, N_("no such message in this room's history")),
     "no_such_item": Error(400, N_("no queue item has id {item_id!r}")),
@@ -138,7 +138,10 @@ ERRORS: Final[dict[str, Error]] = {
     "quota_exceeded": Error(503, N_("the daily YouTube search quota is used up")),
     "invalid_page_token": Error(400, N_("that page token is not valid")),
     "upstream_error": Error(502, "{detail}"),
-    "upstream_timeout": Error(502, N_("YouTube did not answer in time")),
+    "upstream_timeout": Error(502, N_("{service} did not answer in time")),
+    "private_address": Error(
+        400, N_("the link's host is a private or local address: the server does not ask it")
+    ),
     "billing_disabled": Error(503, N_("billing is not configured on this server")),
     "already_subscribed": Error(409, N_("you are on Plus already; manage it instead")),
     "no_billing_account": Error(409, N_("subscribe first: there is nothing to manage")),

@@ -37,6 +37,20 @@ def displayable(text: str) -> bool:
     )
 
 
+def made_displayable(text: str, limit: int) -> str:
+    """``text`` from elsewhere (a service's title) as a display text: control, format and
+    surrogate characters dropped, spaces collapsed, at most ``limit`` characters."""
+    kept = "".join(_displayed(ch) for ch in text)
+    return " ".join(kept.split())[:limit]
+
+
+def _displayed(ch: str) -> str:
+    category = unicodedata.category(ch)
+    if category == "Cc":
+        return " "  # a newline or tab parts words
+    return "" if category in DISPLAY_FORBIDDEN else ch
+
+
 def unencodable(data: Any) -> str | None:
     """Where the first string in ``data`` that UTF-8 cannot carry is (a dotted path, keys and
     indexes), or None. ``data`` is what a JSON parser returns; walked without recursion, so

@@ -26,7 +26,8 @@ class SearchQuery(BaseModel):
     page_token: Annotated[str, Field(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")] | None = None
 
 
-async def _limit(request: web.Request) -> None:
+async def limit_lookups(request: web.Request) -> None:
+    """Searches and video lookups per client address (each may cost an upstream call)."""
     client = client_address(request, request.config_dict[SETTINGS].trusted_proxies)
     verdict = await request.config_dict[SEARCH_LIMIT].hit(client)
     if not verdict.allowed:
@@ -62,7 +63,7 @@ def _service(request: web.Request) -> SearchService:
 async def search_youtube(request: web.Request) -> web.Response:
     service = _service(request)
     query = read_query(request, SearchQuery)
-    await _limit(request)
+    await limit_lookups(request)
     spend = None
     if await request.config_dict[SESSIONS].optional(request) is None:
         anonymous = request.config_dict[ANONYMOUS_SEARCHES]
@@ -95,10 +96,10 @@ async def youtube_video(request: web.Request) -> web.Response:
     video_id = request.match_info["video_id"]
     if not re.fullmatch(VIDEO_ID, video_id):
         raise ApiError.of("invalid_video_id")
-    await _limit(request)
+    await limit_lookups(request)
     video = await service.video(video_id)
     if video is None:
-        raise ApiError.of("video_not_found")
+        raise ApiError.of("video_not_found", service="YouTube")
     return web.json_response(video)
 
 

@@ -1,4 +1,5 @@
-"""Search with a cache in front: the same question within the cache lifetime costs no quota.
+"""Search and lookups with a cache in front: the same question within the cache lifetime
+costs no quota and no upstream call.
 
 A search costs 100 of YouTube's default 10,000 daily quota units, so answers are cached in
 MongoDB, identical questions asked at the same moment share one upstream call, and once
@@ -27,6 +28,7 @@ QUOTA_PAUSE_SECONDS = 300.0
 
 # Whether one more search may spend quota (and counts it when it may).
 Spend = Callable[[], Awaitable[bool]]
+Fetch = Callable[[], Awaitable[Any]]  # an upstream call, for the cache
 
 
 def cache_key(kind: str, *parts: str) -> str:
@@ -68,7 +70,7 @@ class SearchService:
                 raise YouTubeError.of("search_budget_used")
             return (await youtube.search(query, page_token)).model_dump()
 
-        return await self._cached(key, fetch)
+        return await self.remembered(key, self._within_quota(fetch))
 
     async def video(self, video_id: str) -> Any | None:
         """One video's details: from the Data API with a key, else from oEmbed (no duration)."""
@@ -79,7 +81,7 @@ class SearchService:
                 found = await oembed.video(video_id)
                 return None if found is None else found.model_dump()
 
-            return await self._cached(f"oembed:{video_id}", described)
+            return await self.remembered(f"oembed:{video_id}", described)
         youtube = self._require()
 
         async def fetch() -> Any:
@@ -87,19 +89,36 @@ class SearchService:
             return found[video_id].model_dump() if video_id in found else None
 
         # video ids are case-sensitive: key on the id as given
-        return await self._cached(f"video:{video_id}", fetch)
+        return await self.remembered(f"video:{video_id}", self._within_quota(fetch))
 
     def _require(self) -> YouTube:
         if self._youtube is None:
             raise YouTubeError.of("search_disabled")
         return self._youtube
 
-    async def _cached(self, key: str, fetch: Callable[[], Awaitable[Any]]) -> Any:
+    def _within_quota(self, fetch: Fetch) -> Fetch:
+        """``fetch``, refused while YouTube's quota is used up (and noting when it is)."""
+
+        async def fetch_within_quota() -> Any:
+            if self._clock() < self._quota_paused_until:
+                raise YouTubeError.of("quota_exceeded")
+            try:
+                return await fetch()
+            except YouTubeError as error:
+                if error.code == "quota_exceeded":
+                    self._quota_paused_until = self._clock() + QUOTA_PAUSE_SECONDS
+                raise
+
+        return fetch_within_quota
+
+    async def remembered(self, key: str, fetch: Fetch) -> Any:
+        """A cached answer, else ``fetch``'s (None is not kept): askers of one key at the same
+        moment share one upstream call."""
         now = dt.datetime.fromtimestamp(self._clock(), dt.UTC)
         try:
             cached = await self._cache.get(key, now)
         except StoreUnavailable:
-            log.warning("search cache unavailable; asking YouTube directly")
+            log.warning("search cache unavailable; asking upstream directly")
             cached = None
         if cached is not None:
             return cached
@@ -110,15 +129,8 @@ class SearchService:
             inflight.add_done_callback(lambda _: self._inflight.pop(key, None))
         return await asyncio.shield(inflight)
 
-    async def _fetch(self, key: str, fetch: Callable[[], Awaitable[Any]], now: dt.datetime) -> Any:
-        if self._clock() < self._quota_paused_until:
-            raise YouTubeError.of("quota_exceeded")
-        try:
-            value = await fetch()
-        except YouTubeError as error:
-            if error.code == "quota_exceeded":
-                self._quota_paused_until = self._clock() + QUOTA_PAUSE_SECONDS
-            raise
+    async def _fetch(self, key: str, fetch: Fetch, now: dt.datetime) -> Any:
+        value = await fetch()
         if value is not None:
             try:
                 await self._cache.put(key, value, now + self._lifetime)

@@ -139,7 +139,7 @@ class YouTube(Upstream):
                 body = await response.read()
                 status = response.status
         except TimeoutError:
-            raise YouTubeError.of("upstream_timeout") from None
+            raise YouTubeError.of("upstream_timeout", service="YouTube") from None
         except aiohttp.ClientError as error:
             log.warning("YouTube %s failed: %s", method, type(error).__name__)
             raise YouTubeError.of("upstream_error", detail="YouTube could not be reached") from None

@@ -14,6 +14,7 @@ from watchparty.keys import (
     CHAT_WRITES,
     CLUSTER,
     LIMITS,
+    LOOKUPS,
     OEMBED,
     PLANS,
     REGISTRY,
@@ -28,6 +29,7 @@ from watchparty.keys import (
 from watchparty.metrics import Metrics, Sources
 from watchparty.ratelimit import RateLimit
 from watchparty.realtime.fanout import FanoutManager
+from watchparty.search.lookups import Lookups
 from watchparty.search.oembed import OEmbed
 from watchparty.search.service import SearchService
 from watchparty.search.youtube import YouTube
@@ -56,6 +58,12 @@ def setup_search(app: web.Application, settings: Settings) -> None:
         lifetime_seconds=settings.search_cache_seconds,
         oembed=oembed,
     )
+    app[LOOKUPS] = Lookups(
+        settings.vimeo_oembed_url,
+        settings.dailymotion_api_url,
+        settings.peertube_private_hosts,
+        settings.lookup_timeout_seconds,
+    )
     shared = settings.redis_url
     searches = app[SEARCH_LIMIT] = RateLimit(settings.search_rate_limit, "search", shared)
     anonymous = app[ANONYMOUS_SEARCHES] = RateLimit(
@@ -66,7 +74,7 @@ def setup_search(app: web.Application, settings: Settings) -> None:
 
 
 async def _youtube(app: web.Application) -> AsyncIterator[None]:
-    clients = [c for c in (app.get(YOUTUBE), app.get(OEMBED)) if c is not None]
+    clients = [c for c in (app.get(YOUTUBE), app.get(OEMBED), app[LOOKUPS]) if c is not None]
     for client in clients:
         await client.start()
     yield

@@ -22,6 +22,7 @@ from watchparty.paths import web_root
 from watchparty.playlists.routes import setup_routes as playlist_routes
 from watchparty.rooms.access_routes import setup_routes as access_routes
 from watchparty.rooms.routes import setup_routes as room_routes
+from watchparty.search.lookup_routes import setup_routes as lookup_routes
 from watchparty.search.routes import setup_routes as search_routes
 from watchparty.settings import Settings
 from watchparty.subtitles.routes import setup_routes as subtitle_routes
@@ -65,6 +66,7 @@ def api_routes(api: web.Application) -> None:
         playlist_routes,
         billing_routes,
         search_routes,
+        lookup_routes,
         subtitle_routes,
     ):
         setup_routes(api)

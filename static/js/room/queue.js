@@ -92,26 +92,32 @@ export function wireQueue(room, renderAccess) {
     renderAccess();
   }
 
-  /** @param {string} id */
-  async function youtubeTitle(id) {
+  /**
+   * What the server knows of a link's video (its service's title and duration), or nothing
+   * after a short wait: a lookup never holds up adding the link.
+   * @param {string} link
+   */
+  async function describeLink(link) {
     try {
-      const res = await fetch(`/api/videos/youtube/${encodeURIComponent(id)}`);
-      if (res.ok) return (await res.json()).title;
-    } catch { /* search may be disabled; the id will do */ }
-    return undefined;
+      const res = await fetch(`/api/videos?link=${encodeURIComponent(link)}`, { signal: AbortSignal.timeout(3000) });
+      if (res.ok) return await res.json();
+    } catch { /* slow or unreachable: the link will do */ }
+    return {};
   }
-  /** @param {{video_id: string, youtube?: boolean, title?: string, duration?: number|null}} item */
+  /** @param {{video_id: string, title?: string, duration?: number|null}} item */
   async function addToQueue(item) {
     if (!room.state) return;
     /** @type {{video_id: string, title?: string, duration?: number}} */
     const entry = { video_id: item.video_id };
-    const title = item.title || (item.youtube ? await youtubeTitle(item.video_id) : undefined);
+    const described = item.title ? {} : await describeLink(item.video_id);
+    const title = item.title || described.title;
     if (title) {
       const short = String(title).slice(0, 200);
       entry.title = short;
       room.titles.set(item.video_id, short);
     }
-    if (item.duration) entry.duration = item.duration;
+    const duration = item.duration || described.duration_seconds;
+    if (duration) entry.duration = duration;
     await send("QUEUE_ADD", { item: entry });
   }
   $("add-form").addEventListener("submit", async (/** @type {Event} */ e) => {
