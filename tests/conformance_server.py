@@ -5,18 +5,21 @@ event echoing the handshake's payload, ``message`` echoed back as ``message-back
 ``message-with-ack`` acknowledged with its arguments.
 
 ``ours`` builds it on watchparty's own stack (its client manager with the direct fan-out,
-its websockets and its packet guards, binary allowed as the protocol does); otherwise it is
-plain python-socketio, the reference to compare with.
+its websockets, its heartbeats and its packet guards, binary allowed as the protocol does);
+otherwise it is plain python-socketio, the reference to compare with.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import socketio
 from aiohttp import web
 
+from watchparty.keys import HEARTBEATS
 from watchparty.realtime.fanout import MAX_QUEUED_PACKETS, FanoutManager, install_direct_websockets
+from watchparty.realtime.heartbeats import Heartbeats
 from watchparty.realtime.patches import (
     close_on_malformed_packets,
     refuse_malformed_polls,
@@ -66,4 +69,13 @@ def conformance_app(*, ours: bool) -> web.Application:
         install_direct_websockets(sio, compress=False)
     app = web.Application()
     sio.attach(app)
+    if ours:
+        heartbeats = app[HEARTBEATS] = Heartbeats(sio)
+
+        async def beating(app: web.Application) -> AsyncIterator[None]:
+            heartbeats.start()
+            yield
+            await heartbeats.stop()
+
+        app.cleanup_ctx.append(beating)
     return app

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from watchparty.core.plans import Plans
     from watchparty.i18n import Catalogues
     from watchparty.ratelimit import RateLimit
+    from watchparty.realtime.heartbeats import Heartbeats
     from watchparty.rooms.registry import RoomRegistry
     from watchparty.rooms.writebehind import WriteBehind, WriteQueue
     from watchparty.search.lookups import Lookups
@@ -36,6 +37,7 @@ SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 CSP: web.AppKey[str] = web.AppKey("content_security_policy")  # the pages' (headers.py)
 REGISTRY: web.AppKey[RoomRegistry] = web.AppKey("registry")
 SOCKETIO: web.AppKey[socketio.AsyncServer] = web.AppKey("socketio")
+HEARTBEATS: web.AppKey[Heartbeats] = web.AppKey("heartbeats")
 STORE: web.AppKey[Store] = web.AppKey("store")
 WRITE_BEHIND: web.AppKey[WriteBehind] = web.AppKey("write_behind")
 EMBEDDED_DB: web.AppKey[EmbeddedMongo] = web.AppKey("embedded_db")

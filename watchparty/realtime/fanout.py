@@ -14,6 +14,7 @@ from typing import Any
 
 import socketio
 from aiohttp import web
+from engineio import exceptions as engineio_exceptions
 from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as engineio_aiohttp
 from socketio import packet as sio_packet
@@ -95,7 +96,16 @@ class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # unty
             async def watched_poll() -> Any:
                 self.idle = True
                 try:
-                    return await poll()
+                    while True:
+                        try:
+                            return await poll()
+                        except engineio_exceptions.QueueEmpty:
+                            # engine.io's writer quits after an interval and a timeout with
+                            # nothing queued; PINGs and broadcasts written past the queue make
+                            # a quiet queue no sign of a dead connection (its reader's own
+                            # timeout, on the client's PONGs, is that sign).
+                            if socket.closing or socket.closed:
+                                raise
                 finally:
                     self.idle = False
 

@@ -21,6 +21,7 @@ from watchparty.core.plans import FREE, Plan, Plans
 from watchparty.keys import (
     CHAT_WRITES,
     CLUSTER,
+    HEARTBEATS,
     LIMITS,
     PASSWORDS,
     PLANS,
@@ -37,6 +38,7 @@ from watchparty.realtime.fanout import (
     FanoutManager,
     install_direct_websockets,
 )
+from watchparty.realtime.heartbeats import Heartbeats
 from watchparty.realtime.namespace import RoomNamespace
 from watchparty.realtime.packet_json import packet_class
 from watchparty.realtime.patches import (
@@ -91,7 +93,9 @@ def setup_realtime(app: web.Application, settings: Settings, clock: Clock) -> No
     close_on_malformed_packets(sio)
     refuse_malformed_polls(sio)
     install_direct_websockets(sio, compress=settings.ws_compression)
+    app[HEARTBEATS] = Heartbeats(sio)
     sio.attach(app)
+    app.cleanup_ctx.append(_heartbeats)
     # Connections close first (on shutdown); the cluster, started before the writers, stops
     # after them: rooms are given back only once they are saved.
     app.on_shutdown.append(_close_connections)
@@ -221,6 +225,12 @@ def _join_cluster(
     registry.info.on_plan.append(tell_others)
     cluster.peers.handlers["plan"] = plan_changed
     app.middlewares.append(to_holder(cluster.peers))
+
+
+async def _heartbeats(app: web.Application) -> AsyncIterator[None]:
+    app[HEARTBEATS].start()
+    yield
+    await app[HEARTBEATS].stop()
 
 
 async def _cluster(app: web.Application) -> AsyncIterator[None]:
