@@ -59,7 +59,9 @@ async def test_clients_answering_pings_stay_and_no_task_is_left_per_connection(
 async def test_a_client_that_stops_answering_is_closed(
     aiohttp_server: Callable[[web.Application], Awaitable[TestServer]],
 ) -> None:
-    server = await aiohttp_server(conformance_app(ours=True))
+    app = conformance_app(ours=True)
+    server = await aiohttp_server(app)
+    engine = app[HEARTBEATS]._engine
     async with aiohttp.ClientSession() as http:
         ws = await http.ws_connect(server.make_url("/socket.io/?EIO=4&transport=websocket"))
         opened = await ws.receive_str()
@@ -76,3 +78,7 @@ async def test_a_client_that_stops_answering_is_closed(
                 if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
                     break
         assert ws.closed or message.type == aiohttp.WSMsgType.CLOSE
+    async with asyncio.timeout(2):
+        while engine.sockets:  # and forgotten  # noqa: ASYNC110 (nothing to wait on)
+            await asyncio.sleep(0.05)
+    assert engine.service_task_handle is None  # engine.io's own walk over every socket

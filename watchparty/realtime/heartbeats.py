@@ -6,11 +6,16 @@ connection's writer task. N idle connections are N sleeping tasks (and their tim
 every interval N task creations, N queue wake-ups and N writer wake-ups; a closed connection's
 task sleeps on for the rest of its interval, holding the socket.
 
-Here one loop per server sends the PINGs that are due, from buckets of ``tick`` seconds: a
-PING is written straight to the connection's transport when its writer is idle (as the
-fan-out writes broadcasts, realtime.fanout), else queued as engine.io would queue it. What
-engine.io decides stays its own: the ping-pong cycle (a PING only after the last one's PONG),
-``last_ping`` and the timeouts its service task checks.
+Its "service task" then walks every connection each ``ping_timeout``, one ``wait_for`` per
+connection, to find those whose PONG is overdue: for N idle connections, N timed waits every
+20 s whether any PING is outstanding or not.
+
+Here one loop per server does both from buckets of ``tick`` seconds: it sends the PINGs that
+are due, written straight to the connection's transport when its writer is idle (as the
+fan-out writes broadcasts, realtime.fanout), else queued as engine.io would queue it; and,
+``ping_timeout`` after each PING, looks at that one connection: unanswered, engine.io's own
+``check_ping_timeout`` closes it. What engine.io decides stays its own: the ping-pong cycle
+(a PING only after the last one's PONG), ``last_ping`` and the closing.
 tests/integration/test_heartbeats.py fails if engine.io stops calling ``schedule_ping``.
 """
 
@@ -39,7 +44,9 @@ class Heartbeats:
         self._engine = server.eio
         interval = float(self._engine.ping_interval)
         self._tick = min(MAX_TICK_SECONDS, interval / 10)
-        self._buckets: dict[int, list[Any]] = {}  # tick number -> sockets due then
+        self._buckets: dict[int, list[Any]] = {}  # tick number -> sockets to ping then
+        self._checks: dict[int, list[tuple[Any, float]]] = {}  # -> (socket, its PING's time)
+        self._engine.start_service_task = False  # its timeouts are checked here
         self._task: asyncio.Task[None] | None = None
         self.sent = 0  # PINGs sent
         self.written = 0  # of those, written straight to the transport
@@ -61,7 +68,10 @@ class Heartbeats:
             return
         socket.last_ping = None
         due = asyncio.get_running_loop().time() + float(self._engine.ping_interval)
-        self._buckets.setdefault(math.ceil(due / self._tick), []).append(socket)
+        self._buckets.setdefault(self._number(due), []).append(socket)
+
+    def _number(self, at: float) -> int:
+        return math.ceil(at / self._tick)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="heartbeats")
@@ -72,6 +82,7 @@ class Heartbeats:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         self._buckets.clear()
+        self._checks.clear()
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -81,13 +92,24 @@ class Heartbeats:
             now = math.floor(loop.time() / self._tick)
             for number in range(done + 1, now + 1):
                 for socket in self._buckets.pop(number, ()):
-                    await self._ping(socket)
+                    await self._ping(socket, loop.time())
+                for socket, sent in self._checks.pop(number, ()):
+                    await self._check(socket, sent)
             done = now
 
-    async def _ping(self, socket: Any) -> None:
-        if socket.closing or socket.closed or self._engine.sockets.get(socket.sid) is not socket:
+    def _gone(self, socket: Any) -> bool:
+        """Whether the connection ended; a closed one is dropped from the engine's table, as
+        its service task would (a long-polling client may never come back to be told)."""
+        if socket.closed and self._engine.sockets.get(socket.sid) is socket:
+            del self._engine.sockets[socket.sid]
+        return bool(socket.closed or socket.closing)
+
+    async def _ping(self, socket: Any, now: float) -> None:
+        if self._gone(socket) or self._engine.sockets.get(socket.sid) is not socket:
             return
-        socket.last_ping = time.time()
+        socket.last_ping = sent = time.time()
+        check = now + float(self._engine.ping_timeout) + self._tick
+        self._checks.setdefault(self._number(check), []).append((socket, sent))
         self.sent += 1
         direct = socket.__dict__.get(DIRECT)
         if direct is not None and direct.writable():
@@ -99,3 +121,11 @@ class Heartbeats:
             await socket.send(eio_packet.Packet(eio_packet.PING))
         except Exception:
             log.debug("no PING for %s: it is closing", socket.sid)
+
+    async def _check(self, socket: Any, sent: float) -> None:
+        """The PING sent at ``sent`` is still unanswered: engine.io closes the connection (as
+        its service task would), and it is forgotten as the task would forget it."""
+        if self._gone(socket) or socket.last_ping != sent:
+            return  # closed, or answered since
+        await socket.check_ping_timeout()
+        self._gone(socket)
