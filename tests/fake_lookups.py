@@ -23,6 +23,7 @@ PRIVATE_VIMEO = "22439234"
 DAILYMOTION = {
     "x8abc12": ("A Dailymotion\nvideo\u200b", "someone", 300.0, "vod"),
     "x8live1": ("A live stream", "news", 0, "live"),
+    "x8inf00": ("Endless", "someone", float("inf"), "vod"),  # Python's JSON says Infinity
 }
 
 

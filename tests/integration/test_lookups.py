@@ -155,6 +155,8 @@ async def test_a_failing_or_slow_service_is_named(
     assert body["error"]["message"] == "Dailymotion did not answer in time"
     lookups.mode = "ok"
     assert (await get("https://vimeo.com/76979871"))[0] == 200  # a failure was not cached
+    status, body = await get("https://dai.ly/x8inf00")  # a length no video has is none
+    assert (status, body["title"], body["duration_seconds"]) == (200, "Endless", None)
 
 
 async def test_no_private_address_is_asked(

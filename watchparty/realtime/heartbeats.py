@@ -25,6 +25,7 @@ import asyncio
 import logging
 import math
 import time
+from collections.abc import Coroutine
 from functools import partial
 from typing import Any
 
@@ -92,10 +93,18 @@ class Heartbeats:
             now = math.floor(loop.time() / self._tick)
             for number in range(done + 1, now + 1):
                 for socket in self._buckets.pop(number, ()):
-                    await self._ping(socket, loop.time())
+                    await self._safely(self._ping(socket, loop.time()), socket)
                 for socket, sent in self._checks.pop(number, ()):
-                    await self._check(socket, sent)
+                    await self._safely(self._check(socket, sent), socket)
             done = now
+
+    @staticmethod
+    async def _safely(step: Coroutine[Any, Any, None], socket: Any) -> None:
+        """One connection's step; its failure must not stop every other's heartbeat."""
+        try:
+            await step
+        except Exception:
+            log.exception("heartbeat of %s failed", socket.sid)
 
     def _gone(self, socket: Any) -> bool:
         """Whether the connection ended; a closed one is dropped from the engine's table, as

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from pydantic import BaseModel, ConfigDict
 
-from watchparty.core.limits import MAX_TITLE_LENGTH
+from watchparty.core.limits import MAX_POSITION_SECONDS, MAX_TITLE_LENGTH
 from watchparty.core.links import Link
 from watchparty.core.text import made_displayable
 from watchparty.errors import ApiError
@@ -171,7 +171,13 @@ def _update(known: Described, data: dict[str, Any], *names: str) -> Described:
     ``names`` (in that order; a dotted name is Dailymotion's for a nested field), each kept
     only when of the right type."""
     title, channel, thumbnail, duration = (data.get(name) for name in names)
-    seconds = duration if isinstance(duration, int | float) and duration > 0 else None
+    seconds = (
+        duration
+        if isinstance(duration, int | float)
+        and not isinstance(duration, bool)
+        and 0 < duration <= MAX_POSITION_SECONDS  # an answer's Infinity or NaN is no length
+        else None
+    )
     return known.model_copy(
         update={
             "title": _shown(title),
