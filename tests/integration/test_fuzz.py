@@ -160,10 +160,10 @@ class ErrorLog(logging.Handler):
 @pytest.fixture
 async def fuzz(start_server: ServerFactory) -> AsyncIterator[Fuzz]:
     server = await start_server(chat_rate_limit="1000/second")
-    # Every closed connection leaves python-engineio's next ping asleep for one interval
-    # (25 s), holding ~3 KB; the run closes hundreds (binary data, oversize payloads). With a
-    # 1 s interval those have woken and gone by the time memory is measured, so what the
-    # check sees is what stays.
+    # The heartbeat timer holds a closed connection (~3 KB) until its next PING was due, one
+    # interval (25 s) at most; the run closes hundreds (binary data, oversize payloads). With
+    # a 1 s interval those are gone by the time memory is measured, so what the check sees
+    # is what stays.
     server.app[SOCKETIO].eio.ping_interval = 1.0
     base_url = str(server.make_url("")).rstrip("/")
     async with aiohttp.ClientSession() as http, http.post(f"{base_url}/api/rooms") as response:
