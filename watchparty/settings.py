@@ -71,10 +71,15 @@ def _upper(value: Any) -> Any:
     return value.upper() if isinstance(value, str) else value
 
 
+def _comma_list(text: str) -> list[str]:
+    """The non-empty entries of a comma-separated setting, trimmed."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
 def _origins(value: Any) -> Any:
     if not isinstance(value, str):
         return value
-    origins = tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+    origins = tuple(part.rstrip("/") for part in _comma_list(value))
     for origin in origins:
         if origin != "*" and not origin.startswith(("http://", "https://")):
             raise _fail("entries must be '*' or start with http:// or https://")
@@ -101,7 +106,7 @@ def _boolean(value: Any) -> Any:
 def _hosts(value: Any) -> Any:
     if not isinstance(value, str):
         return value
-    return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
+    return frozenset(part.lower() for part in _comma_list(value))
 
 
 def _sources(value: Any) -> Any:

@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from pymongo import AsyncMongoClient
 
 from tests.conftest import ServerFactory
 from tests.fake_lookups import PRIVATE_VIMEO, FakeLookups
@@ -58,7 +59,7 @@ async def server(
 
 
 async def test_each_service_describes_its_videos(
-    server: Callable[..., Awaitable[Get]], fakes: tuple[FakeLookups, FakePlayers]
+    server: Callable[..., Awaitable[Get]], fakes: tuple[FakeLookups, FakePlayers], mongo_uri: str
 ) -> None:
     get = await server()
     lookups, instance = fakes
@@ -115,6 +116,12 @@ async def test_each_service_describes_its_videos(
             "live": False,
         }
     assert lookups.calls == {"vimeo": 2, "dailymotion": 2}
+    # only answers a service gave are cached: the five asked of Vimeo, Dailymotion, PeerTube
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_uri)
+    try:
+        assert await client.get_default_database()["search_cache"].count_documents({}) == 5
+    finally:
+        await client.close()
 
 
 async def test_answers_are_cached_and_missing_videos_named(

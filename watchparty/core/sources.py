@@ -50,10 +50,17 @@ def brought_in(state: RoomState, command: Command) -> list[str]:
     return [link for link in links if link not in held]
 
 
+def kind_refusal(kind: str | None, sources: frozenset[str]) -> Rejection | None:
+    """``source_disabled`` when this server does not play ``kind`` (None: not a link)."""
+    if kind is None or kind in sources:
+        return None
+    return reject("source_disabled", kind=kind, plays=listed(sources))
+
+
 def refusal(state: RoomState, command: Command, sources: frozenset[str]) -> Rejection | None:
     """``source_disabled`` for the first new link of a kind this server does not play."""
     for link in brought_in(state, command):
-        kind = media_kind(link)
-        if kind is not None and kind not in sources:
-            return reject("source_disabled", kind=kind, plays=listed(sources))
+        refused = kind_refusal(media_kind(link), sources)
+        if refused is not None:
+            return refused
     return None

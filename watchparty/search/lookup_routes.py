@@ -17,7 +17,7 @@ from watchparty.apidoc import Doc, documented
 from watchparty.core.fields import VideoId
 from watchparty.core.links import Link, service_link
 from watchparty.core.media import media_kind
-from watchparty.core.sources import listed
+from watchparty.core.sources import kind_refusal
 from watchparty.errors import ApiError
 from watchparty.http import read_query
 from watchparty.keys import LOOKUPS, SEARCH, SETTINGS
@@ -53,23 +53,26 @@ async def describe_link(request: web.Request) -> web.Response:
     kind = media_kind(link)
     assert kind is not None  # VideoId took only playable links
     sources = request.config_dict[SETTINGS].sources
-    if kind not in sources:
-        raise ApiError.of("source_disabled", kind=kind, plays=listed(sources))
+    refused = kind_refusal(kind, sources)
+    if refused is not None:
+        raise ApiError.rejected(refused)
     await limit_lookups(request)
     service = service_link(link)
     if service is None:  # a file or a stream: nothing to ask
         return web.json_response(Described(link=link, kind=kind).model_dump())
+    lookups = request.config_dict[LOOKUPS]
+
+    async def fetch() -> Any:
+        found = await lookups.describe(service)
+        return None if found is None else found.model_dump()
+
     if service.kind == "youtube":
         described = await _youtube(request, service)
-    else:
-        lookups = request.config_dict[LOOKUPS]
-
-        async def fetch() -> Any:
-            found = await lookups.describe(service)
-            return None if found is None else found.model_dump()
-
+    elif lookups.asks(service):
         key = "link:" + hashlib.sha256(link.encode()).hexdigest()  # ids are case-sensitive
         described = await request.config_dict[SEARCH].remembered(key, fetch)
+    else:  # the link says all there is: nothing to cache
+        described = await fetch()
     if described is None:
         raise ApiError.of("video_not_found", service=SERVICES[kind])
     return web.json_response(described)

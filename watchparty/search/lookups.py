@@ -81,19 +81,27 @@ class Lookups:
                 await session.close()
         self._fixed = self._guarded = None
 
+    def asks(self, link: Link) -> bool:
+        """Whether describing ``link`` asks its service (worth caching), or only reads it."""
+        return (
+            link.kind == "peertube"
+            or (link.kind == "vimeo" and self._vimeo is not None)
+            or (link.kind == "dailymotion" and self._dailymotion is not None)
+        )
+
     async def describe(self, link: Link) -> Described | None:
         """What the link's service says of it (None: it will not describe it); a kind with
         nothing to ask answers what the link itself says."""
         known = Described(link=link.spelling, kind=link.kind, live=link.live)
-        if link.kind == "twitch" and link.live:
-            return known.model_copy(update={"title": _last(link.spelling)})
-        if link.kind == "vimeo" and self._vimeo is not None:
+        if not self.asks(link):
+            if link.kind == "twitch" and link.live:
+                return known.model_copy(update={"title": _last(link.spelling)})
+            return known
+        if link.kind == "vimeo":
             return await self._ask_vimeo(known)
-        if link.kind == "dailymotion" and self._dailymotion is not None:
+        if link.kind == "dailymotion":
             return await self._ask_dailymotion(known)
-        if link.kind == "peertube":
-            return await self._ask_peertube(known)
-        return known
+        return await self._ask_peertube(known)
 
     async def _ask_vimeo(self, known: Described) -> Described | None:
         assert self._vimeo is not None
