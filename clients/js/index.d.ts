@@ -99,10 +99,18 @@ export function twitchPlayer(twitch: any, events: Record<string, string>): Playe
 /** over a player from dailymotion.createPlayer(); events: dailymotion.events */
 export function dailymotionPlayer(player: any, events: Record<string, string>, now?: () => number): Player;
 export const DEFAULT_TUNING: Tuning;
+/** The offset from this side's monotonic clock to the server's, its drift and its error. */
 export class SyncClock {
-  constructor(options?: { keep?: number; best?: number });
-  offset: number | null; rtt: number | null;
+  constructor(options?: { keep?: number; maxSkew?: number });
+  /** Server time minus local time at local time `at` (seconds); null until a round trip. */
+  offset: number | null; at: number;
+  /** How much the offset grows per second of local time (2e-4: 200 ppm). */
+  skew: number;
+  /** How far the offset may be off (seconds; Infinity until a round trip). */
+  error: number;
+  rtt: number | null;
   add(t0: number, t1: number, server: number): void;
+  offsetAt(local: number): number;
   serverTime(local: number): number; localTime(server: number): number; reset(): void;
 }
 export class Follower {

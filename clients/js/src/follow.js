@@ -13,10 +13,10 @@ import { roomPosition } from "./sync.js";
  *   time(): number, duration(): number, paused(): boolean, ready(): boolean, busy(): boolean,
  *   stalled(): boolean, setRate(rate: number): void, tolerance: number}} Player
  * @typedef {{state(): RoomState | null, now(): number, local(): number,
- *   toLocal(server: number): number, clockReady(): boolean,
+ *   toLocal(server: number): number, clockReady(): boolean, clockError?: () => number,
  *   report(event: string, payload: object): void}} Source
  *   now: server time; local: this side's monotonic clock (seconds); toLocal: a server time on
- *   it; report: a room event for which no answer is awaited (BUFFERING, READY, ENDED).
+ *   it; clockError: how far the clock estimate may be off (seconds); report: a room event for which no answer is awaited (BUFFERING, READY, ENDED).
  * @typedef {{blocked?: () => boolean, played?: (ok: boolean) => void}} Hooks
  *   blocked: the browser refused to play without a click (wait for it); played: whether a
  *   play() was allowed.
@@ -121,7 +121,10 @@ export class Follower {
       this._followLive(state, player);
       return;
     }
-    if (player.busy()) {
+    if (player.busy() || (!player.paused() && player.stalled())) {
+      // Seeking, or playing with no data to play (its media server paused): a seek now
+      // would only ask for data elsewhere and start the wait over. Once it plays, one
+      // catch-up (a seek, then a settle) brings it back.
       this.steering.busy();
       return;
     }
@@ -134,7 +137,8 @@ export class Follower {
       busy: false,
       tolerance: player.tolerance,
     };
-    const action = this.steering.decide(state, this.source.now(), this.target(), seen, this.blocked());
+    const clockError = this.source.clockError ? this.source.clockError() : Infinity;
+    const action = this.steering.decide(state, this.source.now(), this.target(), seen, this.blocked(), clockError);
     if (action.kind === "catch-up") {
       player.seek(action.to);
       if (player.paused()) this._play(player, state.rate);

@@ -195,6 +195,7 @@ export class Room {
         local: () => this.local(),
         toLocal: (server) => this.clock.localTime(server),
         clockReady: () => this.clock.offset !== null,
+        clockError: () => this.clock.error,
         report: (event, payload) => this.socket.emit(event, payload, () => {}),
       },
       this.tuning,

@@ -17,6 +17,11 @@ import { rateAt, steer } from "./sync.js";
  */
 
 const SETTLE_SECONDS = 0.15;
+// The narrowest dead band: a well-known clock lets the steering hold a player this close
+// (two of them 4 ms apart at most) before the rate changes ever more often for less.
+const MIN_BAND = 0.002;
+const FOLLOW_UP_SECONDS = 0.5;
+const MAX_FOLLOW_UPS = 2;
 /** @type {{kind: "none"}} */
 const NONE = { kind: "none" };
 
@@ -34,6 +39,10 @@ export class Steering {
     /** @type {{kind: Kind, at: number, version: number, free: number | null} | null} */
     this.settling = null;
     this.nudging = false;
+    // Seeks in a row, each after the last settled still too far off to nudge in time.
+    this.followUps = 0;
+    /** @type {boolean} a catch-up has just settled */
+    this.settled = false;
   }
 
   /**
@@ -57,9 +66,10 @@ export class Steering {
    * @param {number} position where the room is at `now`
    * @param {Seen} seen the player
    * @param {boolean} blocked the browser refused to play without a click
+   * @param {number} [clockError] how far the clock estimate may be off (seconds)
    * @returns {Action}
    */
-  decide(state, now, position, seen, blocked) {
+  decide(state, now, position, seen, blocked, clockError = Infinity) {
     const goal = seen.duration ? Math.min(position, seen.duration) : position;
     const error = seen.time - goal;
     if (this._settling(state, now, error, seen.paused)) return NONE;
@@ -70,12 +80,25 @@ export class Steering {
         if (blocked) return NONE;  // wait for the click the page asks for
         return this._catchUp("resume", goal, state, now, true, rate);
       }
-      const tuning = seen.tolerance
-        ? { ...this.tuning, seekAbove: Math.max(this.tuning.seekAbove, seen.tolerance) }
-        : this.tuning;
+      const tuning = {
+        ...this.tuning,
+        seekAbove: Math.max(this.tuning.seekAbove, seen.tolerance || 0),
+        nudgeAbove: deadBand(this.tuning.nudgeAbove, clockError),
+      };
       const steering = steer(error, rate, tuning, this.nudging);
       this.nudging = steering.nudging;
+      const settled = this.settled;
+      this.settled = false;
       if (steering.seek) return this._catchUp("seek", goal, state, now, false, rate);
+      // A catch-up that landed further off than nudges close in FOLLOW_UP_SECONDS (a seek
+      // after a stall aims by a lag learnt elsewhere) is followed by one more seek, now
+      // aimed by the lag it taught: at most two in a row, each after a settle.
+      if (settled && this.followUps < MAX_FOLLOW_UPS &&
+          Math.abs(error) > this.tuning.maxNudge * FOLLOW_UP_SECONDS) {
+        this.followUps += 1;
+        return this._catchUp("seek", goal, state, now, false, rate);
+      }
+      if (!steering.nudging) this.followUps = 0;
       return { kind: "rate", rate: steering.rate };
     }
     const far = Math.abs(error) > Math.max(this.tuning.pausedSeekAbove, seen.tolerance / 10);
@@ -108,8 +131,17 @@ export class Steering {
     if (now - settling.at < SETTLE_SECONDS || now - settling.free < SETTLE_SECONDS) return true;
     if (!paused) {
       this.lag[settling.kind] = Math.max(0, Math.min(1, this.lag[settling.kind] - 0.7 * error));
+      this.settled = true;
     }
     this.settling = null;
     return false;
   }
+}
+
+// The error the steering leaves alone: the server's setting, narrowed down to MIN_BAND as the
+// clock estimate allows (chasing an error smaller than twice the clock's own would only
+// follow the estimate's noise).
+/** @param {number} nudgeAbove @param {number} clockError @returns {number} */
+export function deadBand(nudgeAbove, clockError) {
+  return Math.min(nudgeAbove, Math.max(MIN_BAND, 2 * clockError));
 }

@@ -2,13 +2,14 @@
 // The page's sync arithmetic, with no DOM and no clock reads of its own (times are arguments),
 // so that Node tests it (tests/js/unit/sync.test.mjs) exactly as the browser runs it.
 //
-//  - SyncClock: the offset from this page's monotonic clock to the server's. The server read
-//    its clock somewhere between our send (t0) and our receipt (t1), so each TIME round trip
-//    bounds the offset: server - t1 <= offset <= server - t0. The bounds of the last `keep`
-//    round trips intersect in a narrower interval (the fastest trip *each way* sets one end,
-//    even when they were different trips), and the estimate is its middle. Were the
-//    intersection empty (the server's clock stepped), the mean offset of the `best`
-//    lowest-RTT samples stands in, NTP-style.
+//  - SyncClock: the offset from this page's monotonic clock to the server's, and how fast it
+//    drifts (skew). The server read its clock somewhere between our send (t0) and our receipt
+//    (t1), so a round trip's midpoint offset is off by at most half of what its trip took
+//    beyond the fastest one seen: the fastest trips weigh most. A weighted line through the
+//    recent midpoints gives the offset and its drift (real oscillators differ by up to a few
+//    hundred ppm: 200 ppm is 12 ms a minute), and the scatter about that line gives the
+//    estimate's own error, which the steering respects. A round trip that contradicts the
+//    line (the server's clock stepped) starts the estimate afresh.
 //  - steer: what the player should do about its error against the room (a seek, a playback
 //    rate, or nothing), from thresholds the server's settings give (docs/sync.md).
 /**
@@ -23,51 +24,137 @@
  * @typedef {{seekAbove: number, nudgeAbove: number, maxNudge: number, gain?: number,
  *   settle?: number}} Tuning
  */
-/** @typedef {{rtt: number, offset: number, low: number, high: number}} Sample */
+/** @typedef {{at: number, rtt: number, offset: number}} Sample */
+
+const MIN_DRIFT_SPAN = 60;  // seconds of round trips before a drift is believed (a minute)
+const FLOOR = 0.0005;  // seconds: what even the fastest trip may be off (timers, scheduling)
 
 export class SyncClock {
-  /** @param {{keep?: number, best?: number}} [options] */
-  constructor({ keep = 20, best = 3 } = {}) {
+  /** @param {{keep?: number, maxSkew?: number}} [options] */
+  constructor({ keep = 100, maxSkew = 0.001 } = {}) {
     this.keep = keep;
-    this.best = best;
+    this.maxSkew = maxSkew;
     /** @type {Sample[]} */
     this.samples = [];
-    /** @type {number | null} server time minus local time, seconds; null until a sample */
+    /** @type {number | null} server time minus local time at local time `at`, seconds; null until a sample */
     this.offset = null;
-    /** @type {number | null} round trip of the best samples, seconds */
+    /** local time the offset is for */
+    this.at = 0;
+    /** how much the offset grows per second of local time (1e-6: 1 ppm) */
+    this.skew = 0;
+    /** @type {number | null} round trip of the fastest recent samples, seconds */
     this.rtt = null;
+    /** @type {number} how far the offset may be off, seconds (Infinity until a sample) */
+    this.error = Infinity;
   }
 
   // t0, t1: local send and receive times; server: the server's time in the answer.
   /** @param {number} t0 @param {number} t1 @param {number} server */
   add(t0, t1, server) {
     const rtt = t1 - t0;
-    if (!(rtt >= 0) || !Number.isFinite(server)) return;
-    this.samples.push({ rtt, offset: server - (t0 + rtt / 2), low: server - t1, high: server - t0 });
+    if (!(rtt >= 0) || !Number.isFinite(server) || !Number.isFinite(t0)) return;
+    const sample = { at: t0 + rtt / 2, rtt, offset: server - (t0 + rtt / 2) };
+    if (this.offset !== null && this._contradicts(sample)) this.samples = [];
+    this.samples.push(sample);
     if (this.samples.length > this.keep) this.samples.shift();
-    const fastest = [...this.samples].sort((a, b) => a.rtt - b.rtt).slice(0, this.best);
-    this.rtt = fastest.reduce((sum, s) => sum + s.rtt, 0) / fastest.length;
-    const low = Math.max(...this.samples.map((s) => s.low));
-    const high = Math.min(...this.samples.map((s) => s.high));
-    this.offset = low <= high
-      ? (low + high) / 2
-      : fastest.reduce((sum, s) => sum + s.offset, 0) / fastest.length;
+    this._fit();
+  }
+
+  // The server read its clock within the trip: its offset then lies within half the trip of
+  // the midpoint, whatever the path. Outside that (and the estimate's error), the clock stepped.
+  /** @param {Sample} sample */
+  _contradicts(sample) {
+    const predicted = this.offsetAt(sample.at);
+    return Math.abs(sample.offset - predicted) > sample.rtt / 2 + 3 * this.error + 0.005;
+  }
+
+  _fit() {
+    const samples = this.samples;
+    const newest = samples[samples.length - 1];
+    const fastest = Math.min(...samples.map((s) => s.rtt));
+    const quick = [...samples].sort((a, b) => a.rtt - b.rtt).slice(0, 3);
+    this.rtt = quick.reduce((sum, s) => sum + s.rtt, 0) / quick.length;
+    this.at = newest.at;
+    this.skew = this._drift();
+    const { low, high } = this._meet(this.skew);
+    this.offset = (low + high) / 2;
+    // Its error: the part of the fastest trip the meeting could not pin down (the excess
+    // either way is still unknown), never below the timers' resolution.
+    this.error = Math.max(FLOOR, (fastest - Math.max(0, high - low)) / 2);
+  }
+
+  // Each trip bounds the offset at its midpoint within half the trip; carried to the newest
+  // sample along a drift `skew`, the bounds of all meet in [low, high], whose ends the fastest
+  // trip each way set, even when they were different trips (empty: low > high).
+  /** @param {number} skew */
+  _meet(skew) {
+    let low = -Infinity;
+    let high = Infinity;
+    for (const s of this.samples) {
+      const carried = s.offset + skew * (this.at - s.at);
+      low = Math.max(low, carried - s.rtt / 2);
+      high = Math.min(high, carried + s.rtt / 2);
+    }
+    return { low, high };
+  }
+
+  // The drift: the one under which the bounds meet most widely (only the true drift lets
+  // every trip's bounds line up; the width is concave in it, so a search finds its top), and
+  // of the drifts within FLOOR of that, the nearest to none: no drift is believed unshown,
+  // nor over less than MIN_DRIFT_SPAN.
+  _drift() {
+    const samples = this.samples;
+    if (samples[samples.length - 1].at - samples[0].at < MIN_DRIFT_SPAN) return 0;
+    const width = (/** @type {number} */ skew) => {
+      const { low, high } = this._meet(skew);
+      return high - low;
+    };
+    let left = -this.maxSkew;
+    let right = this.maxSkew;
+    for (let i = 0; i < 60; i++) {
+      const a = left + (right - left) / 3;
+      const b = right - (right - left) / 3;
+      if (width(a) < width(b)) left = a;
+      else right = b;
+    }
+    const best = (left + right) / 2;
+    const top = width(best) - FLOOR;
+    if (width(0) >= top) return 0;
+    // the width falls from its top toward no drift: the last drift still near the top
+    let near = best;
+    let far = 0;
+    for (let i = 0; i < 50; i++) {
+      const middle = (near + far) / 2;
+      if (width(middle) >= top) near = middle;
+      else far = middle;
+    }
+    return near;
+  }
+
+  /** The offset at local time `local` (seconds; 0 before any sample). @param {number} local */
+  offsetAt(local) {
+    return this.offset === null ? 0 : this.offset + this.skew * (local - this.at);
   }
 
   reset() {
     this.samples = [];
     this.offset = null;
+    this.at = 0;
+    this.skew = 0;
     this.rtt = null;
+    this.error = Infinity;
   }
 
   /** @param {number} local */
   serverTime(local) {
-    return local + (this.offset || 0);
+    return local + this.offsetAt(local);
   }
 
   /** @param {number} server */
   localTime(server) {
-    return server - (this.offset || 0);
+    if (this.offset === null) return server;
+    // server = local + offset + skew * (local - at), solved for local
+    return (server - this.offset + this.skew * this.at) / (1 + this.skew);
   }
 }
 

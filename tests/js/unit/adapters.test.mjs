@@ -136,3 +136,32 @@ test("on a live channel the follower only plays and pauses, however far the play
   follower.stop();
   assert.deepEqual(calls, ["play", "pause"]);
 });
+
+test("a player waiting for data is not sought until it plays again: then one catch-up", () => {
+  const seeks = [];
+  let stalled = true;
+  let time = 10;  // stuck here while its data does not come; the room is at 12
+  const player = {
+    tolerance: 0, play: async () => {}, pause: () => {}, seek: (t) => { seeks.push(t); time = t; },
+    time: () => time, duration: () => 300, paused: () => false, ready: () => true, busy: () => false,
+    stalled: () => stalled, setRate: () => {},
+  };
+  let now = 100;
+  const state = { video_id: "/m/a.webm", playing: true, position: 0, rate: 1, updated_at: 88, version: 1, queue: [] };
+  const source = {
+    state: () => state, now: () => now, local: () => now, toLocal: (t) => t, clockReady: () => true,
+    report: () => {},
+  };
+  const follower = new Follower(source, { seekAbove: 0.15, nudgeAbove: 0.005, maxNudge: 0.05, pausedSeekAbove: 0.002 });
+  follower.use(player);
+  try {
+    for (let i = 0; i < 40; i++) { now += 0.05; follower.tick(); }  // two seconds without data
+    assert.deepEqual(seeks, []);
+    stalled = false;  // data flows: one seek to the room, then it is left to settle
+    for (let i = 0; i < 3; i++) { now += 0.05; follower.tick(); time += 0.05; }
+  } finally {
+    follower.stop();
+  }
+  assert.equal(seeks.length, 1);
+  assert.ok(seeks[0] > now - 88 - 0.15, `sought to ${seeks[0]}`);
+});

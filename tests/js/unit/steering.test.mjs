@@ -1,7 +1,7 @@
 // clients/js/src/steering.js: what the page does each tick to keep its player on the room.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Steering } from "../../../clients/js/src/steering.js";
+import { Steering, deadBand } from "../../../clients/js/src/steering.js";
 
 const tuning = { seekAbove: 0.5, nudgeAbove: 0.01, maxNudge: 0.05, pausedSeekAbove: 0.002 };
 const playing = { video_id: "v", position: 10, playing: true, rate: 1, updated_at: 100, version: 3, queue: [] };
@@ -70,4 +70,69 @@ test("at a shared rate the nudges are relative to it, and a change to come keeps
   // A start to come (lead_rate 0) holds the player instead.
   const start = { ...playing, lead_rate: 0 };
   assert.equal(new Steering(tuning).decide(start, 99.5, 10, seen(10, { paused: true }), false).kind, "hold");
+});
+
+test("a well-known clock narrows the dead band, down to 2 ms; a poor one keeps the setting", () => {
+  assert.equal(deadBand(0.01, 0.0005), 0.002);
+  assert.equal(deadBand(0.01, 0.003), 0.006);
+  assert.equal(deadBand(0.01, 0.5), 0.01);
+  // 4 ms behind: left alone when the clock may be 20 ms off, nudged when it is known to 1 ms
+  assert.deepEqual(new Steering(tuning).decide(playing, 101, 11, seen(10.996), false, 0.02), { kind: "rate", rate: 1 });
+  const known = new Steering(tuning).decide(playing, 101, 11, seen(10.996), false, 0.001);
+  assert.ok(known.kind === "rate" && known.rate > 1, JSON.stringify(known));
+  // without a clock error (an older caller) the setting stands
+  assert.deepEqual(new Steering(tuning).decide(playing, 101, 11, seen(10.996), false), { kind: "rate", rate: 1 });
+});
+
+// A player that never lands where it is sent (each seek lands 0.3 s short), and whose
+// position otherwise follows the rates the steering sets: ticks of 50 ms for five seconds.
+function drive(steering, { landsShort = 0, start = 5, ticks = 100 } = {}) {
+  let time = start;
+  let rate = 1;
+  const seeks = [];
+  const rates = [];
+  for (let i = 0; i < ticks; i++) {
+    const now = 101 + i * 0.05;
+    const action = steering.decide(playing, now, 11 + (now - 101), seen(time), false, 0.001);
+    if (action.kind === "catch-up") {
+      const short = typeof landsShort === "function" ? landsShort(seeks.length) : landsShort;
+      seeks.push(now);
+      time = action.to - short;
+    } else if (action.kind === "rate") {
+      rate = action.rate;
+      rates.push(rate);
+    }
+    time += 0.05 * rate;
+  }
+  return { seeks, rates, error: time - (11 + ticks * 0.05) };
+}
+
+test("no seek storm: a player that never lands is sought at most once per settle", () => {
+  const { seeks, error } = drive(new Steering(tuning), { landsShort: 0.6 });
+  // each seek waits for the last to settle (0.15 s of play), and each lands nearer by the
+  // lag the last one taught: four seeks in five seconds, not one a tick, and then it is on
+  assert.ok(seeks.length >= 2 && seeks.length <= 4, `seeks ${seeks}`);
+  assert.ok(Math.abs(error) < 0.01, `still ${error} off`);
+  for (let i = 1; i < seeks.length; i++) {
+    assert.ok(seeks[i] - seeks[i - 1] >= 0.15, `seeks ${seeks}`);
+  }
+});
+
+test("nudges stay bounded, and bring a player within the dead band", () => {
+  const { seeks, rates, error } = drive(new Steering(tuning), { start: 10.85 });  // 150 ms behind
+  assert.equal(seeks.length, 0);  // under seekAbove (0.5 s): rates only
+  assert.ok(rates.every((rate) => rate >= 0.95 - 1e-12 && rate <= 1.05 + 1e-12), `rates ${rates}`);
+  assert.ok(Math.abs(error) <= 0.002, `still ${error} off`);
+});
+
+test("a catch-up that lands further off than nudges close soon is followed by one more seek", () => {
+  // A seek that lands 85 ms further ahead than its lag (right after a stall, say): nudging
+  // at 5 % would take 1.7 s; one more seek, which lands where it aims, takes a settle.
+  const once = (ahead) => (index) => (index === 0 ? -ahead : 0);
+  const first = drive(new Steering(tuning), { start: 5, landsShort: once(0.085), ticks: 20 });
+  assert.equal(first.seeks.length, 2, `seeks ${first.seeks}`);
+  assert.ok(Math.abs(first.error) < 0.01, `still ${first.error} off`);
+  // One that lands 20 ms off is left to the nudges: no second seek.
+  const near = drive(new Steering(tuning), { start: 5, landsShort: once(0.02 - 0.05), ticks: 20 });
+  assert.equal(near.seeks.length, 1, `seeks ${near.seeks}`);
 });
