@@ -67,6 +67,9 @@ def start_server(extra_env: dict[str, str]) -> tuple[subprocess.Popen[bytes], in
         "LOG_LEVEL": "WARNING",
         "WATCHPARTY_MEDIA_DIR": str(MEDIA),
         "WATCHPARTY_DATA_DIR": tempfile.mkdtemp(prefix="watchparty-sync-"),
+        # every page joins as a new guest from one address: the default (30 an hour) is six
+        # profiles
+        "WATCHPARTY_GUEST_RATE_LIMIT": "10000/hour",
         **extra_env,
     }
     process = subprocess.Popen([sys.executable, "-m", "watchparty"], env=env)
@@ -192,10 +195,12 @@ class DelayProxy:
                 chunk = await reader.read(16384 if media else 65536)
                 if asks is not None and b"GET /media/" in chunk:
                     asks.add(True)
-                if media and self.media_rate is not None:  # one pace for all its requests
+                if media:  # one pace for all its requests
                     await self.media_flowing.wait()
-                    self.media_due = max(self.media_due, loop.time()) + len(chunk) / self.media_rate
-                    await asyncio.sleep(self.media_due - loop.time())
+                    rate = self.media_rate  # None once the server is back at full speed
+                    if rate is not None:
+                        self.media_due = max(self.media_due, loop.time()) + len(chunk) / rate
+                        await asyncio.sleep(self.media_due - loop.time())
                     self.media_bytes += len(chunk)
                 last_due = max(last_due, loop.time() + self._delay())
                 queue.put_nowait((last_due, chunk))

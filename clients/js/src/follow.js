@@ -16,7 +16,8 @@ import { roomPosition } from "./sync.js";
  *   toLocal(server: number): number, clockReady(): boolean, clockError?: () => number,
  *   report(event: string, payload: object): void}} Source
  *   now: server time; local: this side's monotonic clock (seconds); toLocal: a server time on
- *   it; clockError: how far the clock estimate may be off (seconds); report: a room event for which no answer is awaited (BUFFERING, READY, ENDED).
+ *   it; clockError: how far the clock estimate may be off (seconds); report: a room event
+ *   for which no answer is awaited (BUFFERING, READY, ENDED).
  * @typedef {{blocked?: () => boolean, played?: (ok: boolean) => void}} Hooks
  *   blocked: the browser refused to play without a click (wait for it); played: whether a
  *   play() was allowed.

@@ -20,8 +20,6 @@ const SETTLE_SECONDS = 0.15;
 // The narrowest dead band: a well-known clock lets the steering hold a player this close
 // (two of them 4 ms apart at most) before the rate changes ever more often for less.
 const MIN_BAND = 0.002;
-const FOLLOW_UP_SECONDS = 0.5;
-const MAX_FOLLOW_UPS = 2;
 /** @type {{kind: "none"}} */
 const NONE = { kind: "none" };
 
@@ -39,10 +37,6 @@ export class Steering {
     /** @type {{kind: Kind, at: number, version: number, free: number | null} | null} */
     this.settling = null;
     this.nudging = false;
-    // Seeks in a row, each after the last settled still too far off to nudge in time.
-    this.followUps = 0;
-    /** @type {boolean} a catch-up has just settled */
-    this.settled = false;
   }
 
   /**
@@ -87,18 +81,7 @@ export class Steering {
       };
       const steering = steer(error, rate, tuning, this.nudging);
       this.nudging = steering.nudging;
-      const settled = this.settled;
-      this.settled = false;
       if (steering.seek) return this._catchUp("seek", goal, state, now, false, rate);
-      // A catch-up that landed further off than nudges close in FOLLOW_UP_SECONDS (a seek
-      // after a stall aims by a lag learnt elsewhere) is followed by one more seek, now
-      // aimed by the lag it taught: at most two in a row, each after a settle.
-      if (settled && this.followUps < MAX_FOLLOW_UPS &&
-          Math.abs(error) > this.tuning.maxNudge * FOLLOW_UP_SECONDS) {
-        this.followUps += 1;
-        return this._catchUp("seek", goal, state, now, false, rate);
-      }
-      if (!steering.nudging) this.followUps = 0;
       return { kind: "rate", rate: steering.rate };
     }
     const far = Math.abs(error) > Math.max(this.tuning.pausedSeekAbove, seen.tolerance / 10);
@@ -131,7 +114,6 @@ export class Steering {
     if (now - settling.at < SETTLE_SECONDS || now - settling.free < SETTLE_SECONDS) return true;
     if (!paused) {
       this.lag[settling.kind] = Math.max(0, Math.min(1, this.lag[settling.kind] - 0.7 * error));
-      this.settled = true;
     }
     this.settling = null;
     return false;

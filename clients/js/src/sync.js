@@ -3,13 +3,14 @@
 // so that Node tests it (tests/js/unit/sync.test.mjs) exactly as the browser runs it.
 //
 //  - SyncClock: the offset from this page's monotonic clock to the server's, and how fast it
-//    drifts (skew). The server read its clock somewhere between our send (t0) and our receipt
-//    (t1), so a round trip's midpoint offset is off by at most half of what its trip took
-//    beyond the fastest one seen: the fastest trips weigh most. A weighted line through the
-//    recent midpoints gives the offset and its drift (real oscillators differ by up to a few
-//    hundred ppm: 200 ppm is 12 ms a minute), and the scatter about that line gives the
-//    estimate's own error, which the steering respects. A round trip that contradicts the
-//    line (the server's clock stepped) starts the estimate afresh.
+//    drifts. The server read its clock somewhere between our send (t0) and our receipt (t1),
+//    so each TIME round trip bounds the offset: server - t1 <= offset <= server - t0. Carried
+//    along the drift to the newest round trip, the bounds of the last `keep` meet in a narrow
+//    interval (the fastest trip *each way* sets one end, even when they were different
+//    trips), and the estimate is its middle. The drift is the one under which they meet most
+//    widely; what the fastest trip leaves unexplained is the estimate's own error, which the
+//    steering respects. A round trip that contradicts the estimate (the server's clock
+//    stepped) starts it afresh. docs/sync.md, "Clock".
 //  - steer: what the player should do about its error against the room (a seek, a playback
 //    rate, or nothing), from thresholds the server's settings give (docs/sync.md).
 /**

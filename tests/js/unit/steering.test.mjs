@@ -109,9 +109,9 @@ function drive(steering, { landsShort = 0, start = 5, ticks = 100 } = {}) {
 
 test("no seek storm: a player that never lands is sought at most once per settle", () => {
   const { seeks, error } = drive(new Steering(tuning), { landsShort: 0.6 });
-  // each seek waits for the last to settle (0.15 s of play), and each lands nearer by the
-  // lag the last one taught: four seeks in five seconds, not one a tick, and then it is on
-  assert.ok(seeks.length >= 2 && seeks.length <= 4, `seeks ${seeks}`);
+  // each seek waits for the last to settle (0.15 s of play), and the lag learnt from the
+  // first lands the second near enough to nudge: two seeks in five seconds, not one a tick
+  assert.ok(seeks.length >= 2 && seeks.length <= 3, `seeks ${seeks}`);
   assert.ok(Math.abs(error) < 0.01, `still ${error} off`);
   for (let i = 1; i < seeks.length; i++) {
     assert.ok(seeks[i] - seeks[i - 1] >= 0.15, `seeks ${seeks}`);
@@ -123,16 +123,4 @@ test("nudges stay bounded, and bring a player within the dead band", () => {
   assert.equal(seeks.length, 0);  // under seekAbove (0.5 s): rates only
   assert.ok(rates.every((rate) => rate >= 0.95 - 1e-12 && rate <= 1.05 + 1e-12), `rates ${rates}`);
   assert.ok(Math.abs(error) <= 0.002, `still ${error} off`);
-});
-
-test("a catch-up that lands further off than nudges close soon is followed by one more seek", () => {
-  // A seek that lands 85 ms further ahead than its lag (right after a stall, say): nudging
-  // at 5 % would take 1.7 s; one more seek, which lands where it aims, takes a settle.
-  const once = (ahead) => (index) => (index === 0 ? -ahead : 0);
-  const first = drive(new Steering(tuning), { start: 5, landsShort: once(0.085), ticks: 20 });
-  assert.equal(first.seeks.length, 2, `seeks ${first.seeks}`);
-  assert.ok(Math.abs(first.error) < 0.01, `still ${first.error} off`);
-  // One that lands 20 ms off is left to the nudges: no second seek.
-  const near = drive(new Steering(tuning), { start: 5, landsShort: once(0.02 - 0.05), ticks: 20 });
-  assert.equal(near.seeks.length, 1, `seeks ${near.seeks}`);
 });
