@@ -19,6 +19,7 @@ import tempfile
 import tracemalloc
 from pathlib import Path
 
+import aiohttp
 from aiohttp import web
 
 from watchparty.app import create_app
@@ -55,7 +56,6 @@ async def main(clients: int, top: int) -> None:
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     url = f"http://127.0.0.1:{port}"
-    app = runner.app
     room = await _room(url)
     await asyncio.sleep(1)
     gc.collect()
@@ -88,12 +88,9 @@ async def main(clients: int, top: int) -> None:
     node.kill()
     await node.wait()
     await runner.cleanup()
-    del app
 
 
 async def _room(url: str) -> str:
-    import aiohttp
-
     async with aiohttp.ClientSession() as http, http.post(f"{url}/api/rooms", json={}) as r:
         return str((await r.json())["id"])
 

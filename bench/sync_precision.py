@@ -217,9 +217,10 @@ async def run_profile(
     for event, payload, watch, label in steps:
         if event in ("STALL", "FLOW"):
             stalled = event == "STALL"
-            # what the page holds: more than its demuxer's buffered ranges say (its cache)
-            position = await pages[1].evaluate(CURRENT_TIME)
-            ahead = proxies[1].media_bytes / long_video_rate() - position if stalled else 0.0
+            ahead = 0.0
+            if stalled:  # what it holds: more than its demuxer's buffered ranges say (cache)
+                position = await pages[1].evaluate(CURRENT_TIME)
+                ahead = proxies[1].media_bytes / long_video_rate() - position
             commands.append(Command(time.time(), label, counted=not stalled))
             if stalled:
                 proxies[1].media_flowing.clear()

@@ -72,8 +72,8 @@ export class SyncClock {
   _fit() {
     const samples = this.samples;
     const newest = samples[samples.length - 1];
-    const fastest = Math.min(...samples.map((s) => s.rtt));
     const quick = [...samples].sort((a, b) => a.rtt - b.rtt).slice(0, 3);
+    const fastest = quick[0].rtt;
     this.rtt = quick.reduce((sum, s) => sum + s.rtt, 0) / quick.length;
     this.at = newest.at;
     this.skew = this._drift();
