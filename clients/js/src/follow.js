@@ -79,13 +79,13 @@ export class Follower {
 
   // A start scheduled ahead (STATE.updated_at later than now): hold at the position, then
   // start with everyone else at that server time, less the start lag. A rate change
-  // scheduled ahead (lead_rate > 0) switches at that very time (a rate applies at once).
+  // scheduled ahead (lead_rate > 0) is set that much before it, less the switch lag.
   _schedule() {
     clearTimeout(this.startTimer);
     const state = this.source.state();
     if (!state || !state.playing || !this.source.clockReady()) return;
     const switching = (state.lead_rate || 0) > 0;
-    const lead = switching ? 0 : this.steering.lag.start;
+    const lead = switching ? this.steering.lag.switch : this.steering.lag.start;
     const wait = this.source.toLocal(state.updated_at) - lead - this.source.local();
     if (wait > 0) {
       this.startTimer = setTimeout(() => (switching ? this._switchRate() : this._startOnTime()), wait * 1000);
@@ -95,7 +95,10 @@ export class Follower {
   _switchRate() {
     const state = this.source.state();
     const player = this.player;
-    if (state && player && player.ready() && !player.paused()) player.setRate(state.rate);
+    if (!state || !player || !player.ready() || player.paused() || player.busy()) return;
+    const before = player.time() - this.target();
+    player.setRate(state.rate);
+    this.steering.switched(state.updated_at, state.version, before, state.lead_rate || 0, state.rate);
   }
 
   _startOnTime() {

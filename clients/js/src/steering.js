@@ -8,7 +8,7 @@ import { rateAt, steer } from "./sync.js";
 /**
  * @typedef {import("./sync.js").RoomState} RoomState
  * @typedef {import("./sync.js").Tuning} Tuning
- * @typedef {"start" | "seek" | "resume"} Kind
+ * @typedef {"start" | "seek" | "resume" | "switch"} Kind
  * @typedef {{time: number, duration: number, paused: boolean, busy: boolean, tolerance: number}} Seen
  * @typedef {{kind: "none"}
  *   | {kind: "catch-up", to: number, play: boolean}
@@ -20,6 +20,8 @@ const SETTLE_SECONDS = 0.15;
 // The narrowest dead band: a well-known clock lets the steering hold a player this close
 // (two of them 4 ms apart at most) before the rate changes ever more often for less.
 const MIN_BAND = 0.002;
+// The smallest rate change whose effect on the error tells how late it was heard.
+const MIN_LEARNT_CHANGE = 0.1;
 /** @type {{kind: "none"}} */
 const NONE = { kind: "none" };
 
@@ -31,10 +33,15 @@ export class Steering {
     // its audio output starts (~80 ms in Chromium), after a seek it decodes. So each way of
     // getting a player to the room aims that much ahead, and learns the amount from how far
     // off the player was 0.15 s later (seconds): start: play() before a scheduled start;
-    // seek: a seek while playing; resume: a paused player joining a room that plays.
+    // seek: a seek while playing; resume: a paused player joining a room that plays. A new
+    // rate, too, is heard late (the audio already queued plays out at the old one): switch:
+    // how much earlier to set a rate change scheduled ahead.
     /** @type {Record<Kind, number>} */
-    this.lag = { start: 0.08, seek: 0.05, resume: 0.12 };
-    /** @type {{kind: Kind, at: number, version: number, free: number | null} | null} */
+    this.lag = { start: 0.08, seek: 0.05, resume: 0.12, switch: 0.04 };
+    /**
+     * @type {{kind: Kind, at: number, version: number, free: number | null,
+     *   before?: number, change?: number} | null}
+     */
     this.settling = null;
     this.nudging = false;
   }
@@ -46,6 +53,17 @@ export class Steering {
    */
   began(kind, at, version) {
     this.settling = { kind, at, version, free: null };
+  }
+
+  /**
+   * A rate change scheduled for server time `at` was set on the player `lag.switch` early,
+   * `before` (seconds) off the room, from rate `from` to `to`: leave it alone until 0.15 s
+   * after `at`, then learn from how far the error moved.
+   * @param {number} at @param {number} version @param {number} before
+   * @param {number} from @param {number} to
+   */
+  switched(at, version, before, from, to) {
+    this.settling = { kind: "switch", at, version, free: null, before, change: to - from };
   }
 
   /** The player is seeking or loading: a settling catch-up starts its wait again. */
@@ -112,12 +130,30 @@ export class Steering {
     }
     if (settling.free === null) settling.free = now;
     if (now - settling.at < SETTLE_SECONDS || now - settling.free < SETTLE_SECONDS) return true;
-    if (!paused) {
-      this.lag[settling.kind] = Math.max(0, Math.min(1, this.lag[settling.kind] - 0.7 * error));
-    }
+    if (!paused) this.lag[settling.kind] = learnt(this.lag[settling.kind], settling, error);
     this.settling = null;
     return false;
   }
+}
+
+// A lag learnt from the error a settled catch-up or switch left: 0.7 of the way to what it
+// should have been. A catch-up that landed e ahead aimed e too far; a switch from rate r0 to
+// r1 that was effectively d late moved the error by (r0 - r1) * d. A small rate change says
+// too little about d to learn from.
+/**
+ * @param {number} lag
+ * @param {{kind: Kind, before?: number, change?: number}} settling
+ * @param {number} error
+ * @returns {number}
+ */
+function learnt(lag, settling, error) {
+  let late = error;
+  if (settling.kind === "switch") {
+    const change = settling.change || 0;
+    if (Math.abs(change) < MIN_LEARNT_CHANGE) return lag;
+    late = (error - (settling.before || 0)) / change;
+  }
+  return Math.max(0, Math.min(1, lag - 0.7 * late));
 }
 
 // The error the steering leaves alone: the server's setting, narrowed down to MIN_BAND as the

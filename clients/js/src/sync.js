@@ -185,7 +185,7 @@ export function rateAt(state, now) {
 // error: player position minus the room's (seconds; > 0 ahead); nudging: whether the last
 // answer was a nudge. Returns {seek, rate, nudging}. Beyond seekAbove, a seek. Beyond
 // nudgeAbove, a playback rate off the room's in proportion to the error (`gain` per second:
-// 2 closes half of it in 0.35 s), at most maxNudge either way, kept up until the error is
+// 4 closes half of it in 0.17 s), at most maxNudge either way, kept up until the error is
 // under `settle` (hysteresis: a player does not sit at the edge of the dead band).
 /**
  * @param {number} error
@@ -194,7 +194,7 @@ export function rateAt(state, now) {
  * @param {boolean} [nudging]
  * @returns {{seek: boolean, rate: number, nudging: boolean}}
  */
-export function steer(error, rate, { seekAbove, nudgeAbove, maxNudge, gain = 2, settle = 0.001 }, nudging = false) {
+export function steer(error, rate, { seekAbove, nudgeAbove, maxNudge, gain = 4, settle = 0.001 }, nudging = false) {
   const size = Math.abs(error);
   if (size > seekAbove) return { seek: true, rate, nudging: false };
   if (size <= (nudging ? settle : nudgeAbove)) return { seek: false, rate, nudging: false };

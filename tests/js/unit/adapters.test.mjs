@@ -165,3 +165,32 @@ test("a player waiting for data is not sought until it plays again: then one cat
   assert.equal(seeks.length, 1);
   assert.ok(seeks[0] > now - 88 - 0.15, `sought to ${seeks[0]}`);
 });
+
+test("a rate change scheduled ahead is set its learnt lag early, and not set back", async () => {
+  const rates = [];
+  const local = () => performance.now() / 1000;
+  const player = {
+    tolerance: 0, play: async () => {}, pause: () => {}, seek: () => {},
+    time: () => 10, duration: () => 300, paused: () => false, ready: () => true, busy: () => false,
+    stalled: () => false, setRate: (r) => rates.push([r, local()]),
+  };
+  const switchAt = local() + 0.3;
+  const state = { video_id: "/m/a.webm", playing: true, position: 10, rate: 1.5, lead_rate: 1, updated_at: switchAt, version: 2, queue: [] };
+  const source = {
+    state: () => state, now: local, local, toLocal: (t) => t, clockReady: () => true,
+    report: () => {},
+  };
+  const follower = new Follower(source, { seekAbove: 1, nudgeAbove: 1, maxNudge: 0.05, pausedSeekAbove: 0.002 });
+  follower.steering.lag.switch = 0.1;
+  try {
+    follower.use(player);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+  } finally {
+    follower.stop();
+  }
+  const first = rates.findIndex(([rate]) => rate === 1.5);
+  assert.ok(first >= 0, "the new rate was set");
+  const at = rates[first][1];
+  assert.ok(at >= switchAt - 0.1 - 0.005 && at < switchAt - 0.05, `set ${(switchAt - at).toFixed(3)} s early`);
+  assert.deepEqual(rates.slice(first).filter(([rate]) => rate !== 1.5), []);
+});

@@ -72,6 +72,31 @@ test("at a shared rate the nudges are relative to it, and a change to come keeps
   assert.equal(new Steering(tuning).decide(start, 99.5, 10, seen(10, { paused: true }), false).kind, "hold");
 });
 
+test("a rate change set early is left alone to take hold, and its lag is learnt", () => {
+  const steering = new Steering(tuning);
+  const pending = { ...playing, rate: 1.5, lead_rate: 1 };
+  const early = 100 - steering.lag.switch;
+  // Set at 100 - lag, 1 ms ahead: until 0.15 s after 100 nothing sets the old rate back.
+  steering.switched(100, pending.version, 0.001, 1, 1.5);
+  assert.deepEqual(steering.decide(pending, early + 0.01, 10, seen(9.99), false), { kind: "none" });
+  assert.deepEqual(steering.decide(pending, 100.1, 10.15, seen(10.14), false), { kind: "none" });
+  // Heard 40 ms later than aimed: 20 ms behind (0.5 x 40 ms) besides the 1 ms it was ahead.
+  const action = steering.decide(pending, 100.2, 10.3, seen(10.3 + 0.001 - 0.02), false);
+  assert.equal(action.kind, "rate");
+  assert.ok(Math.abs(steering.lag.switch - (0.04 + 0.7 * 0.04)) < 1e-9);
+  // A slowing change learns the same way; a tiny one teaches nothing.
+  const slower = new Steering(tuning);
+  slower.switched(100, 3, 0, 1.5, 1);
+  slower.decide(playing, 100, 10, seen(10), false);
+  slower.decide(playing, 100.2, 10.2, seen(10.2 + 0.02), false);
+  assert.ok(Math.abs(slower.lag.switch - (0.04 + 0.7 * 0.04)) < 1e-9);
+  const tiny = new Steering(tuning);
+  tiny.switched(100, 3, 0, 1, 1.05);
+  tiny.decide(playing, 100, 10, seen(10), false);
+  assert.equal(tiny.decide(playing, 100.2, 10.2, seen(10.2 - 0.002), false).kind, "rate");
+  assert.equal(tiny.lag.switch, 0.04);
+});
+
 test("a well-known clock narrows the dead band, down to 2 ms; a poor one keeps the setting", () => {
   assert.equal(deadBand(0.01, 0.0005), 0.002);
   assert.equal(deadBand(0.01, 0.003), 0.006);

@@ -98,11 +98,11 @@ test("steering: a seek when far off, a nudge in proportion, nothing when close",
   assert.deepEqual(steer(0.3, 1, tuning), { seek: true, rate: 1, nudging: false });
   assert.deepEqual(steer(-0.3, 1, tuning), { seek: true, rate: 1, nudging: false });
   assert.deepEqual(steer(0.004, 1, tuning), { seek: false, rate: 1, nudging: false });
-  // 10 ms behind: 2 % faster; ahead: slower; far: capped at 5 %.
+  // 10 ms behind: 4 % faster; ahead: slower; far: capped at 5 %.
   const behind = steer(-0.01, 1, tuning);
   assert.equal(behind.nudging, true);
-  assert.ok(Math.abs(behind.rate - 1.02) < 1e-9);
-  assert.ok(Math.abs(steer(0.01, 1, tuning).rate - 0.98) < 1e-9);
+  assert.ok(Math.abs(behind.rate - 1.04) < 1e-9);
+  assert.ok(Math.abs(steer(0.01, 1, tuning).rate - 0.96) < 1e-9);
   assert.ok(Math.abs(steer(-0.1, 1, tuning).rate - 1.05) < 1e-9);
   // Hysteresis: once nudging, it goes on below the dead band, down to a millisecond.
   assert.equal(steer(-0.003, 1, tuning, true).nudging, true);
