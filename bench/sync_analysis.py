@@ -95,6 +95,13 @@ class Segment:
     spread: list[float] = field(default_factory=list)
     settle: float | None = None
     counted: bool = True  # False while a page is meant to be off (hidden, stalled)
+    # Seconds from the command to the start the room scheduled for it (0: none): the lead
+    # every page waits out together, part of `settle`.
+    lead: float = 0.0
+
+    @property
+    def settle_after_start(self) -> float | None:
+        return None if self.settle is None else max(0.0, self.settle - self.lead)
 
 
 def analyse(run: Run) -> list[Segment]:
@@ -123,8 +130,17 @@ def analyse(run: Run) -> list[Segment]:
                 segment.spread.append(float("inf") if wrong_video else max(offsets) - min(offsets))
             t += GRID
         segment.settle = settle_time(segment, goals(run.profile)[0])
+        segment.lead = scheduled_lead(run.states, start, end)
         segments.append(segment)
     return segments
+
+
+def scheduled_lead(states: list[tuple[float, dict[str, Any]]], start: float, end: float) -> float:
+    """Seconds from a command at ``start`` to the start its state scheduled (0: none)."""
+    state = state_at(states, end - GRID)
+    if state is None or not state["playing"] or state["updated_at"] <= start:
+        return 0.0
+    return float(min(end, state["updated_at"]) - start)
 
 
 def goals(profile: str) -> tuple[float, float, float]:
@@ -183,6 +199,7 @@ def summarise(run: Run, segments: list[Segment]) -> dict[str, Any]:
                 settled_spreads.append(spread[i])
                 room_offsets.extend(abs(page[i]) for page in segment.offsets)
     settles = [s.settle for s in segments if s.counted]
+    after_start = [s.settle_after_start for s in segments if s.counted]
     return {
         "profile": run.profile,
         "samples": len(settled_spreads),
@@ -194,6 +211,10 @@ def summarise(run: Run, segments: list[Segment]) -> dict[str, Any]:
         "goals_ms": [1000 * goal for goal in goals(run.profile)[:2]],
         "settle_goal_s": goals(run.profile)[2],
         "settle_max_s": None if None in settles else max(x for x in settles if x is not None),
+        "leads_s": [s.lead for s in segments if s.counted],
+        "settle_after_start_max_s": (
+            None if None in after_start else max(x for x in after_start if x is not None)
+        ),
     }
 
 

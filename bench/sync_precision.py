@@ -253,21 +253,27 @@ async def run_profile(
 # --- the table ----------------------------------------------------------------------------
 def print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
     print(f"{args.pages} pages, clocks skewed {args.skews} ms; spread = max - min position")
-    print("| condition | spread p50 | p95 (goal) | max (goal) | settled after, worst (goal) |")
-    print("|---|---|---|---|---|")
+    print(
+        "| condition | spread p50 | p95 (goal) | max (goal) | settled after, worst (goal) "
+        "| of which after the start |"
+    )
+    print("|---|---|---|---|---|---|")
     for result in results:
         worst = result["settle_max_s"]
+        after_start = result["settle_after_start_max_s"]
         p95_goal, max_goal = result["goals_ms"]
         print(
             f"| {describe(result['profile'])} | {result['p50_ms']:.1f} ms | "
             f"{result['p95_ms']:.1f} ms (<= {p95_goal:.0f}) | "
             f"{result['max_ms']:.1f} ms (<= {max_goal:.0f}) | "
             f"{'never' if worst is None else f'{worst:.2f} s'} "
-            f"(< {result['settle_goal_s']:.1f} s) |"
+            f"(< {result['settle_goal_s']:.1f} s) | "
+            f"{'never' if after_start is None else f'{after_start:.2f} s'} |"
         )
     for result in results:
         settles = ", ".join(
-            f"{label} {'never' if s is None else f'{s:.2f}'}" for label, s in result["settle_s"]
+            f"{label} {'never' if s is None else f'{s:.2f}'} (lead {lead:.2f})"
+            for (label, s), lead in zip(result["settle_s"], result["leads_s"], strict=True)
         )
         print(
             f"{result['profile']}: settled after (s): {settles}; pages' median distance from "
