@@ -353,6 +353,22 @@ async def test_polling_client_disconnects_promptly(join: PeerFactory) -> None:
     assert time.monotonic() - started < 2
 
 
+async def test_a_busy_room_does_not_drop_a_polling_python_client(
+    server: TestServer, join: PeerFactory
+) -> None:
+    """Guards watchparty.realtime.patches.cap_polling_answers: python-engineio's client drops
+    the connection on a long-polling answer of more than 16 packets."""
+    ann = await join("ann", transport="polling")
+    await ann.next("ROOM_STATE")
+    sio = server.app[SOCKETIO]
+    sid = ann.client.get_sid("/rooms")
+    for n in range(40):  # all queued before ann's next GET is answered
+        await sio.emit("burst", n, to=sid, namespace="/rooms")
+    assert [await ann.next("burst") for _ in range(40)] == list(range(40))
+    assert ann.client.connected
+    assert not ann.disconnected.is_set()
+
+
 async def test_rooms_are_isolated(
     join: PeerFactory, http: aiohttp.ClientSession, base_url: str
 ) -> None:

@@ -7,11 +7,13 @@ fails if the library changes (docs/decisions/005-library-patches.md):
   or answers the one connection at fault with one log line, where the libraries log a
   traceback per message or act on it;
 - a look at whether a connecting socket is still open;
-- two fixes to their shutdown (a polling client's pending GET, websockets' writers).
+- two fixes to their shutdown (a polling client's pending GET, websockets' writers);
+- long-polling answers capped at the packet count python-engineio's own client accepts.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -209,6 +211,61 @@ def release_polls_on_close(server: socketio.AsyncServer) -> None:
             socket.queue.put_nowait(None)
 
     engine.on("disconnect", on_disconnect)
+
+
+# python-engineio's client (4.x) refuses a long-polling payload of more than 16 packets
+# (``Payload.max_decode_packets``) and drops the connection.
+MAX_PACKETS_PER_POLL = 16
+
+
+def cap_polling_answers(server: socketio.AsyncServer) -> None:
+    """Answer a long-polling GET with at most ``MAX_PACKETS_PER_POLL`` packets.
+
+    python-engineio's server (4.15) answers a GET with everything queued, while its own
+    client raises on more than 16 packets in one payload and drops the connection: a busy room
+    (a burst of commands, chat, MEMBERS) disconnected every python-socketio client that was
+    still polling. The rest stay queued for the next GET, which the client sends at once; a
+    websocket's writer keeps taking everything (it sends one frame per packet).
+    tests/integration/test_realtime.py::test_a_busy_room_does_not_drop_a_polling_python_client
+    fails if this stops working.
+    """
+    engine = server.eio
+    handle_connect = engine.handlers["connect"]
+
+    async def on_connect(eio_sid: str, environ: Any, *args: Any) -> Any:
+        socket = engine.sockets.get(eio_sid)
+        if socket is not None:
+            socket.poll = lambda: _capped_poll(socket)
+        return await handle_connect(eio_sid, environ, *args)
+
+    engine.on("connect", on_connect)
+
+
+async def _capped_poll(socket: Any) -> list[Any]:
+    """python-engineio's ``AsyncSocket.poll``, stopping at ``MAX_PACKETS_PER_POLL`` packets
+    while the socket still polls."""
+    queue: asyncio.Queue[Any] = socket.queue
+    timeout = socket.server.ping_interval + socket.server.ping_timeout
+    try:
+        first = await asyncio.wait_for(queue.get(), timeout)
+        queue.task_done()
+    except (TimeoutError, asyncio.CancelledError):
+        raise engineio_exceptions.QueueEmpty() from None
+    if first is None:
+        return []
+    packets = [first]
+    while socket.upgraded or len(packets) < MAX_PACKETS_PER_POLL:
+        try:
+            packet = queue.get_nowait()
+        except asyncio.QueueEmpty:
+            break
+        queue.task_done()
+        if packet is None:
+            # The end of the socket: put back for the next call, as the library does.
+            queue.put_nowait(None)
+            break
+        packets.append(packet)
+    return packets
 
 
 async def close_all_connections(server: socketio.AsyncServer) -> None:

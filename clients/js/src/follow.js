@@ -79,7 +79,7 @@ export class Follower {
 
   // A start scheduled ahead (STATE.updated_at later than now): hold at the position, then
   // start with everyone else at that server time, less the start lag. A rate change
-  // scheduled ahead (lead_rate > 0) is set that much before it, less the switch lag.
+  // scheduled ahead (lead_rate > 0) is set the switch lag before that time.
   _schedule() {
     clearTimeout(this.startTimer);
     const state = this.source.state();
