@@ -21,8 +21,8 @@ from watchparty.keys import HEARTBEATS
 from watchparty.realtime.fanout import MAX_QUEUED_PACKETS, FanoutManager, install_direct_websockets
 from watchparty.realtime.heartbeats import Heartbeats
 from watchparty.realtime.patches import (
-    cap_polling_answers,
     close_on_malformed_packets,
+    own_packet_queues,
     refuse_malformed_polls,
     refuse_reserved_events,
     release_polls_on_close,
@@ -64,7 +64,7 @@ def conformance_app(*, ours: bool) -> web.Application:
     sio.on("connect", custom_connect, namespace="/custom")
     if ours:
         release_polls_on_close(sio)
-        cap_polling_answers(sio)
+        own_packet_queues(sio)
         refuse_reserved_events(sio)
         close_on_malformed_packets(sio, binary=True)
         refuse_malformed_polls(sio)

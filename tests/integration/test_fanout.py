@@ -25,6 +25,7 @@ from watchparty.realtime.fanout import (
     FanoutManager,
     text_frame,
 )
+from watchparty.realtime.slim_queue import SlimQueue
 
 
 def manager_of(server: TestServer) -> FanoutManager:
@@ -47,8 +48,8 @@ async def test_the_engine_internals_this_relies_on(server: TestServer, join: Pee
     assert len(sockets) == 2
     for sock in sockets:
         assert isinstance(sock, engineio.async_socket.AsyncSocket)
-        assert isinstance(sock.queue, asyncio.Queue)
-        assert sock.queue._unfinished_tasks == 0  # type: ignore[attr-defined]  # read by the check
+        assert isinstance(sock.queue, SlimQueue)  # patches.own_packet_queues
+        assert sock.queue._unfinished_tasks == 0  # read by the check
         direct = sock.__dict__.get(DIRECT)
         assert isinstance(direct, DirectWebSocket)
         assert direct.socket is sock  # engineio hands its socket's bound handler over

@@ -356,7 +356,7 @@ async def test_polling_client_disconnects_promptly(join: PeerFactory) -> None:
 async def test_a_busy_room_does_not_drop_a_polling_python_client(
     server: TestServer, join: PeerFactory
 ) -> None:
-    """Guards watchparty.realtime.patches.cap_polling_answers: python-engineio's client drops
+    """Guards watchparty.realtime.patches.own_packet_queues: python-engineio's client drops
     the connection on a long-polling answer of more than 16 packets."""
     ann = await join("ann", transport="polling")
     await ann.next("ROOM_STATE")

@@ -8,18 +8,22 @@ fails if the library changes (docs/decisions/005-library-patches.md):
   traceback per message or act on it;
 - a look at whether a connecting socket is still open;
 - two fixes to their shutdown (a polling client's pending GET, websockets' writers);
-- long-polling answers capped at the packet count python-engineio's own client accepts.
+- each connection's packet queue and poll: lighter than engine.io's, and answering a
+  long-polling GET with no more packets than python-engineio's own client accepts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from types import MethodType
 from typing import Any
 
 import socketio
 from engineio import exceptions as engineio_exceptions
 from socketio import packet as sio_packet
+
+from watchparty.realtime.slim_queue import SlimQueue
 
 log = logging.getLogger(__name__)
 
@@ -218,8 +222,10 @@ def release_polls_on_close(server: socketio.AsyncServer) -> None:
 MAX_PACKETS_PER_POLL = 16
 
 
-def cap_polling_answers(server: socketio.AsyncServer) -> None:
-    """Answer a long-polling GET with at most ``MAX_PACKETS_PER_POLL`` packets.
+def own_packet_queues(server: socketio.AsyncServer) -> None:
+    """Each connection's outgoing packets: a ``SlimQueue`` (realtime/slim_queue.py: ~2 KiB
+    and, on Python 3.11, a task less per idle connection) and a poll of our own on it, which
+    answers a long-polling GET with at most ``MAX_PACKETS_PER_POLL`` packets.
 
     python-engineio's server (4.15) answers a GET with everything queued, while its own
     client raises on more than 16 packets in one payload and drops the connection: a busy room
@@ -227,15 +233,16 @@ def cap_polling_answers(server: socketio.AsyncServer) -> None:
     still polling. The rest stay queued for the next GET, which the client sends at once; a
     websocket's writer keeps taking everything (it sends one frame per packet).
     tests/integration/test_realtime.py::test_a_busy_room_does_not_drop_a_polling_python_client
-    fails if this stops working.
+    and tests/unit/test_slim_queue.py fail if this stops working.
     """
     engine = server.eio
+    engine.create_queue = SlimQueue
     handle_connect = engine.handlers["connect"]
 
     async def on_connect(eio_sid: str, environ: Any, *args: Any) -> Any:
         socket = engine.sockets.get(eio_sid)
         if socket is not None:
-            socket.poll = lambda: _capped_poll(socket)
+            socket.poll = MethodType(_capped_poll, socket)  # lighter than a closure
         return await handle_connect(eio_sid, environ, *args)
 
     engine.on("connect", on_connect)
@@ -244,13 +251,14 @@ def cap_polling_answers(server: socketio.AsyncServer) -> None:
 async def _capped_poll(socket: Any) -> list[Any]:
     """python-engineio's ``AsyncSocket.poll``, stopping at ``MAX_PACKETS_PER_POLL`` packets
     while the socket still polls."""
-    queue: asyncio.Queue[Any] = socket.queue
+    queue: SlimQueue = socket.queue
     timeout = socket.server.ping_interval + socket.server.ping_timeout
     try:
-        first = await asyncio.wait_for(queue.get(), timeout)
-        queue.task_done()
+        await asyncio.wait_for(queue.ready(), timeout)
     except (TimeoutError, asyncio.CancelledError):
         raise engineio_exceptions.QueueEmpty() from None
+    first = queue.get_nowait()
+    queue.task_done()
     if first is None:
         return []
     packets = [first]

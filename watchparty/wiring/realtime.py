@@ -42,9 +42,9 @@ from watchparty.realtime.heartbeats import Heartbeats
 from watchparty.realtime.namespace import RoomNamespace
 from watchparty.realtime.packet_json import packet_class
 from watchparty.realtime.patches import (
-    cap_polling_answers,
     close_all_connections,
     close_on_malformed_packets,
+    own_packet_queues,
     refuse_malformed_polls,
     refuse_reserved_events,
     release_polls_on_close,
@@ -90,7 +90,7 @@ def setup_realtime(app: web.Application, settings: Settings, clock: Clock) -> No
     if cluster is not None:
         _join_cluster(app, cluster, registry, namespace, transport)
     release_polls_on_close(sio)
-    cap_polling_answers(sio)
+    own_packet_queues(sio)
     refuse_reserved_events(sio)
     close_on_malformed_packets(sio)
     refuse_malformed_polls(sio)
