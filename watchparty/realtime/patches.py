@@ -249,8 +249,9 @@ def own_packet_queues(server: socketio.AsyncServer) -> None:
 
 
 async def _capped_poll(socket: Any) -> list[Any]:
-    """python-engineio's ``AsyncSocket.poll``, stopping at ``MAX_PACKETS_PER_POLL`` packets
-    while the socket still polls."""
+    """python-engineio's ``AsyncSocket.poll``, but waiting on the queue's ``ready()`` (no task,
+    nothing taken until it runs again) and stopping at ``MAX_PACKETS_PER_POLL`` packets while
+    the socket still polls."""
     queue: SlimQueue = socket.queue
     timeout = socket.server.ping_interval + socket.server.ping_timeout
     try:
