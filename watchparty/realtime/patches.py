@@ -233,7 +233,7 @@ def own_packet_queues(server: socketio.AsyncServer) -> None:
     still polling. The rest stay queued for the next GET, which the client sends at once; a
     websocket's writer keeps taking everything (it sends one frame per packet).
     tests/integration/test_realtime.py::test_a_busy_room_does_not_drop_a_polling_python_client
-    and tests/unit/test_slim_queue.py fail if this stops working.
+    and tests/unit/realtime/test_slim_queue.py fail if this stops working.
     """
     engine = server.eio
     engine.create_queue = SlimQueue
