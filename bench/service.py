@@ -87,7 +87,7 @@ async def measure(url: str, pid: int, args: argparse.Namespace) -> dict[str, Any
             asyncio.create_task(every(3.0, load.viewers, Viewer.ping)),
             asyncio.create_task(every(period, rooms, Room.seek)),
             asyncio.create_task(every(period, rooms, Room.chat, period / 2)),
-            asyncio.create_task(churn(load, rooms, args.churn / 100, rng)),
+            asyncio.create_task(churn(load, args.churn / 100, rng)),
         ]
         load.latencies.clear()
         cpu0, db0, own0 = cpu_seconds(pid), db_cpu(pid), time.process_time()

@@ -205,20 +205,18 @@ async def every(period: float, items: list[Any], action: Any, offset: float = 0.
         await asyncio.sleep(max(0.0, start + tick * TICK - time.perf_counter()))
 
 
-async def churn(load: Load, rooms: list[Room], per_minute: float, rng: random.Random) -> None:
-    """Viewers leaving and joining again (a new connection, a new name)."""
-    total = sum(len(room.viewers) for room in rooms)
-    gap = 60 / max(1e-9, per_minute * total)
+async def churn(load: Load, per_minute: float, rng: random.Random) -> None:
+    """Viewers, picked at random, leaving and joining the same room again (a new connection,
+    a new name)."""
+    gap = 60 / max(1e-9, per_minute * len(load.viewers))
     n = 0
     while True:
         await asyncio.sleep(gap)
-        room = rng.choice(rooms)
-        live = [v for v in room.viewers if v.left_at is None]
-        if not live:
+        leaving = rng.choice(load.viewers)
+        if leaving.left_at is not None:  # still coming back from an earlier turn
             continue
-        leaving = rng.choice(live)
         n += 1
-        load.spawn(rejoin(load, room, leaving, f"again{n}"))
+        load.spawn(rejoin(load, leaving.room, leaving, f"again{n}"))
 
 
 async def rejoin(load: Load, room: Room, leaving: Viewer, name: str) -> None:
