@@ -18,7 +18,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from typing import Any
 
 import aiohttp
 import socketio
+from servers import free_port, wait_listening
 
 NAMESPACE = "/rooms"
 
@@ -183,9 +183,7 @@ def bench_env() -> dict[str, str]:
 
 
 def start_server() -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     command = [sys.executable, "-m", "watchparty"]
     if shutil.which("taskset") and (os.cpu_count() or 1) > 1:
         command = ["taskset", "-c", "0", *command]  # server on CPU 0, this load on the others
@@ -200,15 +198,8 @@ def start_server() -> tuple[subprocess.Popen[bytes], str]:
         "WATCHPARTY_DATA_DIR": tempfile.mkdtemp(prefix="watchparty-bench-"),
     }
     process = subprocess.Popen(command, env=env)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process, url
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("the server did not start")
+    wait_listening(process, port, "the server", 10)
+    return process, f"http://127.0.0.1:{port}"
 
 
 def main() -> None:

@@ -33,7 +33,6 @@ import os
 import random
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,6 +44,7 @@ from typing import Any
 import aiohttp
 from connections import children, rss_mib
 from fanout import bench_env, cpu_seconds, pct
+from servers import free_port, wait_listening
 from service_load import Load, Room, Viewer, churn, every, missing, room_sizes
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
@@ -136,12 +136,6 @@ def db_cpu(pid: int) -> float:
     return sum(cpu_seconds(child, with_children=True) for child in children(pid))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def pinned(command: list[str]) -> list[str]:
     if shutil.which("taskset") and (os.cpu_count() or 1) > 1:
         return ["taskset", "-c", "0", *command]
@@ -162,15 +156,8 @@ def start(kind: str) -> tuple[subprocess.Popen[bytes], str]:
             "WATCHPARTY_DATA_DIR": tempfile.mkdtemp(prefix="watchparty-service-"),
         }
     process = subprocess.Popen(pinned(command), env=env, stdout=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process, url
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit(f"the {kind} server did not start")
+    wait_listening(process, port, f"the {kind} server", 15)
+    return process, f"http://127.0.0.1:{port}"
 
 
 def install_reference() -> None:

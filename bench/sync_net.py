@@ -7,13 +7,13 @@ import asyncio
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
+
+from servers import free_port, wait_listening
 
 MEDIA = Path(tempfile.gettempdir()) / "watchparty-sync-media"
 
@@ -52,12 +52,6 @@ def make_media() -> None:
         (MEDIA / ".long.webm").rename(MEDIA / "long.webm")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_server(extra_env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     env = {
@@ -73,14 +67,8 @@ def start_server(extra_env: dict[str, str]) -> tuple[subprocess.Popen[bytes], in
         **extra_env,
     }
     process = subprocess.Popen([sys.executable, "-m", "watchparty"], env=env)
-    for _ in range(100):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process, port
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("the server did not start")
+    wait_listening(process, port, "the server", 10)
+    return process, port
 
 
 class DelayProxy:
