@@ -18,14 +18,9 @@ from engineio.async_drivers import aiohttp as engineio_aiohttp
 from tests.conftest import PeerFactory, ServerFactory
 from tests.peers import NAMESPACE, Peer
 from watchparty.keys import SOCKETIO
-from watchparty.realtime.fanout import (
-    DIRECT,
-    MAX_GATHER_SECONDS,
-    DirectWebSocket,
-    FanoutManager,
-    text_frame,
-)
+from watchparty.realtime.fanout import MAX_GATHER_SECONDS, FanoutManager
 from watchparty.realtime.slim_queue import SlimQueue
+from watchparty.realtime.websocket import DIRECT, DirectWebSocket, text_frame
 
 
 def manager_of(server: TestServer) -> FanoutManager:

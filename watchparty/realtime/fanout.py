@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import struct
 import time
 from collections.abc import Callable
 from typing import Any
 
 import socketio
-from aiohttp import web
-from engineio import exceptions as engineio_exceptions
 from engineio import packet as eio_packet
-from engineio.async_drivers import aiohttp as engineio_aiohttp
 from socketio import packet as sio_packet
+
+from watchparty.realtime.websocket import COMPRESS, DIRECT, FANOUT, DirectWebSocket, text_frame
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +28,14 @@ log = logging.getLogger(__name__)
 # delivery's cost. Here the frame is built once per broadcast and written straight to each
 # websocket's transport: the same bytes aiohttp would write, in the order they would be written.
 #
-# Order per connection is kept by writing directly only while that connection's engine.io
-# writer is idle (waiting for its queue) with nothing queued or in its hands
-# (``queue._unfinished_tasks`` counts a packet until the writer has taken it); otherwise the
-# packet goes through the queue like any other, behind what is already there. Polling clients
-# always take the queue. What this needs from python-engineio 4.15 / python-socketio 5.18 is
-# checked by tests/integration/test_fanout.py::test_the_engine_internals_this_relies_on.
+# Order per connection is kept by writing directly only while nothing queued for that
+# connection waits to be sent: a connection served by realtime.websocket writes each packet
+# as it is queued; one upgraded from long-polling has engine.io's writer, which must be idle
+# (waiting for its queue) with nothing in its hands (``queue._unfinished_tasks`` counts a
+# packet until the writer has taken it). Otherwise the packet goes through the queue like any
+# other, behind what is already there. Polling clients always take the queue. What this
+# needs from python-engineio 4.15 / python-socketio 5.18 is checked by
+# tests/integration/test_fanout.py::test_the_engine_internals_this_relies_on.
 #
 # A frame is written at once, as Node's socket.io does, unless some connection has messages
 # received and not yet read (a client's burst of commands): then each viewer's frames are
@@ -46,132 +46,6 @@ MAX_QUEUED_PACKETS = 1000  # per connection, beyond which it counts as too slow
 # How long gathered frames may wait for commands already received (a burst) before they are
 # written anyway: the most a burst's first broadcast is held back (under a frame at 60 fps).
 MAX_GATHER_SECONDS = 0.010
-DIRECT = "_watchparty_direct"  # set on an engine.io socket whose websocket can be written to
-COMPRESS = "_watchparty_compress"  # on the engine.io server: per-message deflate on or off
-BACKLOG = "_watchparty_backlog"  # on the engine.io server: websockets with messages unread
-
-
-def text_frame(payload: bytes) -> bytes:
-    """An unmasked, final WebSocket text frame (RFC 6455 5.2), as a server sends it."""
-    size = len(payload)
-    if size < 126:
-        header = bytes((0x81, size))
-    elif size < 1 << 16:
-        header = struct.pack("!BBH", 0x81, 126, size)
-    else:
-        header = struct.pack("!BBQ", 0x81, 127, size)
-    return header + payload
-
-
-class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # untyped library
-    """python-engineio's aiohttp websocket, opened with the compression setting, which tells
-    the fan-out when its transport may be written to directly."""
-
-    def __init__(self, handler: Any, server: Any) -> None:
-        super().__init__(handler, server)
-        self.socket: Any = getattr(handler, "__self__", None)  # the engine.io socket it serves
-        # Shared with the fan-out: the websockets that have received more than they have read.
-        self.backlog: set[DirectWebSocket] = getattr(server, BACKLOG, set())
-        self.transport: asyncio.Transport | None = None
-        self.idle = False  # the engine.io writer is waiting for its queue
-        # Frames the fan-out gathered for this connection during a burst, written together
-        # (one system call) by ``flush``: when the fan-out flushes, or before
-        # anything else is sent here, so that the order stays the order they were sent in.
-        self.pending: list[bytes] = []
-
-    async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
-        request = environ["aiohttp.request"]
-        compress = bool(getattr(self.server, COMPRESS, False))
-        self._sock = web.WebSocketResponse(
-            max_msg_size=self.server.max_http_buffer_size, compress=compress
-        )
-        await self._sock.prepare(request)
-        self.environ = environ
-        socket = self.socket
-        direct = not compress and socket is not None and request.transport is not None
-        if direct:
-            self.transport = request.transport
-            poll = socket.poll
-
-            async def watched_poll() -> Any:
-                self.idle = True
-                try:
-                    while True:
-                        try:
-                            return await poll()
-                        except engineio_exceptions.QueueEmpty:
-                            # engine.io's writer quits after an interval and a timeout with
-                            # nothing queued; PINGs and broadcasts written past the queue make
-                            # a quiet queue no sign of a dead connection (its reader's own
-                            # timeout, on the client's PONGs, is that sign).
-                            if socket.closing or socket.closed:
-                                raise
-                finally:
-                    self.idle = False
-
-            socket.poll = watched_poll
-            setattr(socket, DIRECT, self)
-        try:
-            await self.handler(self)
-        finally:
-            self.backlog.discard(self)
-            if direct:
-                socket.__dict__.pop(DIRECT, None)
-                socket.__dict__.pop("poll", None)
-        return self._sock
-
-    def flush(self) -> None:
-        frames, self.pending = self.pending, []
-        transport = self.transport
-        if frames and transport is not None and not transport.is_closing():
-            transport.write(frames[0] if len(frames) == 1 else b"".join(frames))
-
-    async def wait(self) -> Any:
-        """The next message, or None once the websocket closed.
-
-        python-engineio's aiohttp driver raises ``OSError`` here instead, which its reader
-        catches; the exception's traceback then holds the reader's frame, which holds the
-        task holding the exception: a reference cycle per closed connection that takes the
-        whole connection (request, protocol, transport, about 60 objects) with it, which only
-        a full garbage collection frees. Under churn those collections took 200-600 ms with
-        2,000 connections (docs/operations.md). None is what the reader itself takes for
-        "closed by the client".
-        tests/integration/test_fanout.py::test_a_closed_connection_is_freed_at_once fails if it
-        comes back.
-        """
-        message = await self._sock.receive()
-        if isinstance(message.data, str | bytes):
-            # More messages already in aiohttp's queue of parsed ones (a client's burst): their
-            # broadcasts are worth waiting for before the fan-out writes
-            # (``FanoutManager._flush``). Should that queue change, no burst is ever seen.
-            if getattr(self._sock._reader, "_buffer", None):
-                self.backlog.add(self)
-            else:
-                self.backlog.discard(self)
-            return message.data
-        self.backlog.discard(self)
-        return None
-
-    async def send(self, message: Any) -> None:
-        """The engine.io writer's way out: after the frames the fan-out gathered."""
-        self.flush()
-        await super().send(message)
-
-    async def close(self) -> None:
-        self.flush()
-        await super().close()
-
-    def writable(self) -> bool:
-        socket, transport = self.socket, self.transport
-        return (
-            self.idle
-            and transport is not None
-            and not transport.is_closing()
-            and socket.upgraded
-            and not socket.upgrading
-            and not socket.closing
-            and socket.queue._unfinished_tasks == 0
-        )
 
 
 class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]  # untyped library
@@ -240,8 +114,7 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]  # untyped lib
             if direct is not None and direct.writable():
                 transport = direct.transport
                 assert transport is not None
-                if transport.get_write_buffer_size() > self.max_buffer:
-                    self._drop(socket, transport)
+                if not self.keeps_up(socket, transport):
                     continue
                 if frame is None:
                     frame = text_frame(b"4" + encoded.encode())
@@ -291,6 +164,15 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]  # untyped lib
                 self.direct_writes += 1
                 direct.flush()
 
+    def keeps_up(self, socket: Any, transport: asyncio.Transport) -> bool:
+        """Whether a connection reads what it is sent; past ``max_buffer`` unsent, it is
+        closed (``realtime.websocket`` asks after each packet it writes)."""
+        if transport.get_write_buffer_size() <= self.max_buffer:
+            return True
+        if not (socket.closing or socket.closed):
+            self._drop(socket, transport)
+        return False
+
     def _drop(self, socket: Any, transport: asyncio.Transport | None) -> None:
         """Close a connection that cannot keep up; its client reconnects and resyncs."""
         self.dropped += 1
@@ -306,4 +188,4 @@ def install_direct_websockets(server: socketio.AsyncServer, *, compress: bool) -
     engine = server.eio
     engine._async = {**engine._async, "websocket": DirectWebSocket}
     setattr(engine, COMPRESS, compress)
-    setattr(engine, BACKLOG, server.manager.backlog)
+    setattr(engine, FANOUT, server.manager)

@@ -32,7 +32,7 @@ from typing import Any
 import socketio
 from engineio import packet as eio_packet
 
-from watchparty.realtime.fanout import DIRECT, text_frame
+from watchparty.realtime.websocket import DIRECT, text_frame
 
 log = logging.getLogger(__name__)
 

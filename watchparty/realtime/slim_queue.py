@@ -12,22 +12,27 @@ per queue (engine.io's writer or a long-polling GET, never both): ``get``, ``get
 ``put``, ``put_nowait``, ``task_done``, ``join``, ``qsize``, ``empty`` and the
 ``_unfinished_tasks`` count the fan-out reads. Installed as the engine's ``create_queue``
 (docs/decisions/005-library-patches.md).
+
+With a ``sink`` (a connection served without engine.io's writer, realtime.websocket), an
+item put is handed to it at once instead of waiting in the queue.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 
 class SlimQueue:
-    __slots__ = ("_getter", "_items", "_joined", "_unfinished_tasks")
+    __slots__ = ("_getter", "_items", "_joined", "_unfinished_tasks", "sink")
 
     def __init__(self) -> None:
         self._items: list[Any] = []
         self._getter: asyncio.Future[None] | None = None
         self._joined: asyncio.Future[None] | None = None
         self._unfinished_tasks = 0
+        self.sink: Callable[[Any], None] | None = None
 
     def qsize(self) -> int:
         return len(self._items)
@@ -36,6 +41,9 @@ class SlimQueue:
         return not self._items
 
     def put_nowait(self, item: Any) -> None:
+        if self.sink is not None:
+            self.sink(item)
+            return
         self._items.append(item)
         self._unfinished_tasks += 1
         getter = self._getter

@@ -1,0 +1,251 @@
+"""Each connection's websocket: python-engineio's aiohttp websocket, written to directly.
+
+python-engineio (4.15) serves a websocket with two tasks besides the request's own: a writer
+that waits on the connection's packet queue and sends what it takes, and, for every message
+the client sends, a task to read it under ``wait_for``. An idle connection holds both, and
+each clock ping costs a task created, a queue wake-up and a writer wake-up. Node's socket.io
+writes a packet to the socket when it is sent.
+
+Here a connection that opens as a websocket (as the page's and the client library's do) is
+served by ``DirectWebSocket._serve``: it reads in the request's task, and every packet queued
+for the connection is framed and written at once, in the order queued, behind any frames
+the room fan-out (realtime.fanout) gathered for it. What engine.io decides stays its own:
+the packets, ``receive``, the ping-timeout check in ``send`` and ``close``. A connection
+that upgrades from long-polling, or one with per-message deflate on, keeps engine.io's
+handler and writer task. docs/decisions/005-library-patches.md names the tests that fail
+if the library changes underneath.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import struct
+from typing import Any, Protocol
+
+from aiohttp import web
+from engineio import exceptions as engineio_exceptions
+from engineio import packet as eio_packet
+from engineio.async_drivers import aiohttp as engineio_aiohttp
+
+from watchparty.realtime.slim_queue import SlimQueue
+
+log = logging.getLogger(__name__)
+
+DIRECT = "_watchparty_direct"  # set on an engine.io socket whose websocket can be written to
+COMPRESS = "_watchparty_compress"  # on the engine.io server: per-message deflate on or off
+FANOUT = "_watchparty_fanout"  # on the engine.io server: the room fan-out (``Fanout``)
+# Errors python-engineio's Packet raises on a message that is no Engine.IO packet at all.
+UNDECODABLE = (ValueError, TypeError, IndexError, KeyError, UnicodeDecodeError)
+
+
+def frame(payload: bytes, opcode: int = 0x1) -> bytes:
+    """An unmasked, final WebSocket frame (RFC 6455 5.2), as a server sends it."""
+    size = len(payload)
+    first = 0x80 | opcode
+    if size < 126:
+        header = bytes((first, size))
+    elif size < 1 << 16:
+        header = struct.pack("!BBH", first, 126, size)
+    else:
+        header = struct.pack("!BBQ", first, 127, size)
+    return header + payload
+
+
+def text_frame(payload: bytes) -> bytes:
+    return frame(payload)
+
+
+class Fanout(Protocol):
+    """What a websocket needs of the room fan-out (realtime.fanout.FanoutManager)."""
+
+    backlog: set[DirectWebSocket]
+
+    def keeps_up(self, socket: Any, transport: asyncio.Transport) -> bool: ...
+
+
+class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # untyped library
+    """python-engineio's aiohttp websocket, opened with the compression setting, which tells
+    the fan-out when its transport may be written to directly."""
+
+    def __init__(self, handler: Any, server: Any) -> None:
+        super().__init__(handler, server)
+        self.socket: Any = getattr(handler, "__self__", None)  # the engine.io socket it serves
+        self.fanout: Fanout | None = getattr(server, FANOUT, None)
+        self.transport: asyncio.Transport | None = None
+        self.idle = False  # nothing queued that engine.io's writer has yet to send
+        # Frames the fan-out gathered for this connection during a burst, written together
+        # (one system call) by ``flush``: when the fan-out flushes, or before
+        # anything else is sent here, so that the order stays the order they were sent in.
+        self.pending: list[bytes] = []
+        self._closing: asyncio.Task[Any] | None = None
+
+    async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
+        request = environ["aiohttp.request"]
+        compress = bool(getattr(self.server, COMPRESS, False))
+        self._sock = web.WebSocketResponse(
+            max_msg_size=self.server.max_http_buffer_size, compress=compress
+        )
+        await self._sock.prepare(request)
+        self.environ = environ
+        socket = self.socket
+        if compress or socket is None or request.transport is None:
+            await self.handler(self)
+            return self._sock
+        self.transport = request.transport
+        setattr(socket, DIRECT, self)
+        try:
+            if socket.connected:  # an upgrade from long-polling: engine.io's handler
+                socket.poll = self._watch(socket.poll)
+                await self.handler(self)
+            else:
+                await self._serve(socket)
+        finally:
+            if self.fanout is not None:
+                self.fanout.backlog.discard(self)
+            socket.__dict__.pop(DIRECT, None)
+            socket.__dict__.pop("poll", None)
+        return self._sock
+
+    async def _serve(self, socket: Any) -> None:
+        """engine.io's ``_websocket_handler`` for a connection that opened as a websocket,
+        without its writer task and its task per message read."""
+        engine = self.server
+        socket.connected = socket.upgraded = True
+        queue: SlimQueue = socket.queue
+        queue.sink = self._send
+        while queue.qsize():  # the OPEN packet, queued at the handshake
+            self._send(queue.get_nowait())
+            queue.task_done()
+        self.idle = True
+        timeout = engine.ping_interval + engine.ping_timeout
+        try:
+            while True:
+                try:
+                    data = await self.wait(timeout)
+                except (TimeoutError, asyncio.CancelledError):  # as engine.io's handler
+                    break
+                if data is None:
+                    break
+                try:
+                    pkt = eio_packet.Packet(encoded_packet=data)
+                except UNDECODABLE:
+                    log.info("%s: closing: sent a message that is no Engine.IO packet", socket.sid)
+                    break
+                try:
+                    await socket.receive(pkt)
+                except engineio_exceptions.UnknownPacketError:
+                    pass
+                except engineio_exceptions.SocketIsClosedError:
+                    break
+                except Exception:
+                    log.exception("%s: receive error", socket.sid)
+                if self.fanout is not None and self in self.fanout.backlog:
+                    # More of a burst is read already: a turn for this message's handler to
+                    # broadcast while the fan-out still sees the burst (as engine.io's reader,
+                    # one message a turn, let it).
+                    await asyncio.sleep(0)
+        finally:
+            # Unhooked, or the queue and this websocket would hold each other (a cycle that
+            # only a full garbage collection frees).
+            queue.sink = None
+            self.idle = False
+        await self._sock.close()
+        await socket.close(wait=False, abort=True, reason=engine.reason.TRANSPORT_CLOSE)
+
+    def _send(self, pkt: Any) -> None:
+        """A packet queued for this connection, written now. ``None`` is engine.io's "no more"
+        (``patches.close_connection``): the websocket closes, as engine.io's writer would."""
+        transport = self.transport
+        if pkt is None:
+            if self._closing is None and not self._sock.closed:
+                self._closing = asyncio.ensure_future(self._sock.close())
+            return
+        if transport is None or transport.is_closing():
+            return
+        encoded = pkt.encode()
+        if isinstance(encoded, str):
+            self.pending.append(frame(encoded.encode()))
+        else:
+            self.pending.append(frame(encoded, opcode=0x2))
+        self.flush()
+        if self.fanout is not None:
+            self.fanout.keeps_up(self.socket, transport)
+
+    def _watch(self, poll: Any) -> Any:
+        """engine.io's poll, marking when its writer waits with nothing in hand."""
+
+        async def watched_poll() -> Any:
+            socket = self.socket
+            self.idle = True
+            try:
+                while True:
+                    try:
+                        return await poll()
+                    except engineio_exceptions.QueueEmpty:
+                        # engine.io's writer quits after an interval and a timeout with
+                        # nothing queued; PINGs and broadcasts written past the queue make
+                        # a quiet queue no sign of a dead connection (its reader's own
+                        # timeout, on the client's PONGs, is that sign).
+                        if socket.closing or socket.closed:
+                            raise
+            finally:
+                self.idle = False
+
+        return watched_poll
+
+    def flush(self) -> None:
+        frames, self.pending = self.pending, []
+        transport = self.transport
+        if frames and transport is not None and not transport.is_closing():
+            transport.write(frames[0] if len(frames) == 1 else b"".join(frames))
+
+    async def wait(self, within: float | None = None) -> Any:
+        """The next message, or None once the websocket closed.
+
+        python-engineio's aiohttp driver raises ``OSError`` here instead, which its reader
+        catches; the exception's traceback then holds the reader's frame, which holds the
+        task holding the exception: a reference cycle per closed connection that takes the
+        whole connection (request, protocol, transport, about 60 objects) with it, which only
+        a full garbage collection frees. Under churn those collections took 200-600 ms with
+        2,000 connections (docs/operations.md). None is what the reader itself takes for
+        "closed by the client".
+        tests/integration/test_fanout.py::test_a_closed_connection_is_freed_at_once fails if it
+        comes back.
+        """
+        message = await self._sock.receive(within)
+        backlog = self.fanout.backlog if self.fanout is not None else set()
+        if isinstance(message.data, str | bytes):
+            if len(message.data) > self.server.max_http_buffer_size:
+                return None  # aiohttp's own limit is the same; as engine.io's reader does
+            # More messages already in aiohttp's queue of parsed ones (a client's burst): their
+            # broadcasts are worth waiting for before the fan-out writes
+            # (``FanoutManager._flush``). Should that queue change, no burst is ever seen.
+            if getattr(self._sock._reader, "_buffer", None):
+                backlog.add(self)
+            else:
+                backlog.discard(self)
+            return message.data
+        backlog.discard(self)
+        return None
+
+    async def send(self, message: Any) -> None:
+        """The engine.io writer's way out: after the frames the fan-out gathered."""
+        self.flush()
+        await super().send(message)
+
+    async def close(self) -> None:
+        self.flush()
+        await super().close()
+
+    def writable(self) -> bool:
+        socket, transport = self.socket, self.transport
+        return (
+            self.idle
+            and transport is not None
+            and not transport.is_closing()
+            and socket.upgraded
+            and not socket.upgrading
+            and not socket.closing
+            and socket.queue._unfinished_tasks == 0
+        )
