@@ -22,6 +22,11 @@ const SETTLE_SECONDS = 0.15;
 const MIN_BAND = 0.002;
 // The smallest rate change whose effect on the error tells how late it was heard.
 const MIN_LEARNT_CHANGE = 0.1;
+// The most a player may be nudged from a catch-up's landing until it is first within the
+// dead band: a catch-up that lands 40 ms off (a lag not yet learnt) is brought within 10 ms
+// in about 0.35 s instead of 0.55 s at the steady 5 %, once, just after the player jumped.
+// Past 10 % (1.7 semitones, pitch not kept) the gain, not the bound, sets the pace.
+const LANDING_NUDGE = 0.1;
 /** @type {{kind: "none"}} */
 const NONE = { kind: "none" };
 
@@ -44,6 +49,7 @@ export class Steering {
      */
     this.settling = null;
     this.nudging = false;
+    this.landing = false;  // a catch-up landed and the player is not yet within the band
   }
 
   /**
@@ -53,6 +59,7 @@ export class Steering {
    */
   began(kind, at, version) {
     this.settling = { kind, at, version, free: null };
+    this.landing = false;
   }
 
   /**
@@ -96,9 +103,11 @@ export class Steering {
         ...this.tuning,
         seekAbove: Math.max(this.tuning.seekAbove, seen.tolerance || 0),
         nudgeAbove: deadBand(this.tuning.nudgeAbove, clockError),
+        maxNudge: this.landing ? Math.max(this.tuning.maxNudge, LANDING_NUDGE) : this.tuning.maxNudge,
       };
       const steering = steer(error, rate, tuning, this.nudging);
       this.nudging = steering.nudging;
+      this.landing = this.landing && steering.nudging;
       if (steering.seek) return this._catchUp("seek", goal, state, now, false, rate);
       return { kind: "rate", rate: steering.rate };
     }
@@ -131,6 +140,7 @@ export class Steering {
     if (settling.free === null) settling.free = now;
     if (now - settling.at < SETTLE_SECONDS || now - settling.free < SETTLE_SECONDS) return true;
     if (!paused) this.lag[settling.kind] = learnt(this.lag[settling.kind], settling, error);
+    this.landing = settling.kind !== "switch";
     this.settling = null;
     return false;
   }

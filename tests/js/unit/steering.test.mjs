@@ -149,3 +149,19 @@ test("nudges stay bounded, and bring a player within the dead band", () => {
   assert.ok(rates.every((rate) => rate >= 0.95 - 1e-12 && rate <= 1.05 + 1e-12), `rates ${rates}`);
   assert.ok(Math.abs(error) <= 0.002, `still ${error} off`);
 });
+
+test("a catch-up's landing is nudged harder, up to 10 %, once, until within the band", () => {
+  // 6 s behind: one seek, which lands 40 ms behind (the player took 90 ms, not the 50 ms
+  // of the seek lag not learnt yet)
+  const steering = new Steering(tuning);
+  const landsShort = (n) => (n === 0 ? 0.09 : 0);
+  const { seeks, rates, error } = drive(steering, { landsShort, ticks: 40 });
+  assert.equal(seeks.length, 1);
+  assert.ok(Math.max(...rates) > 1.05 + 1e-9, `rates ${rates}`);  // harder than the steady bound
+  assert.ok(rates.every((rate) => rate <= 1.1 + 1e-12), `rates ${rates}`);
+  assert.ok(Math.abs(error) <= 0.002, `still ${error} off`);
+  assert.equal(steering.landing, false);  // within the band: the steady bound again
+  // a steady player that drifts off later is held to the steady bound
+  const later = steering.decide(playing, 110, 20, seen(19.96), false, 0.001);
+  assert.ok(later.kind === "rate" && later.rate <= 1.05 + 1e-12, JSON.stringify(later));
+});
