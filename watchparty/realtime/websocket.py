@@ -53,6 +53,7 @@ def frame(payload: bytes, opcode: int = 0x1) -> bytes:
 
 
 def text_frame(payload: bytes) -> bytes:
+    """A text frame: every packet of this protocol is text (JSON)."""
     return frame(payload)
 
 
