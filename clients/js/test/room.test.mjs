@@ -157,16 +157,21 @@ test("an attached media element plays with the room, and the clock estimate is c
   stop();
 });
 
-/** A media element that plays on the real clock: what attach() needs of a <video>. */
+/** A media element that plays on the real clock: what attach() needs of a <video>. A new
+ * rate applies from when it is set, as a real element's does. */
 function fakeMedia(duration) {
   let position = 0;
   let since = null;
+  let rate = 1;
+  const now = () => performance.now() / 1000;
   const media = {
-    duration, readyState: 4, seeking: false, playbackRate: 1,
+    duration, readyState: 4, seeking: false,
     get paused() { return since === null; },
-    get currentTime() { return since === null ? position : position + (performance.now() / 1000 - since) * media.playbackRate; },
-    set currentTime(t) { position = t; if (since !== null) since = performance.now() / 1000; },
-    play() { if (since === null) since = performance.now() / 1000; return Promise.resolve(); },
+    get currentTime() { return since === null ? position : position + (now() - since) * rate; },
+    set currentTime(t) { position = t; if (since !== null) since = now(); },
+    get playbackRate() { return rate; },
+    set playbackRate(r) { position = media.currentTime; if (since !== null) since = now(); rate = r; },
+    play() { if (since === null) since = now(); return Promise.resolve(); },
     pause() { if (since !== null) { position = media.currentTime; since = null; } },
   };
   return media;
