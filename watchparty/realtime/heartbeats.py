@@ -122,8 +122,7 @@ class Heartbeats:
         self.sent += 1
         direct = socket.__dict__.get(DIRECT)
         if direct is not None and direct.writable():
-            direct.pending.append(PING_FRAME)  # after any broadcast frames gathered for it
-            direct.flush()
+            direct.write(PING_FRAME)
             self.written += 1
             return
         try:

@@ -28,6 +28,7 @@ from engineio import exceptions as engineio_exceptions
 from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as engineio_aiohttp
 
+from watchparty.realtime.patches import UNDECODABLE
 from watchparty.realtime.slim_queue import SlimQueue
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,6 @@ log = logging.getLogger(__name__)
 DIRECT = "_watchparty_direct"  # set on an engine.io socket whose websocket can be written to
 COMPRESS = "_watchparty_compress"  # on the engine.io server: per-message deflate on or off
 FANOUT = "_watchparty_fanout"  # on the engine.io server: the room fan-out (``Fanout``)
-# Errors python-engineio's Packet raises on a message that is no Engine.IO packet at all.
-UNDECODABLE = (ValueError, TypeError, IndexError, KeyError, UnicodeDecodeError)
 
 
 def frame(payload: bytes, opcode: int = 0x1) -> bytes:
@@ -72,7 +71,7 @@ class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # unty
     def __init__(self, handler: Any, server: Any) -> None:
         super().__init__(handler, server)
         self.socket: Any = getattr(handler, "__self__", None)  # the engine.io socket it serves
-        self.fanout: Fanout | None = getattr(server, FANOUT, None)
+        self.fanout: Fanout = getattr(server, FANOUT)  # set with this class, by the fan-out
         self.transport: asyncio.Transport | None = None
         self.idle = False  # nothing queued that engine.io's writer has yet to send
         # Frames the fan-out gathered for this connection during a burst, written together
@@ -102,8 +101,7 @@ class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # unty
             else:
                 await self._serve(socket)
         finally:
-            if self.fanout is not None:
-                self.fanout.backlog.discard(self)
+            self.fanout.backlog.discard(self)
             socket.__dict__.pop(DIRECT, None)
             socket.__dict__.pop("poll", None)
         return self._sock
@@ -141,7 +139,7 @@ class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # unty
                     break
                 except Exception:
                     log.exception("%s: receive error", socket.sid)
-                if self.fanout is not None and self in self.fanout.backlog:
+                if self in self.fanout.backlog:
                     # More of a burst is read already: a turn for this message's handler to
                     # broadcast while the fan-out still sees the burst (as engine.io's reader,
                     # one message a turn, let it).
@@ -166,12 +164,10 @@ class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # unty
             return
         encoded = pkt.encode()
         if isinstance(encoded, str):
-            self.pending.append(frame(encoded.encode()))
+            self.write(frame(encoded.encode()))
         else:
-            self.pending.append(frame(encoded, opcode=0x2))
-        self.flush()
-        if self.fanout is not None:
-            self.fanout.keeps_up(self.socket, transport)
+            self.write(frame(encoded, opcode=0x2))
+        self.fanout.keeps_up(self.socket, transport)
 
     def _watch(self, poll: Any) -> Any:
         """engine.io's poll, marking when its writer waits with nothing in hand."""
@@ -195,6 +191,11 @@ class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # unty
 
         return watched_poll
 
+    def write(self, data: bytes) -> None:
+        """One frame, now: after the frames the fan-out gathered for this connection."""
+        self.pending.append(data)
+        self.flush()
+
     def flush(self) -> None:
         frames, self.pending = self.pending, []
         transport = self.transport
@@ -215,7 +216,7 @@ class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # unty
         comes back.
         """
         message = await self._sock.receive(within)
-        backlog = self.fanout.backlog if self.fanout is not None else set()
+        backlog = self.fanout.backlog
         if isinstance(message.data, str | bytes):
             if len(message.data) > self.server.max_http_buffer_size:
                 return None  # aiohttp's own limit is the same; as engine.io's reader does
