@@ -315,3 +315,34 @@ async def test_deleting_a_room_deletes_its_chat(
             break
         await asyncio.sleep(0.1)
     assert await db["chat"].count_documents({"room": room}) == 0
+
+
+async def test_a_room_with_more_history_saved_than_it_keeps_is_trimmed_on_load(
+    start_server: ServerFactory, db: Any
+) -> None:
+    first = await start_server()
+    url = str(first.make_url("")).rstrip("/")
+    async with aiohttp.ClientSession() as http, http.post(f"{url}/api/rooms") as response:
+        room = (await response.json())["id"]
+    await first.close()
+    # As a crash between saving messages and forgetting the ones they pushed out leaves it.
+    fields = {"member_id": "x", "user_id": None, "by": "old", "room": room}
+    await db["chat"].insert_many(
+        [
+            {"_id": f"old{n}", "text": f"o{n}", "at": 1_700_000_000.0 + n, **fields}
+            for n in range(230)
+        ]
+    )
+    second = await start_server()
+    peer = Peer("ann")
+    try:
+        await peer.connect(str(second.make_url("")).rstrip("/"), {"room": room, "name": "ann"})
+        snapshot = await peer.next("ROOM_STATE")
+        assert [m["text"] for m in snapshot["chat"]] == [f"o{n}" for n in range(180, 230)]
+        new = await peer.call("CHAT", {"text": "new"})
+        assert new["ok"] is True
+    finally:
+        await peer.close()
+    await second.close()  # shutdown saves what is pending
+    saved = [doc["text"] async for doc in db["chat"].find({"room": room}).sort("at", 1)]
+    assert saved == [f"o{n}" for n in range(31, 230)] + ["new"]

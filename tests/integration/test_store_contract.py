@@ -16,7 +16,8 @@ import pytest
 from pymongo.errors import DuplicateKeyError
 
 from watchparty.core import QueueItem, new_room
-from watchparty.rooms.writebehind import WriteBehind
+from watchparty.rooms.writebehind import WriteBehind, WriteQueue
+from watchparty.store.chat import NewMessage
 from watchparty.store.database import Store
 from watchparty.store.embedded import free_port
 from watchparty.store.errors import StoreUnavailable
@@ -214,6 +215,71 @@ async def test_write_behind_coalesces_a_burst_into_few_writes(store: Store) -> N
     assert loaded is not None
     assert loaded.state.version == 100
     assert saver.saves < 10
+
+
+def chat(room_id: str, n: int, dropped: str | None = None) -> NewMessage:
+    message = {
+        "id": f"{room_id}-{n}",
+        "member_id": "m1",
+        "user_id": None,
+        "by": "ann",
+        "text": f"hello {n}",
+        "at": 1_795_540_000.0 + n,
+    }
+    return NewMessage(room_id, message, dropped)
+
+
+async def test_chat_batches_save_once_and_forget_what_was_pushed_out(store: Store) -> None:
+    batch = [chat("a", n) for n in range(6)] + [chat("b", n) for n in range(6)]
+    await store.chat.add(batch)
+    await store.chat.add(batch)  # a retry of a batch that landed: nothing doubles
+    assert await store.db["chat"].count_documents({}) == 12
+    await store.chat.add([chat("a", 6, dropped="a-0"), chat("b", 6, dropped="a-1")])
+    assert [m["text"] for m in await store.chat.latest("a", 10)] == [
+        f"hello {n}" for n in range(2, 7)
+    ]
+    assert await store.db["chat"].count_documents({"room": "b"}) == 7
+    with pytest.raises(DuplicateKeyError):  # only a repeated id in a batch is forgiven
+        await store.db["chat"].insert_one({"_id": "a-6"})
+
+
+async def test_trim_keeps_a_rooms_newest(store: Store) -> None:
+    await store.chat.add([chat("a", n) for n in range(10)] + [chat("b", 0)])
+    await store.chat.trim("a", 4)
+    assert [m["text"] for m in await store.chat.latest("a", 10)] == [
+        f"hello {n}" for n in range(6, 10)
+    ]
+    assert await store.db["chat"].count_documents({"room": "b"}) == 1
+
+
+class CountingChat:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.batches: list[int] = []
+
+    async def add(self, batch: list[NewMessage]) -> None:
+        self.batches.append(len(batch))
+        await self.store.chat.add(batch)
+
+
+async def test_a_chat_burst_is_saved_in_few_batches_in_order(store: Store) -> None:
+    counting = CountingChat(store)
+    writes = WriteQueue()
+    writes.start()
+    try:
+        for n in range(300):
+            writes.gather(counting.add, chat(f"room-{n % 7}", n))
+            if n == 150:  # a different write in between: batches on either side of it
+                writes.put(lambda: store.chat.delete("room-3", "room-3-3"))
+        assert writes.pending == 301
+        assert await writes.flush(10)
+    finally:
+        await writes.close()
+    assert sum(counting.batches) == 300
+    assert len(counting.batches) <= 4  # at most 200 a batch, and split by the delete
+    assert writes.pending == 0
+    assert await store.db["chat"].count_documents({}) == 299
+    assert await store.db["chat"].find_one({"_id": "room-3-3"}) is None
 
 
 async def test_revoked_sessions_are_known_until_they_would_have_expired(store: Store) -> None:

@@ -15,6 +15,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
 
 from watchparty.rooms.ports import RoomSaver
 from watchparty.store.errors import StoreUnavailable
@@ -177,13 +178,36 @@ class WriteBehind(_Writer):
 
 
 Operation = Callable[[], Awaitable[None]]
+BATCH_MOST = 200  # writes one batch gathers: what one retry repeats
+T = TypeVar("T")
+
+
+class Batch(Generic[T]):
+    """Writes of one kind gathered while they wait at the back of the queue, made as one
+    operation: a burst of chat costs one insert, not one per message. It closes when it starts,
+    so what arrives during the write waits for the next batch. ``write`` may run more than once
+    with the same items (a retry after an outage), so it must be idempotent."""
+
+    __slots__ = ("closed", "items", "write")
+
+    def __init__(self, write: Callable[[list[T]], Awaitable[None]], item: T) -> None:
+        self.write = write
+        self.items = [item]
+        self.closed = False
+
+    def takes(self, write: Callable[[list[T]], Awaitable[None]]) -> bool:
+        return not self.closed and self.write == write and len(self.items) < BATCH_MOST
+
+    async def __call__(self) -> None:
+        self.closed = True
+        await self.write(self.items)
 
 
 class WriteQueue(_Writer):
     """Writes that must happen in order but need not be waited for (chat history): one
     background task runs them first in, first out, and retries one that finds the database
-    unreachable, with backoff, until it succeeds. At most ``limit`` wait; beyond that the
-    oldest is dropped (and logged) rather than let memory grow without end."""
+    unreachable, with backoff, until it succeeds. At most ``limit`` writes wait; beyond that
+    the oldest operation is dropped (and logged) rather than let memory grow without end."""
 
     def __init__(
         self,
@@ -194,18 +218,31 @@ class WriteQueue(_Writer):
     ) -> None:
         super().__init__(retry_first, retry_max)
         self._pending: deque[tuple[Operation, float]] = deque()  # with when it was queued
+        self._writes = 0  # writes waiting: an operation counts one, a batch its items
         self._limit = limit
 
     def put(self, operation: Operation) -> None:
-        if len(self._pending) >= self._limit:
-            self._pending.popleft()
-            log.error("write queue full: dropped its oldest write")
+        while self._pending and self._writes >= self._limit:
+            dropped = self._pending.popleft()[0]
+            self._writes -= _weight(dropped)
+            log.error("write queue full: dropped its oldest %d write(s)", _weight(dropped))
         self._pending.append((operation, time.monotonic()))
+        self._writes += 1
         self._woken()
+
+    def gather(self, write: Callable[[list[T]], Awaitable[None]], item: T) -> None:
+        """Queue ``item`` for ``write``, in the batch at the back of the queue when that one
+        is for ``write`` and has not started (then it keeps its place and its age)."""
+        last = self._pending[-1][0] if self._pending else None
+        if isinstance(last, Batch) and last.takes(write) and self._writes < self._limit:
+            last.items.append(item)
+            self._writes += 1
+        else:
+            self.put(Batch(write, item))
 
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        return self._writes
 
     def lag(self) -> float:
         return time.monotonic() - self._pending[0][1] if self._pending else 0.0
@@ -231,4 +268,9 @@ class WriteQueue(_Writer):
                 delay = self._retry_first
                 if self._pending and self._pending[0] is entry:
                     self._pending.popleft()
+                    self._writes -= _weight(entry[0])
             self._idle.set()
+
+
+def _weight(operation: Operation) -> int:
+    return len(operation.items) if isinstance(operation, Batch) else 1

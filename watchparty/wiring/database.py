@@ -3,6 +3,7 @@ that save rooms and chat behind the broadcasts."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
@@ -59,9 +60,13 @@ async def _writers(app: web.Application) -> AsyncIterator[None]:
     chat_writes.start()
     yield
     within = app[SETTINGS].shutdown_flush_seconds
-    if not await writer.flush(within):
-        log.error("shutting down with %d room(s) not saved (database unreachable)", writer.pending)
-    if not await chat_writes.flush(within):
-        log.error("shutting down with chat history not saved (database unreachable)")
+    rooms_saved, chat_saved = await asyncio.gather(writer.flush(within), chat_writes.flush(within))
+    # Not saved in time: the database is unreachable, or too slow for what is pending.
+    if not rooms_saved:
+        log.error("shutting down with %d room(s) not saved within %g s", writer.pending, within)
+    if not chat_saved:
+        log.error(
+            "shutting down with %d chat write(s) not saved within %g s", chat_writes.pending, within
+        )
     await writer.close()
     await chat_writes.close()

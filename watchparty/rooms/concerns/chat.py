@@ -1,9 +1,9 @@
 """Chat: messages, their history, rate limits and mutes.
 
-A message is broadcast first and saved behind (a ``WriteQueue``), so chat never waits on the
-database. Each live room keeps its last ``CHAT_HISTORY`` messages in memory, loaded when the
-room is; the join snapshot carries the newest of them and ``CHAT_HISTORY`` pages back through
-the rest.
+A message is broadcast first and saved behind (a ``WriteQueue``, in batches), so chat never
+waits on the database. Each live room keeps its last ``CHAT_HISTORY`` messages in memory,
+loaded when the room is; the join snapshot carries the newest of them and ``CHAT_HISTORY``
+pages back through the rest.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from watchparty.rooms.concerns import Concern
 from watchparty.rooms.live import LiveRoom, Member
 from watchparty.rooms.ports import Clock, Limit, Transport
 from watchparty.rooms.writebehind import WriteQueue
-from watchparty.store.chat import ChatStore
+from watchparty.store.chat import ChatStore, NewMessage
 
 Message = dict[str, Any]
 
@@ -45,7 +45,10 @@ class Chat(Concern):
         self._clock = clock
 
     async def on_load(self, room: LiveRoom) -> None:
-        room.part(ChatState).messages.extend(await self._store.latest(room.id, CHAT_HISTORY))
+        saved = await self._store.latest(room.id, CHAT_HISTORY + 1)
+        if len(saved) > CHAT_HISTORY:  # a crash lost the deletes of some pushed out
+            self._writes.put(lambda: self._store.trim(room.id, CHAT_HISTORY))
+        room.part(ChatState).messages.extend(saved)  # the newest CHAT_HISTORY of them
 
     def on_delete(self, room_id: str) -> None:
         """The room was deleted: its history goes too."""
@@ -81,9 +84,11 @@ class Chat(Concern):
         async with room.lock:
             if room.deleted:
                 return reject("room_not_found")
-            room.part(ChatState).messages.append(message)
+            messages = room.part(ChatState).messages
+            dropped = messages[0]["id"] if len(messages) == messages.maxlen else None
+            messages.append(message)
             await self._transport.broadcast("CHAT", message, room.id, skip_sid=member.sid)
-        self._writes.put(lambda: self._store.add(room.id, message, CHAT_HISTORY))
+        self._writes.gather(self._store.add, NewMessage(room.id, message, dropped))
         return message
 
     def history(self, room: LiveRoom, before: str | None, limit: int) -> list[Message]:
