@@ -26,6 +26,7 @@ from watchparty.store.embedded import DataFolderInUse, EmbeddedMongo
 log = logging.getLogger("watchparty")
 WORKER = "--worker"  # how the supervisor starts a worker: share the port, no workers of its own
 RESTART_DELAY_SECONDS = 1.0
+STOP_WARN_SECONDS = 25.0  # a worker slower to stop than this is named, before a 30 s kill
 
 
 def main() -> None:
@@ -105,6 +106,9 @@ async def supervise(settings: Settings) -> int:
                 stop.cancel()
                 if process.returncode is None:
                     process.send_signal(signal.SIGTERM)
+                done, _ = await asyncio.wait({ended}, timeout=STOP_WARN_SECONDS)
+                if not done:  # it logs what it waits on (wiring/shutdown.py)
+                    log.error("worker %d (pid %d) is still stopping", number, process.pid)
                 return await ended
             stop.cancel()
             log.error("worker %d exited (%s); starting it again", number, process.returncode)
