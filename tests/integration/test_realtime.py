@@ -176,6 +176,33 @@ async def test_time_ping(join: PeerFactory) -> None:
     assert (await ann.call("TIME", {"client_time": "now"}))["error"]["code"] == "invalid_payload"
 
 
+async def test_clock_pings_are_answered_without_a_task(
+    server: TestServer, join: PeerFactory
+) -> None:
+    """TIME runs in the task that read it (realtime.patches.handle_inline); other events still
+    get a task each, so a slow command does not hold the connection's next messages."""
+    ann = await join("ann")
+    await ann.next("ROOM_STATE")
+    sio = server.app[SOCKETIO]
+    started: list[str] = []
+    start = sio.start_background_task
+
+    def counting(target: Any, *args: Any, **kwargs: Any) -> Any:
+        started.append(target.__name__)
+        return start(target, *args, **kwargs)
+
+    sio.start_background_task = counting
+    try:
+        for n in range(3):
+            assert (await ann.call("TIME", {"client_time": float(n)}))["client_time"] == n
+        assert (await ann.call("TIME", [1]))["error"]["code"] == "invalid_payload"
+        assert started == []
+        assert (await ann.call("SEEK", {"timestamp": 1.0}))["ok"] is True
+        assert len(started) == 1  # its own task
+    finally:
+        del sio.start_background_task
+
+
 async def test_stale_version_race_ends_in_one_state(
     join: PeerFactory, http: aiohttp.ClientSession, base_url: str, room_id: str
 ) -> None:

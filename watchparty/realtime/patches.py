@@ -65,6 +65,30 @@ def refuse_reserved_events(server: socketio.AsyncServer) -> None:
     server._handle_event_internal = guarded
 
 
+def handle_inline(server: socketio.AsyncServer, events: frozenset[str]) -> None:
+    """Handle these client events in the task that read them, not a task of their own.
+
+    python-socketio starts a task per event (``async_handlers``) so that a slow handler does not
+    hold the connection's next messages. The clock ping (``TIME``) is a third of a hosted
+    service's traffic and never waits on anything (its rate limit lives in memory): the task,
+    its scheduling and its clean-up were 8.5 % of the server's CPU under bench/service.py.
+    tests/integration/test_realtime.py::test_clock_pings_are_answered_without_a_task fails if
+    the library's dispatch changes underneath.
+    """
+    handle_event = server._handle_event
+
+    async def handle(eio_sid: str, namespace: str | None, ack_id: Any, data: Any) -> None:
+        if not (isinstance(data, list) and data and data[0] in events):
+            await handle_event(eio_sid, namespace, ack_id, data)
+            return
+        namespace = namespace or "/"
+        sid = server.manager.sid_from_eio_sid(eio_sid, namespace)
+        if server.manager.is_connected(sid, namespace):
+            await server._handle_event_internal(server, sid, eio_sid, data, namespace, ack_id)
+
+    server._handle_event = handle
+
+
 def _problem(server: socketio.AsyncServer, data: Any, binary: bool = False) -> str | None:
     """Why a client's Engine.IO message cannot be a packet of ours, or None.
 

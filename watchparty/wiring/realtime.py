@@ -44,6 +44,7 @@ from watchparty.realtime.packet_json import packet_class
 from watchparty.realtime.patches import (
     close_all_connections,
     close_on_malformed_packets,
+    handle_inline,
     own_packet_queues,
     refuse_malformed_polls,
     refuse_reserved_events,
@@ -66,6 +67,8 @@ from watchparty.rooms.registry import RoomRegistry
 from watchparty.settings import Settings
 
 log = logging.getLogger(__name__)
+# Answered from memory, never waiting: handled in the task that read them (patches.py).
+INLINE_EVENTS = frozenset({"TIME"})
 
 
 def setup_realtime(app: web.Application, settings: Settings, clock: Clock) -> None:
@@ -92,6 +95,7 @@ def setup_realtime(app: web.Application, settings: Settings, clock: Clock) -> No
     release_polls_on_close(sio)
     own_packet_queues(sio)
     refuse_reserved_events(sio)
+    handle_inline(sio, INLINE_EVENTS)
     close_on_malformed_packets(sio)
     refuse_malformed_polls(sio)
     install_direct_websockets(sio, compress=settings.ws_compression)
