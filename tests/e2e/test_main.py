@@ -72,7 +72,7 @@ async def test_sigterm_with_clients_connected_exits_promptly(tmp_path: Path) -> 
         process.send_signal(signal.SIGTERM)
         output, _ = await asyncio.wait_for(process.communicate(), timeout=40)
         assert process.returncode == 0, output.decode()
-        assert time.monotonic() - started < 10
+        assert time.monotonic() - started < 10, output.decode()
         for peer in peers:
             await asyncio.wait_for(peer.disconnected.wait(), timeout=5)
     finally:
