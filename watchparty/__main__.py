@@ -8,6 +8,7 @@ restarts any that dies; rooms span the workers through Redis (docs/scaling.md).
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import logging
 import os
 import signal
@@ -22,6 +23,7 @@ from watchparty.logs import RequestLog, configure
 from watchparty.settings import Settings, SettingsError
 from watchparty.store.database import DEFAULT_DATABASE
 from watchparty.store.embedded import DataFolderInUse, EmbeddedMongo
+from watchparty.wiring.shutdown import ShutdownWatch
 
 log = logging.getLogger("watchparty")
 WORKER = "--worker"  # how the supervisor starts a worker: share the port, no workers of its own
@@ -64,17 +66,24 @@ def serve(settings: Settings, *, share_port: bool = False) -> None:
         internal.bind(("127.0.0.1", 0))
         cluster.replay.internal_url = f"http://127.0.0.1:{internal.getsockname()[1]}"
         sockets.append(internal)
+    watch = ShutdownWatch()
+    watch.watch(app)
+    # Even when stuck before its shutdown begins, a worker asked by its supervisor says where.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     # run_app turns SIGINT and SIGTERM into a graceful shutdown and returns, so we exit 0.
-    web.run_app(
-        app,
-        host=settings.host,
-        port=settings.port,
-        sock=sockets or None,
-        reuse_port=share_port or None,
-        print=None,
-        loop=new_event_loop(),
-        access_log_class=RequestLog,
-    )
+    try:
+        web.run_app(
+            app,
+            host=settings.host,
+            port=settings.port,
+            sock=sockets or None,
+            reuse_port=share_port or None,
+            print=None,
+            loop=new_event_loop(),
+            access_log_class=RequestLog,
+        )
+    finally:
+        watch.cancel()
 
 
 async def supervise(settings: Settings) -> int:
@@ -107,8 +116,9 @@ async def supervise(settings: Settings) -> int:
                 if process.returncode is None:
                     process.send_signal(signal.SIGTERM)
                 done, _ = await asyncio.wait({ended}, timeout=STOP_WARN_SECONDS)
-                if not done:  # it logs what it waits on (wiring/shutdown.py)
+                if not done:  # SIGUSR1: it writes its threads' stacks (serve)
                     log.error("worker %d (pid %d) is still stopping", number, process.pid)
+                    process.send_signal(signal.SIGUSR1)
                 return await ended
             stop.cancel()
             log.error("worker %d exited (%s); starting it again", number, process.returncode)

@@ -23,7 +23,6 @@ from watchparty.wiring.services import (
     setup_search,
     setup_subtitles,
 )
-from watchparty.wiring.shutdown import setup_shutdown_watch
 from watchparty.wiring.web import API_MAX_BODY, setup_web
 
 # PyMongo logs whole commands at DEBUG (documents with password hashes in them), and stripe
@@ -42,7 +41,6 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     app[LIMITS] = []
     app[CSP] = content_security_policy(settings)
     app.on_response_prepare.append(add_security_headers)
-    setup_shutdown_watch(app)
     setup_database(app, settings)
     setup_accounts(app, settings)
     setup_realtime(app, settings, clock)

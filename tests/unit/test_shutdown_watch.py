@@ -1,19 +1,21 @@
-"""A shutdown that hangs names what it waits on, and a prompt one says nothing."""
+"""A shutdown that hangs names what it waits on, even when the event loop itself is stuck; a
+prompt one says nothing."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
 
-from watchparty.wiring.shutdown import setup_shutdown_watch
+from watchparty.wiring.shutdown import ShutdownWatch
 
 
-async def stop_app(hold: float, caplog: pytest.LogCaptureFixture) -> str:
+async def stop_app(watch: ShutdownWatch, hold: float) -> None:
     app = web.Application()
-    setup_shutdown_watch(app, seconds=0.05)
+    watch.watch(app)
 
     async def slow_clean_up(app: web.Application) -> AsyncIterator[None]:
         yield
@@ -22,20 +24,34 @@ async def stop_app(hold: float, caplog: pytest.LogCaptureFixture) -> str:
     app.cleanup_ctx.append(slow_clean_up)
     runner = web.AppRunner(app)
     await runner.setup()
-    with caplog.at_level("ERROR", logger="watchparty.wiring.shutdown"):
-        await runner.cleanup()
-    return caplog.text
+    await runner.cleanup()
 
 
-async def test_a_slow_shutdown_logs_the_stacks_it_waits_on(
-    caplog: pytest.LogCaptureFixture,
+async def test_a_slow_clean_up_is_named(
+    caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    text = await stop_app(0.3, caplog)
-    assert "still shutting down after 0.05 s" in text
-    assert "slow_clean_up" in text
+    watch = ShutdownWatch(seconds=0.05)
+    with caplog.at_level("ERROR", logger="watchparty.wiring.shutdown"):
+        await stop_app(watch, 0.5)
+    watch.cancel()
+    assert "still shutting down after 0.05 s" in caplog.text
+    assert "slow_clean_up" in caplog.text  # inside the clean-up's async generator
+    assert "Current thread" in capfd.readouterr().err  # every thread's stack
 
 
-async def test_a_prompt_shutdown_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
-    assert await stop_app(0.0, caplog) == ""
-    await asyncio.sleep(0.1)  # the watch was cancelled: it does not log later either
+async def test_a_stuck_event_loop_is_still_reported(caplog: pytest.LogCaptureFixture) -> None:
+    watch = ShutdownWatch(seconds=0.05)
+    with caplog.at_level("ERROR", logger="watchparty.wiring.shutdown"):
+        await watch.start(web.Application())
+        time.sleep(0.5)  # noqa: ASYNC251  # the loop blocked: no task of its could report
+        watch.cancel()
+    assert "still shutting down after 0.05 s" in caplog.text
+
+
+async def test_a_prompt_shutdown_says_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    watch = ShutdownWatch(seconds=0.2)
+    with caplog.at_level("ERROR", logger="watchparty.wiring.shutdown"):
+        await stop_app(watch, 0.0)
+        watch.cancel()
+        await asyncio.sleep(0.4)
     assert caplog.text == ""

@@ -69,11 +69,10 @@ def handle_inline(server: socketio.AsyncServer, events: frozenset[str]) -> None:
     """Handle these client events in the task that read them, not a task of their own.
 
     python-socketio starts a task per event (``async_handlers``) so that a slow handler does not
-    hold the connection's next messages. The clock ping (``TIME``) is a third of a hosted
-    service's traffic and never waits on anything (its rate limit lives in memory): the task,
-    its scheduling and its clean-up were 8.5 % of the server's CPU under bench/service.py.
-    tests/integration/test_realtime.py::test_clock_pings_are_answered_without_a_task fails if
-    the library's dispatch changes underneath.
+    hold the connection's next messages. The clock ping (``TIME``), most of a hosted service's
+    messages, never waits on anything (its rate limit lives in memory), so its task is pure
+    cost (decision 005). tests/integration/test_realtime.py::
+    test_clock_pings_are_answered_without_a_task fails if the library's dispatch changes.
     """
     handle_event = server._handle_event
 

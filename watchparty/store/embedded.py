@@ -215,9 +215,9 @@ class EmbeddedMongo:
 
     async def stop(self) -> None:
         """Stop the server, its clients closed first (so everything is saved: SQLite keeps a
-        commit through a kill). nx-27017 now and then does not act on a SIGTERM (1 stop in
-        about 40 in tests/e2e/test_main.py), so it is asked again every ``TERM_EVERY``
-        seconds, and killed after ``STOP_SECONDS``."""
+        commit through a kill). nx-27017 now and then does not act on a SIGTERM (as
+        tests/e2e/test_main.py found), so it is asked again every ``TERM_EVERY`` seconds, and
+        killed after ``STOP_SECONDS``."""
         process, self._process = self._process, None
         if process is not None and process.returncode is None:
             asked = 0

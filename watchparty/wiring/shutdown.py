@@ -1,52 +1,65 @@
 """Say what a slow shutdown waits on.
 
 A platform kills a process that outlives its stop grace period (Docker's and Heroku's: 30 s)
-without a word in the log. So once shutdown has run for ``WATCH_SECONDS``, the stack of every
-task still running is logged: the next hang names its cause.
+without a word in the log. So once shutdown has run for ``WATCH_SECONDS``, a thread logs the
+chain of awaits of every task still running and writes every thread's stack to standard error:
+the next hang names its cause. A thread, because the hang may be the event loop's own (a task
+that will not be cancelled after the clean-up, a call that blocks).
 """
 
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import gc
 import logging
+import sys
+import threading
 import types
 
 from aiohttp import web
 
 log = logging.getLogger(__name__)
 WATCH_SECONDS = 20.0
-MOST_TASKS = 40  # stacks logged at most (connections are closed by then: few tasks remain)
+MOST_TASKS = 40  # chains logged at most (connections are closed by then: few tasks remain)
 
 
-def setup_shutdown_watch(app: web.Application, seconds: float = WATCH_SECONDS) -> None:
-    """Call before the other steps add theirs: the watch starts as shutdown does."""
+class ShutdownWatch:
+    """``start`` goes first in ``on_shutdown``; ``cancel`` once the server has stopped."""
 
-    watches: list[asyncio.Task[None]] = []  # a started app's state may not change
+    def __init__(self, seconds: float = WATCH_SECONDS) -> None:
+        self.seconds = seconds
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timer: threading.Timer | None = None
 
-    async def start(app: web.Application) -> None:
-        watches.append(asyncio.get_running_loop().create_task(_watch(seconds)))
+    def watch(self, app: web.Application) -> None:
+        app.on_shutdown.insert(0, self.start)
 
-    async def stop(app: web.Application) -> None:
-        for task in watches:
-            task.cancel()
-        await asyncio.gather(*watches, return_exceptions=True)
+    async def start(self, app: web.Application) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._timer = threading.Timer(self.seconds, self.report)
+        self._timer.daemon = True
+        self._timer.start()
 
-    app.on_shutdown.append(start)
-    app.on_cleanup.append(stop)  # after every clean-up context
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def report(self) -> None:
+        tasks = task_stacks(self._loop) if self._loop is not None else ""
+        log.error("still shutting down after %g s; waiting on:\n%s", self.seconds, tasks)
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
 
 
-async def _watch(seconds: float) -> None:
-    await asyncio.sleep(seconds)
-    log.error("still shutting down after %g s; waiting on:\n%s", seconds, task_stacks())
-
-
-def task_stacks() -> str:
-    """Each other task's chain of awaits, outermost first. ``Task.print_stack`` shows only the
-    outermost frame, and nothing of an async generator's (a clean-up context is one)."""
-    me = asyncio.current_task()
-    tasks = [task for task in asyncio.all_tasks() if task is not me][:MOST_TASKS]
-    return "\n".join(f"{task.get_name()}:\n" + "\n".join(awaiting(task)) for task in tasks)
+def task_stacks(loop: asyncio.AbstractEventLoop) -> str:
+    """Each task's chain of awaits, outermost first. ``Task.print_stack`` shows only the
+    outermost frame, and nothing of an async generator's (a clean-up context is one). Read from
+    another thread while the loop may run: good enough for a diagnosis, never for logic."""
+    try:
+        tasks = list(asyncio.all_tasks(loop))[:MOST_TASKS]
+        return "\n".join(f"{task.get_name()}:\n" + "\n".join(awaiting(task)) for task in tasks)
+    except Exception as error:  # the loop changed the tasks underneath
+        return f"(tasks unreadable: {error!r})"
 
 
 def awaiting(task: asyncio.Task[object]) -> list[str]:
