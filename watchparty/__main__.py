@@ -8,6 +8,7 @@ restarts any that dies; rooms span the workers through Redis (docs/scaling.md).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import faulthandler
 import logging
 import os
@@ -55,6 +56,9 @@ def main() -> None:
 
 
 def serve(settings: Settings, *, share_port: bool = False) -> None:
+    # A worker stuck even before its shutdown begins writes its threads' stacks when its
+    # supervisor asks (before this, SIGUSR1 would end it).
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     log.info("starting on http://%s:%d", settings.host, settings.port)
     app = create_app(settings)
     sockets = []
@@ -68,8 +72,6 @@ def serve(settings: Settings, *, share_port: bool = False) -> None:
         sockets.append(internal)
     watch = ShutdownWatch()
     watch.watch(app)
-    # Even when stuck before its shutdown begins, a worker asked by its supervisor says where.
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
     # run_app turns SIGINT and SIGTERM into a graceful shutdown and returns, so we exit 0.
     try:
         web.run_app(
@@ -118,7 +120,8 @@ async def supervise(settings: Settings) -> int:
                 done, _ = await asyncio.wait({ended}, timeout=STOP_WARN_SECONDS)
                 if not done:  # SIGUSR1: it writes its threads' stacks (serve)
                     log.error("worker %d (pid %d) is still stopping", number, process.pid)
-                    process.send_signal(signal.SIGUSR1)
+                    with contextlib.suppress(ProcessLookupError):  # it has just ended
+                        process.send_signal(signal.SIGUSR1)
                 return await ended
             stop.cancel()
             log.error("worker %d exited (%s); starting it again", number, process.returncode)
