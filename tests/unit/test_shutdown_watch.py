@@ -55,3 +55,26 @@ async def test_a_prompt_shutdown_says_nothing(caplog: pytest.LogCaptureFixture) 
         watch.cancel()
         await asyncio.sleep(0.4)
     assert caplog.text == ""
+
+
+async def test_a_task_that_lost_its_cancellation_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def deaf() -> None:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            await asyncio.sleep(10)  # as Python 3.11's wait_for can: told, and carrying on
+
+    task = asyncio.get_running_loop().create_task(deaf(), name="deaf")
+    await asyncio.sleep(0)
+    task.cancel()
+    await asyncio.sleep(0)
+    watch = ShutdownWatch(seconds=0.05)
+    with caplog.at_level("ERROR", logger="watchparty.wiring.shutdown"):
+        await watch.start(web.Application())
+        await asyncio.sleep(0.3)
+        watch.cancel()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert "deaf (cancelled 1 times):" in caplog.text

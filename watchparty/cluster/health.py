@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from watchparty.rooms.ports import ClusterUnavailable
+from watchparty.stopping import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,4 @@ class RedisHealth:
             log.exception("reacting to Redis's state failed")
 
     async def close(self) -> None:
-        for task in list(self._hooks):
-            task.cancel()
-        await asyncio.gather(*self._hooks, return_exceptions=True)
+        await cancel_and_wait(list(self._hooks))

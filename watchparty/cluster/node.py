@@ -19,6 +19,7 @@ from watchparty.cluster.leases import Leases
 from watchparty.cluster.peers import Peers
 from watchparty.cluster.relay import Relay
 from watchparty.rooms.ports import Transport
+from watchparty.stopping import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +70,7 @@ class Cluster:
     async def stop(self) -> None:
         """Give every room back (call once they are saved), then leave."""
         await self.leases.release_all()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks)
         await self.health.close()
         await self.peers.close()
         await self.replay.close()

@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 
 from watchparty.cluster.errors import PeerGone
 from watchparty.rooms.ports import ClusterUnavailable
+from watchparty.stopping import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +190,4 @@ class Peers:
         return {process for process in wanted if self.channel(process) in alive}
 
     async def close(self) -> None:
-        for task in list(self._serving):
-            task.cancel()
-        await asyncio.gather(*self._serving, return_exceptions=True)
+        await cancel_and_wait(list(self._serving))

@@ -33,6 +33,7 @@ import socketio
 from engineio import packet as eio_packet
 
 from watchparty.realtime.websocket import DIRECT, text_frame
+from watchparty.stopping import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,7 @@ class Heartbeats:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await cancel_and_wait([self._task])
             self._task = None
         self._buckets.clear()
         self._checks.clear()

@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from watchparty.realtime.fanout import FanoutManager
+from watchparty.stopping import cancel_and_wait
 
 RESUBSCRIBE_SECONDS = 0.25
 
@@ -76,5 +77,11 @@ class RedisFanoutManager(socketio.AsyncRedisManager, FanoutManager):  # type: ig
             await asyncio.sleep(RESUBSCRIBE_SECONDS)
 
     async def close(self) -> None:
+        """Stop listening, then close the client. Closed under a live listener, the client's
+        connection was taken back by redis-py's retry, whose reconnection could lose the
+        listener's cancellation (``watchparty.stopping``)."""
+        listener = getattr(self, "thread", None)  # python-socketio's listening task
+        if listener is not None:
+            await cancel_and_wait([listener])
         if self._own is not None:
             await self._own.aclose()

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 from watchparty.rooms.ports import RoomSaver
+from watchparty.stopping import cancel_and_wait
 from watchparty.store.errors import StoreUnavailable
 from watchparty.store.rooms import RoomRecord
 
@@ -59,8 +60,7 @@ class _Writer:
 
     async def close(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await cancel_and_wait([self._task])
             self._task = None
 
     async def _run(self) -> None:

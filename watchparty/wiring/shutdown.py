@@ -57,7 +57,12 @@ def task_stacks(loop: asyncio.AbstractEventLoop) -> str:
     another thread while the loop may run: good enough for a diagnosis, never for logic."""
     try:
         tasks = list(asyncio.all_tasks(loop))[:MOST_TASKS]
-        return "\n".join(f"{task.get_name()}:\n" + "\n".join(awaiting(task)) for task in tasks)
+        # Cancelled, yet still running: it lost the cancellation (watchparty.stopping).
+        return "\n".join(
+            f"{task.get_name()} (cancelled {task.cancelling()} times):\n"
+            + "\n".join(awaiting(task))
+            for task in tasks
+        )
     except Exception as error:  # the loop changed the tasks underneath
         return f"(tasks unreadable: {error!r})"
 
