@@ -203,6 +203,28 @@ async def test_clock_pings_are_answered_without_a_task(
         del sio.start_background_task
 
 
+async def test_an_event_is_parsed_once(server: TestServer, join: PeerFactory) -> None:
+    """The malformed-packet guard hands an event on as it parsed it
+    (realtime.patches.close_on_malformed_packets): a clock ping is decoded once, not twice."""
+    ann = await join("ann")
+    await ann.next("ROOM_STATE")
+    sio = server.app[SOCKETIO]
+    decoded: list[str] = []
+    packet_class = sio.packet_class
+
+    class Counting(packet_class):  # type: ignore[misc,valid-type]
+        def decode(self, encoded_packet: Any) -> Any:
+            decoded.append(encoded_packet)
+            return super().decode(encoded_packet)
+
+    sio.packet_class = Counting
+    try:
+        assert (await ann.call("TIME", {"client_time": 2.5}))["client_time"] == 2.5
+    finally:
+        sio.packet_class = packet_class
+    assert len(decoded) == 1 and '"TIME"' in decoded[0]
+
+
 async def test_stale_version_race_ends_in_one_state(
     join: PeerFactory, http: aiohttp.ClientSession, base_url: str, room_id: str
 ) -> None:

@@ -88,8 +88,9 @@ def handle_inline(server: socketio.AsyncServer, events: frozenset[str]) -> None:
     server._handle_event = handle
 
 
-def _problem(server: socketio.AsyncServer, data: Any, binary: bool = False) -> str | None:
-    """Why a client's Engine.IO message cannot be a packet of ours, or None.
+def _parse(server: socketio.AsyncServer, data: Any, binary: bool = False) -> Any:
+    """A client's Engine.IO message as a Socket.IO packet, or why it cannot be one of ours
+    (a string).
 
     The protocol has no binary payloads. python-socketio keeps a BINARY_EVENT's attachments
     until as many have arrived as its header announced, and its fix for the advisory caps
@@ -108,12 +109,12 @@ def _problem(server: socketio.AsyncServer, data: Any, binary: bool = False) -> s
         return "announced binary attachments"
     if kind in (sio_packet.EVENT, sio_packet.BINARY_EVENT):
         if isinstance(pkt.data, list) and bool(pkt.data) and isinstance(pkt.data[0], str):
-            return None
+            return pkt
     elif kind in (sio_packet.ACK, sio_packet.BINARY_ACK):
         if isinstance(pkt.data, list):
-            return None
+            return pkt
     elif kind in (sio_packet.CONNECT, sio_packet.DISCONNECT):
-        return None
+        return pkt
     return "sent a packet that does not parse"
 
 
@@ -122,8 +123,9 @@ def close_on_malformed_packets(server: socketio.AsyncServer, *, binary: bool = F
     Node's socket.io does ("parse error"), logging one line, instead of python-socketio's (5.18)
     traceback at ERROR for every such packet (JSON nested deeper than the parser recurses, cut
     short, an event that is not an array or has no name; found by tests/integration/test_fuzz.py),
-    which let one client flood the logs. A packet is parsed once more here, before the library
-    parses it: incoming packets are commands, not broadcasts, so the hot path does not pay for it.
+    which let one client flood the logs. An event, most of what clients send (the clock ping),
+    is handed on as parsed here, as the library's own ``_handle_eio_message`` would; any other
+    packet is parsed once more by the library.
     tests/integration/test_fuzz.py::test_malformed_frames_close_that_connection_only and
     tests/integration/test_hostile_packets.py guard it. ``binary`` lets binary packets through (the
     Socket.IO protocol's own conformance checks send them; watchparty's protocol has none).
@@ -134,9 +136,9 @@ def close_on_malformed_packets(server: socketio.AsyncServer, *, binary: bool = F
         if binary and eio_sid in server._binary_packet:
             await handle(eio_sid, data)  # an attachment the library is collecting
             return
-        problem = _problem(server, data, binary)
-        if problem is not None:
-            log.info("closing connection %s: it %s", eio_sid, problem)
+        parsed = _parse(server, data, binary)
+        if isinstance(parsed, str):
+            log.info("closing connection %s: it %s", eio_sid, parsed)
             socket = server.eio.sockets.get(eio_sid)
             if socket is not None and not socket.upgraded:
                 # Over long-polling the library's disconnect waits for its CLOSE packet to be
@@ -144,6 +146,9 @@ def close_on_malformed_packets(server: socketio.AsyncServer, *, binary: bool = F
                 await socket.close(wait=False, reason=server.eio.reason.TRANSPORT_ERROR)
             else:
                 await server.eio.disconnect(eio_sid)
+            return
+        if parsed is not None and parsed.packet_type == sio_packet.EVENT:
+            await server._handle_event(eio_sid, parsed.namespace, parsed.id, parsed.data)
             return
         await handle(eio_sid, data)
 
