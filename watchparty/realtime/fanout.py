@@ -15,6 +15,7 @@ import socketio
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
+from watchparty.realtime.room_index import IndexedRooms
 from watchparty.realtime.websocket import COMPRESS, DIRECT, FANOUT, DirectWebSocket, text_frame
 
 log = logging.getLogger(__name__)
@@ -48,12 +49,12 @@ MAX_QUEUED_PACKETS = 1000  # per connection, beyond which it counts as too slow
 MAX_GATHER_SECONDS = 0.010
 
 
-class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]  # untyped library
+class FanoutManager(IndexedRooms, socketio.AsyncManager):  # type: ignore[misc]  # untyped library
     """The client manager (python-socketio's extension point for how emits reach clients)
-    with the direct fan-out above, and a bound on what one slow connection may hold back:
-    past ``max_buffer`` bytes unsent or ``max_queued`` packets queued, the connection is
-    closed (its client reconnects and gets the room's state afresh) rather than let it
-    grow without end."""
+    with the direct fan-out above, each socket's rooms indexed (realtime.room_index), and a
+    bound on what one slow connection may hold back: past ``max_buffer`` bytes unsent or
+    ``max_queued`` packets queued, the connection is closed (its client reconnects and gets
+    the room's state afresh) rather than let it grow without end."""
 
     # Defaults, because python-socketio's pub/sub managers call ``__init__()`` bare.
     def __init__(self, *, max_buffer: int = 1 << 20, max_queued: int = MAX_QUEUED_PACKETS) -> None:
