@@ -1,4 +1,5 @@
-"""orjson writes Socket.IO packets that read back as the standard library's would."""
+"""orjson writes Socket.IO packets that read back as the standard library's would, and the
+server's packets are never searched for binary attachments."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 import socketio.packet
 from aiohttp.test_utils import TestServer
 
+from tests.conftest import PeerFactory
 from watchparty.keys import SOCKETIO
 from watchparty.realtime.packet_json import OrjsonPackets
 
@@ -45,3 +47,21 @@ async def test_only_this_servers_packets_are_written_with_orjson(server: TestSer
     library's, which the clients in this process use, keeps the standard library."""
     assert not isinstance(socketio.packet.Packet.json, OrjsonPackets)
     assert isinstance(server.app[SOCKETIO].packet_class.json, OrjsonPackets)
+
+
+async def test_packets_are_not_searched_for_binary(
+    server: TestServer, join: PeerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The protocol is text: a join's state, an ack and a broadcast are written without
+    python-socketio's walk through every payload for bytes (realtime.packet_json)."""
+
+    def searched(cls: Any, data: Any) -> bool:
+        raise AssertionError("a packet's payload was searched for binary")
+
+    packet_class = server.app[SOCKETIO].packet_class
+    monkeypatch.setattr(packet_class, "data_is_binary", classmethod(searched))
+    ann, bob = await join("ann"), await join("bob")
+    await ann.next("ROOM_STATE")
+    ack = await ann.call("CHANGE_VIDEO", {"video_id": "v----------"})
+    assert ack["ok"] is True
+    assert (await bob.next("CHANGE_VIDEO"))["state"]["video_id"] == "v----------"

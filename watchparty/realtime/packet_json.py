@@ -1,4 +1,5 @@
-"""orjson to write Socket.IO packets, when the ``[fast]`` extra installed it.
+"""This server's Socket.IO packets: text only, and written by orjson when the ``[fast]``
+extra installed it.
 
 orjson encodes a room's state an order of magnitude faster than the standard library, which
 makes a viewer's join (its ``ROOM_STATE``, with the queue and the member list) cheaper; a
@@ -37,9 +38,13 @@ class OrjsonPackets:
         return json.loads(text)
 
 
-def packet_class() -> type[sio_packet.Packet] | None:
-    """A packet class written with orjson when it is installed, else None (python-socketio's
-    own, with the standard library).
+def packet_class() -> type[sio_packet.Packet]:
+    """This server's packet class: text only, written with orjson when it is installed.
+
+    Text only: python-socketio walks every packet's whole payload (each list and dict, with a
+    list built per level) to see whether it holds bytes to send as binary attachments. This
+    protocol has none (binary frames from clients are refused: realtime.patches), and the walk
+    is repeated for each ``ROOM_STATE`` (the queue, the members, the chat) and each broadcast.
 
     A class of this server's own, passed as the ``serializer``, rather than the ``json``
     option: that one sets the module on python-socketio's own packet class, which every
@@ -50,9 +55,12 @@ def packet_class() -> type[sio_packet.Packet] | None:
     try:
         import orjson
     except ImportError:
-        return None
+        writer: Any = json
+    else:
+        writer = OrjsonPackets(orjson)
 
-    class OrjsonPacket(sio_packet.Packet):  # type: ignore[misc]  # untyped library
-        json = OrjsonPackets(orjson)
+    class TextPacket(sio_packet.Packet):  # type: ignore[misc]  # untyped library
+        uses_binary_events = False
+        json = writer
 
-    return OrjsonPacket
+    return TextPacket

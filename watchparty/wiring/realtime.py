@@ -127,7 +127,7 @@ def _socketio_server(settings: Settings) -> socketio.AsyncServer:
         client_manager=manager,
         cors_allowed_origins=_socketio_origins(settings.cors_origins),
         max_http_buffer_size=settings.socketio_max_payload,
-        serializer=packet_class() or "default",
+        serializer=packet_class(),
         # /rooms only: python-socketio accepts "/" by default, where a connection would skip
         # the connect limit and every check of the room namespace.
         namespaces=[NAMESPACE],
