@@ -24,7 +24,6 @@ from watchparty.logs import RequestLog, configure
 from watchparty.settings import Settings, SettingsError
 from watchparty.store.database import DEFAULT_DATABASE
 from watchparty.store.embedded import DataFolderInUse, EmbeddedMongo
-from watchparty.wiring import collector
 from watchparty.wiring.shutdown import ShutdownWatch
 
 log = logging.getLogger("watchparty")
@@ -73,8 +72,6 @@ def serve(settings: Settings, *, share_port: bool = False) -> None:
         sockets.append(internal)
     watch = ShutdownWatch()
     watch.watch(app)
-    collector.tune()
-    app.on_startup.append(collector.freeze_start_up)
     # run_app turns SIGINT and SIGTERM into a graceful shutdown and returns, so we exit 0.
     try:
         web.run_app(

@@ -11,21 +11,13 @@ per recipient). Each app has its own collector registry: no module-level state.
 
 from __future__ import annotations
 
-import gc
 import hmac
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from aiohttp import web
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Gauge,
-    GCCollector,
-    Histogram,
-    generate_latest,
-)
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -171,14 +163,8 @@ class Metrics:
         )
         self.registry.register(_Collector(sources))
         # The process's memory, CPU and start time: with several workers, the start time
-        # tells whose figures a scrape got. And its garbage collections (wiring/collector.py).
+        # tells whose figures a scrape got.
         ProcessCollector(registry=self.registry)
-        GCCollector(registry=self.registry)
-        Gauge(
-            "watchparty_gc_frozen_objects",
-            "Objects made at start-up, left out of every garbage collection",
-            registry=self.registry,
-        ).set_function(gc.get_freeze_count)
         self._token = token
 
     async def handle(self, request: web.Request) -> web.Response:
