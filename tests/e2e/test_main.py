@@ -23,6 +23,9 @@ async def test_serves_on_port_and_exits_cleanly_on_sigterm(tmp_path: Path) -> No
     try:
         health = await wait_healthy(server.url)
         assert health["status"] == "ok"
+        async with aiohttp.ClientSession() as http, http.get(f"{server.url}/metrics") as got:
+            metrics = await got.text()
+        assert 'python_gc_collections_total{generation="2"}' in metrics
         process.send_signal(signal.SIGTERM)
         output, _ = await asyncio.wait_for(process.communicate(), timeout=20)
         assert process.returncode == 0, output.decode()
