@@ -136,8 +136,4 @@ class Heartbeats:
         if self._gone(socket) or socket.last_ping != sent:
             return  # closed, or answered since
         await socket.check_ping_timeout()
-        if socket.closed and socket.upgraded:
-            # After its CLOSE packet, ``None`` closes the websocket, as engine.io's writer
-            # does; a websocket read without a timeout (realtime.websocket) waits for that.
-            socket.queue.put_nowait(None)
         self._gone(socket)

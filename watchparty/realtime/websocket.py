@@ -117,15 +117,12 @@ class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # unty
             self._send(queue.get_nowait())
             queue.task_done()
         self.idle = True
+        timeout = engine.ping_interval + engine.ping_timeout
         try:
             while True:
-                # Read without a timeout of its own: the heartbeat wheel (realtime.heartbeats)
-                # closes a connection whose client stopped answering PINGs, which wakes this
-                # read, and a timeout per message cost a timer and a context each time
-                # (aiohttp's own comment: up to half of its receive loop's time).
                 try:
-                    data = await self.wait()
-                except asyncio.CancelledError:  # as engine.io's handler
+                    data = await self.wait(timeout)
+                except (TimeoutError, asyncio.CancelledError):  # as engine.io's handler
                     break
                 if data is None:
                     break
