@@ -56,6 +56,7 @@ from watchparty.rooms.ports import (
 from watchparty.rooms.roster import MEMBER_LIST_MAX, Roster
 from watchparty.rooms.tasks import Job
 from watchparty.rooms.writebehind import WriteBehind
+from watchparty.stopping import cancel_and_wait
 from watchparty.store.rooms import RoomInfo
 
 # A free room used again after this long gets its expiry pushed back (and is saved for it).
@@ -312,7 +313,7 @@ class RoomRegistry:
     async def close(self) -> None:
         """Cancel every room's timers and held broadcasts (the server is shutting down)."""
         tasks = [task for room in self._rooms.values() for task in room.tasks.cancel_all()]
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(tasks)  # a lost cancellation must not hold the shutdown
 
     async def execute(
         self, room: LiveRoom, actor: Actor, event: str, command: Command
