@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
@@ -14,6 +13,7 @@ from aiohttp.test_utils import TestServer
 from tests.mongo import fresh_database_uri, session_server
 from tests.peers import Peer
 from tests.reach import Reached, ReachPlugin
+from tests.socket_origins import SocketOrigins
 from watchparty.app import create_app
 from watchparty.settings import Settings
 from watchparty.store.database import Store
@@ -140,9 +140,18 @@ async def join(base_url: str, room_id: str) -> AsyncIterator[PeerFactory]:
         await peer.close()
 
 
+@pytest.fixture(scope="session")
+def socket_origins() -> Iterator[SocketOrigins]:
+    origins = SocketOrigins()
+    origins.install()
+    yield origins
+    origins.uninstall()
+
+
 @pytest.fixture(autouse=True)
-def _collect_garbage_after_each_test() -> Iterator[None]:
+def _collect_garbage_after_each_test(socket_origins: SocketOrigins) -> Iterator[None]:
     """Collect at the end of every test, so an object a test leaks (an unclosed socket, say)
-    warns in that test rather than in whichever one the garbage collector happens to run in."""
+    warns in that test rather than in whichever one the garbage collector happens to run in
+    (with where that socket was opened)."""
     yield
-    gc.collect()
+    socket_origins.collect()

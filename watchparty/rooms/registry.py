@@ -121,9 +121,8 @@ class RoomRegistry:
         return self._clock()
 
     def lead(self, room: LiveRoom, loading: bool = False) -> float:
-        """How far ahead a start is scheduled in this room: its slowest member's round trip
-        (a few, when players must load: a new video, a seek), within the configured bounds
-        (core.timing)."""
+        """How far ahead a start is scheduled here: the slowest member's round trip (a few,
+        when players must load: a new video, a seek), within the bounds (core.timing)."""
         low, high = self._lead_bounds
         return start_lead((m.rtt for m in room.members.values()), low, high, loading)
 
