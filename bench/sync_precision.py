@@ -88,6 +88,20 @@ INIT_SCRIPT = """
   performance.now = () => perfNow() * (1 + drift) + skew;
   localStorage.setItem("watchparty:name", %(name)s);
   window.__samples = [];
+  // Media events (--events): what a player did, and where the media it holds ends.
+  window.__events = [];
+  const heard = new WeakSet();
+  const held = (v) => [...Array(v.buffered.length).keys()].map((i) => v.buffered.end(i))
+    .find((end, i) => v.buffered.start(i) <= v.currentTime && v.currentTime <= end) ?? -1;
+  setInterval(() => {
+    const v = document.querySelector("#player video");
+    if (!v || heard.has(v)) return;
+    heard.add(v);
+    for (const type of ["waiting", "playing", "seeking", "seeked", "stalled", "ratechange"]) {
+      v.addEventListener(type, () => window.__events.push(
+        [realNow() / 1000, type, v.currentTime, v.readyState, held(v), v.playbackRate]));
+    }
+  }, 10);
   setInterval(() => {
     const v = document.querySelector("#player video");
     if (!v) return;
@@ -112,6 +126,20 @@ async def open_page(browser: Browser, url: str, name: str, skew_ms: float, drift
 def long_video_rate() -> float:
     """The 2-hour test video's bytes per second."""
     return (MEDIA / "long.webm").stat().st_size / 7200
+
+
+def print_events(events: list[list[list[Any]]], commands: list[Command]) -> None:
+    """Each page's media events in the 2.5 s after each command (what a recovery spent its
+    time on: a fetch, a seek, a landing nudged away)."""
+    for command in commands:
+        print(f"  {command.label}:")
+        for index, page in enumerate(events):
+            for at, kind, position, ready, held, rate in page:
+                if command.at <= at < command.at + 2.5:
+                    print(
+                        f"    page {index} +{at - command.at:.3f} s {kind} at {position:.3f}"
+                        f" ready {ready} held to {held:.2f} rate {rate:.3f}"
+                    )
 
 
 # --- the run ------------------------------------------------------------------------------
@@ -176,6 +204,7 @@ async def run_profile(
     skews: list[float],
     steps: Script,
     log: Callable[[str], None],
+    events: bool = False,
 ) -> Run:
     link, _, condition = profile.partition("@")
     latency_ms, _, jitter_ms = link.partition(":")
@@ -249,6 +278,8 @@ async def run_profile(
         await asyncio.sleep(watch)
     end = time.time()
     samples = [await page.evaluate("window.__samples") for page in pages]
+    if events:
+        print_events([await page.evaluate("window.__events") for page in pages], commands)
     await controller.disconnect()
     for page in pages:
         await page.context.close()
@@ -319,7 +350,7 @@ async def main_async(args: argparse.Namespace) -> None:
             for profile in args.profiles.split(","):
                 condition = profile.partition("@")[2]
                 steps = script(args.long, condition, args.drift_minutes)
-                run = await run_profile(browser, port, profile, skews, steps, log)
+                run = await run_profile(browser, port, profile, skews, steps, log, args.events)
                 runs.append((run, analyse(run)))
             await browser.close()
     finally:
@@ -360,6 +391,7 @@ def main() -> None:
     parser.add_argument("--json", help="also write the figures here")
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--debug", action="store_true")
+    parser.add_argument("--events", action="store_true", help="media events after each command")
     asyncio.run(main_async(parser.parse_args()))
 
 

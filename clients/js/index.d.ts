@@ -28,6 +28,8 @@ export interface JoinOptions {
 export interface Player {
   play(): Promise<unknown>; pause(): void; seek(seconds: number): void; time(): number; duration(): number;
   paused(): boolean; ready(): boolean; busy(): boolean; stalled(): boolean; setRate(rate: number): void; tolerance: number;
+  /** seconds of media held from `from` on (0: none there); leave it out if the player cannot tell */
+  held?(from: number): number;
 }
 export interface Ack { ok: true; state?: RoomState; [key: string]: unknown }
 

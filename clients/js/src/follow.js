@@ -11,7 +11,10 @@ import { roomPosition } from "./sync.js";
  * @typedef {import("./sync.js").Tuning} Tuning
  * @typedef {{play(): Promise<unknown>, pause(): void, seek(seconds: number): void,
  *   time(): number, duration(): number, paused(): boolean, ready(): boolean, busy(): boolean,
- *   stalled(): boolean, setRate(rate: number): void, tolerance: number}} Player
+ *   stalled(): boolean, setRate(rate: number): void, tolerance: number,
+ *   held?: (from: number) => number}} Player
+ *   held: seconds of media held from a time on (0: none there); left out by a player that
+ *   cannot tell.
  * @typedef {{state(): RoomState | null, now(): number, local(): number,
  *   toLocal(server: number): number, clockReady(): boolean, clockError?: () => number,
  *   report(event: string, payload: object): void}} Source
@@ -125,11 +128,18 @@ export class Follower {
       this._followLive(state, player);
       return;
     }
-    if (player.busy() || (!player.paused() && player.stalled())) {
-      // Seeking, or playing with no data to play (its media server paused): a seek now
-      // would only ask for data elsewhere and start the wait over. Once it plays, one
-      // catch-up (a seek, then a settle) brings it back.
+    if (player.busy()) {
       this.steering.busy();
+      return;
+    }
+    if (!player.paused() && player.stalled()) {
+      const seen = {
+        time: player.time(),
+        duration: player.duration(),
+        held: player.held ? player.held.bind(player) : undefined,
+      };
+      const action = this.steering.stalled(state, this.source.now(), this.target(), seen);
+      if (action.kind === "catch-up") player.seek(action.to);
       return;
     }
     const duration = player.duration();
@@ -140,6 +150,7 @@ export class Follower {
       paused: player.paused(),
       busy: false,
       tolerance: player.tolerance,
+      held: player.held ? player.held.bind(player) : undefined,
     };
     const clockError = this.source.clockError ? this.source.clockError() : Infinity;
     const action = this.steering.decide(state, this.source.now(), this.target(), seen, this.blocked(), clockError);

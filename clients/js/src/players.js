@@ -24,6 +24,13 @@ export function mediaPlayer(media) {
     ready: () => media.readyState >= 1,
     busy: () => media.seeking,
     stalled: () => media.readyState < HAVE_FUTURE_DATA,
+    held: (from) => {
+      const ranges = media.buffered;
+      for (let i = 0; i < ranges.length; i++) {
+        if (ranges.start(i) <= from && from < ranges.end(i)) return ranges.end(i) - from;
+      }
+      return 0;
+    },
     setRate: (rate) => { if (Math.abs(media.playbackRate - rate) > 1e-3) media.playbackRate = rate; },
   };
 }

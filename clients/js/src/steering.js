@@ -8,8 +8,9 @@ import { rateAt, steer } from "./sync.js";
 /**
  * @typedef {import("./sync.js").RoomState} RoomState
  * @typedef {import("./sync.js").Tuning} Tuning
- * @typedef {"start" | "seek" | "resume" | "switch"} Kind
- * @typedef {{time: number, duration: number, paused: boolean, busy: boolean, tolerance: number}} Seen
+ * @typedef {"start" | "seek" | "fetch" | "resume" | "switch"} Kind
+ * @typedef {{time: number, duration: number, paused: boolean, busy: boolean, tolerance: number,
+ *   held?: (from: number) => number}} Seen
  * @typedef {{kind: "none"}
  *   | {kind: "catch-up", to: number, play: boolean}
  *   | {kind: "rate", rate: number}
@@ -27,6 +28,17 @@ const MIN_LEARNT_CHANGE = 0.1;
 // in about 0.35 s instead of 0.55 s at the steady 5 %, once, just after the player jumped.
 // Past 10 % (1.7 semitones, pitch not kept) the gain, not the bound, sets the pace.
 const LANDING_NUDGE = 0.1;
+// How much media a stalled player must hold where the room is before it goes straight
+// there: enough to play on after the seek's decode rather than stall again at once.
+const HELD_TO_SKIP = 1;
+// A seek to media the player does not hold asks for it anew (round trips, then decoding:
+// 0.47 s on a 100 ms link, against 20-35 ms within what it holds). While the media flows in
+// over AWAIT_INFLOW times as fast as it plays (a server sending on at full speed after a
+// pause), waiting for it to arrive where the room is, then seeking there, is sooner: for
+// at most AWAIT_SECONDS, judged after AWAIT_JUDGE of watching it come.
+const AWAIT_SECONDS = 0.5;
+const AWAIT_JUDGE = 0.1;
+const AWAIT_INFLOW = 2;
 /** @type {{kind: "none"}} */
 const NONE = { kind: "none" };
 
@@ -42,7 +54,10 @@ export class Steering {
     // rate, too, is heard late (the audio already queued plays out at the old one): switch:
     // how much earlier to set a rate change scheduled ahead.
     /** @type {Record<Kind, number>} */
-    this.lag = { start: 0.08, seek: 0.05, resume: 0.12, switch: 0.04 };
+    // fetch: a seek to media the player does not hold (when it can tell).
+    this.lag = { start: 0.08, seek: 0.05, fetch: 0.25, resume: 0.12, switch: 0.04 };
+    /** @type {{since: number, end: number} | null} watching media flow in (AWAIT_SECONDS) */
+    this.awaiting = null;
     /**
      * @type {{kind: Kind, at: number, version: number, free: number | null,
      *   before?: number, change?: number} | null}
@@ -50,6 +65,7 @@ export class Steering {
     this.settling = null;
     this.nudging = false;
     this.landing = false;  // a catch-up landed and the player is not yet within the band
+    this.farLanding = false;  // the last seek landed beyond the seek threshold
   }
 
   /**
@@ -59,6 +75,7 @@ export class Steering {
    */
   began(kind, at, version) {
     this.settling = { kind, at, version, free: null };
+    this.awaiting = null;
     this.landing = false;
   }
 
@@ -76,6 +93,32 @@ export class Steering {
   /** The player is seeking or loading: a settling catch-up starts its wait again. */
   busy() {
     if (this.settling) this.settling.free = null;
+  }
+
+  /**
+   * What to do now about a player that plays with no data where it is (its media server
+   * paused, say). A catch-up now would only ask for data elsewhere and start the wait over,
+   * so it waits; unless the data where the room is has come already (the server sent on
+   * faster than the player resumes): then one catch-up goes straight there, rather than
+   * playing on from where it stopped and seeking after it has. Never a second one while
+   * one settles.
+   * @param {RoomState} state @param {number} now server time
+   * @param {number} position where the room is at `now`
+   * @param {{time: number, duration: number, held?: (from: number) => number}} seen the
+   *   player, and the seconds of media it holds from a time on (if it can tell)
+   * @returns {Action}
+   */
+  stalled(state, now, position, seen) {
+    this.busy();
+    const { time, duration, held } = seen;
+    if (!held || (this.settling && this.settling.version === state.version)) return NONE;
+    const rate = rateAt(state, now);
+    const goal = duration ? Math.min(position, duration) : position;
+    if (rate <= 0 || (duration && goal >= duration - HELD_TO_SKIP)) return NONE;
+    if (Math.abs(time - goal) <= this.tuning.seekAbove) return NONE;  // playing on is closer
+    const to = goal + this.lag.resume * rate;
+    if (held(to) < HELD_TO_SKIP) return NONE;
+    return this._catchUp("resume", goal, state, now, false, rate);
   }
 
   /**
@@ -108,11 +151,33 @@ export class Steering {
       const steering = steer(error, rate, tuning, this.nudging);
       this.nudging = steering.nudging;
       this.landing = this.landing && steering.nudging;
-      if (steering.seek) return this._catchUp("seek", goal, state, now, false, rate);
-      return { kind: "rate", rate: steering.rate };
+      if (!steering.seek) {
+        this.awaiting = null;
+        return { kind: "rate", rate: steering.rate };
+      }
+      const held = seen.held;
+      if (!held || held(goal + this.lag.seek * rate) >= HELD_TO_SKIP) {
+        this.awaiting = null;
+        return this._catchUp("seek", goal, state, now, false, rate);
+      }
+      if (this._awaiting(seen.time + held(seen.time), rate, now)) return NONE;
+      return this._catchUp("fetch", goal, state, now, false, rate);
     }
     const far = Math.abs(error) > Math.max(this.tuning.pausedSeekAbove, seen.tolerance / 10);
     return { kind: "hold", rate: state.rate, pause: !seen.paused, seek: far ? goal : null };
+  }
+
+  /**
+   * Whether to hold a seek back while the media flows in (AWAIT_SECONDS).
+   * @param {number} end where the media the player holds ends @param {number} rate
+   * @param {number} now
+   */
+  _awaiting(end, rate, now) {
+    if (!this.awaiting) this.awaiting = { since: now, end };
+    const waited = now - this.awaiting.since;
+    if (waited < AWAIT_JUDGE) return true;
+    if (waited < AWAIT_SECONDS && end - this.awaiting.end > AWAIT_INFLOW * rate * waited) return true;
+    return false;
   }
 
   /**
@@ -139,7 +204,15 @@ export class Steering {
     }
     if (settling.free === null) settling.free = now;
     if (now - settling.at < SETTLE_SECONDS || now - settling.free < SETTLE_SECONDS) return true;
-    if (!paused) this.lag[settling.kind] = learnt(this.lag[settling.kind], settling, error);
+    // A seek that lands beyond the seek threshold may have met something rare (the file's
+    // index fetched on its first seek: 0.23 s on a 100 ms link), and learning from it would
+    // throw the next seek as far off the other way: it is learnt from only if the one before
+    // landed that far off too (then it is how seeks go here).
+    const far = settling.kind === "seek" && Math.abs(error) > this.tuning.seekAbove;
+    if (!paused && (!far || this.farLanding)) {
+      this.lag[settling.kind] = learnt(this.lag[settling.kind], settling, error);
+    }
+    if (settling.kind === "seek") this.farLanding = far;
     this.landing = settling.kind !== "switch";
     this.settling = null;
     return false;

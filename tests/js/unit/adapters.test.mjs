@@ -6,6 +6,7 @@ import { vimeoPlayer } from "../../../clients/js/src/vimeo.js";
 import { twitchPlayer } from "../../../clients/js/src/twitch.js";
 import { dailymotionPlayer } from "../../../clients/js/src/dailymotion.js";
 import { Follower } from "../../../clients/js/src/follow.js";
+import { mediaPlayer } from "../../../clients/js/src/players.js";
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -193,4 +194,35 @@ test("a rate change scheduled ahead is set its learnt lag early, and not set bac
   const at = rates[first][1];
   assert.ok(at >= switchAt - 0.1 - 0.005 && at < switchAt - 0.05, `set ${(switchAt - at).toFixed(3)} s early`);
   assert.deepEqual(rates.slice(first).filter(([rate]) => rate !== 1.5), []);
+});
+
+test("a stalled player that holds the media where the room is goes there before it plays again", () => {
+  const seeks = [];
+  let time = 10;  // stuck here; the room is at 12 and moving
+  let buffered = [[0, 10.2]];  // what an HTMLMediaElement's buffered TimeRanges hold
+  const media = {
+    get currentTime() { return time; }, set currentTime(t) { seeks.push(t); time = t; },
+    duration: 300, paused: false, readyState: 2, seeking: false, playbackRate: 1,
+    buffered: { get length() { return buffered.length; }, start: (i) => buffered[i][0], end: (i) => buffered[i][1] },
+    play: async () => {}, pause: () => {},
+  };
+  const player = mediaPlayer(/** @type {any} */ (media));
+  let now = 100;
+  const state = { video_id: "/m/a.webm", playing: true, position: 0, rate: 1, updated_at: 88, version: 1, queue: [] };
+  const source = {
+    state: () => state, now: () => now, local: () => now, toLocal: (t) => t, clockReady: () => true,
+    report: () => {},
+  };
+  const follower = new Follower(source, { seekAbove: 0.15, nudgeAbove: 0.005, maxNudge: 0.05, pausedSeekAbove: 0.002 });
+  follower.use(player);
+  try {
+    for (let i = 0; i < 20; i++) { now += 0.05; follower.tick(); }  // a second without data
+    assert.deepEqual(seeks, []);
+    buffered = [[0, 40]];  // the server sends on at full speed; the player has not resumed yet
+    for (let i = 0; i < 10; i++) { now += 0.05; follower.tick(); }
+  } finally {
+    follower.stop();
+  }
+  assert.equal(seeks.length, 1);
+  assert.ok(Math.abs(seeks[0] - (13.05 + follower.steering.lag.resume)) < 1e-6, `sought to ${seeks[0]}`);
 });

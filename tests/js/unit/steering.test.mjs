@@ -165,3 +165,72 @@ test("a catch-up's landing is nudged harder, up to 10 %, once, until within the 
   const later = steering.decide(playing, 110, 20, seen(19.96), false, 0.001);
   assert.ok(later.kind === "rate" && later.rate <= 1.05 + 1e-12, JSON.stringify(later));
 });
+
+test("a stalled player goes straight to the room once it holds the media there, once", () => {
+  const steering = new Steering(tuning);
+  // stuck at 8 while the room is at 11: it holds 0.5 s there, then 3 s
+  const held = (seconds) => (from) => (from >= 11 && from < 13 ? seconds : 0);
+  assert.deepEqual(steering.stalled(playing, 101, 11, { time: 8, duration: 300, held: held(0.5) }), { kind: "none" });
+  const action = steering.stalled(playing, 101.05, 11.05, { time: 8, duration: 300, held: held(3) });
+  assert.deepEqual(action, { kind: "catch-up", to: 11.05 + steering.lag.resume, play: false });
+  // stalled again where it landed, still settling: never a second seek
+  for (let i = 1; i <= 20; i++) {
+    const now = 101.05 + i * 0.05;
+    assert.deepEqual(steering.stalled(playing, now, now - 90, { time: 8, duration: 300, held: held(3) }), { kind: "none" });
+  }
+});
+
+test("a stalled player stays put when it cannot say what it holds, is near, or the room waits", () => {
+  const held = () => 60;
+  assert.equal(new Steering(tuning).stalled(playing, 101, 11, { time: 8, duration: 300 }).kind, "none");
+  assert.equal(new Steering(tuning).stalled(playing, 101, 11, { time: 10.8, duration: 300, held }).kind, "none");
+  const paused = { ...playing, playing: false };
+  assert.equal(new Steering(tuning).stalled(paused, 101, 10, { time: 8, duration: 300, held }).kind, "none");
+  const later = { ...playing, updated_at: 102 };  // a start scheduled ahead
+  assert.equal(new Steering(tuning).stalled(later, 101.5, 10, { time: 8, duration: 300, held }).kind, "none");
+  assert.equal(new Steering(tuning).stalled(playing, 101, 11, { time: 8, duration: 11.5, held }).kind, "none");
+});
+
+test("a catch-up from a stall learns the resume lag from where it landed", () => {
+  const steering = new Steering(tuning);
+  steering.stalled(playing, 101, 11, { time: 8, duration: 300, held: () => 5 });
+  steering.decide(playing, 101.2, 11.2, seen(11.23), false);  // plays again: settling starts its clock
+  steering.decide(playing, 101.4, 11.4, seen(11.43), false);  // 0.03 s ahead
+  assert.ok(Math.abs(steering.lag.resume - (0.12 - 0.7 * 0.03)) < 1e-9, String(steering.lag.resume));
+});
+
+test("one seek that lands far off teaches nothing; two in a row do", () => {
+  const steering = new Steering(tuning);
+  const settle = (at, landed) => {  // a seek at `at`, then 0.3 s on, `landed` off the room
+    steering.decide(playing, at, at - 90, seen(at - 95), false);
+    steering.decide(playing, at + 0.1, at - 89.9, seen(at - 89.9 + landed), false);
+    steering.decide(playing, at + 0.3, at - 89.7, seen(at - 89.7 + landed), false);
+  };
+  settle(101, -0.8);  // the file's index fetched on the first seek
+  assert.equal(steering.lag.seek, 0.05);
+  settle(102, -0.8);  // and again: it is how seeks go here
+  assert.ok(Math.abs(steering.lag.seek - (0.05 + 0.7 * 0.8)) < 1e-9, String(steering.lag.seek));
+});
+
+test("a seek waits for media flowing in fast, then goes where it is held; else it fetches", () => {
+  // the room is at 20; the player at 18 holds media up to `end`
+  const at = (end) => ({ ...seen(18), held: (from) => (from >= 18 && from < end ? end - from : 0) });
+  const flowing = new Steering(tuning);
+  assert.equal(flowing.decide(playing, 110, 20, at(18.5), false).kind, "none");
+  assert.equal(flowing.decide(playing, 110.1, 20.1, at(19.5), false).kind, "none");  // 10 s/s
+  const action = flowing.decide(playing, 110.15, 20.15, at(40), false);
+  assert.deepEqual(action, { kind: "catch-up", to: 20.15 + flowing.lag.seek, play: false });
+  assert.equal(flowing.settling?.kind, "seek");
+
+  const trickling = new Steering(tuning);  // the media comes no faster than it plays
+  assert.equal(trickling.decide(playing, 110, 20, at(18.5), false).kind, "none");
+  const fetch = trickling.decide(playing, 110.15, 20.15, at(18.55), false);
+  assert.deepEqual(fetch, { kind: "catch-up", to: 20.15 + trickling.lag.fetch, play: false });
+  assert.equal(trickling.settling?.kind, "fetch");
+
+  const slow = new Steering(tuning);  // fast, but not there within half a second: fetch
+  for (let i = 0; i < 10; i++) {
+    assert.equal(slow.decide(playing, 110 + i * 0.05, 20, at(18.5 + i * 0.15), false).kind, "none");
+  }
+  assert.equal(slow.decide(playing, 110.5, 20, at(20.1), false).kind, "catch-up");
+});
