@@ -170,6 +170,8 @@ def describe(profile: str) -> str:
         return f"{text}, clocks drifting up to 200 ppm"
     if condition == "stall":
         return f"{text}, one page's video stalls 2 s"
+    if condition == "hidden":
+        return f"{text}, one page hidden 30 s"
     if condition == "change":
         return f"{text}, rate changed mid-play"
     return f"{text}, shared rate {condition}x" if condition else text

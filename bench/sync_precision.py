@@ -19,6 +19,8 @@ A profile is ``LATENCY[:JITTER]`` in ms each way, optionally ``@CONDITION``:
 - ``@cpu4``: page 1 on a 4x slower CPU (CDP ``Emulation.setCPUThrottlingRate``);
 - ``@drift``: page clocks running 200 ppm fast or slow (and in between) over
   ``--drift-minutes`` of play;
+- ``@hidden``: page 1 hidden for 30 s as Chromium hides a background tab (bench/sync_pages.py:
+  what is emulated and what not), then shown;
 - ``@stall``: page 1's video comes down at twice its bitrate (so it holds little ahead), then
   stops until the page has been stalled for 2 s (a media server that pauses), then flows
   again at full speed.
@@ -44,7 +46,7 @@ from typing import Any
 
 import aiohttp
 import socketio
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, async_playwright
 from sync_analysis import (
     Command,
     Run,
@@ -56,90 +58,22 @@ from sync_analysis import (
     summarise,
 )
 from sync_net import MEDIA, DelayProxy, make_media, start_server
+from sync_pages import CURRENT_TIME, open_page, print_events
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = next(
     (p for p in ("/usr/lib/chromium/chromium", shutil.which("chromium")) if p and Path(p).exists()),
     None,
 )
-SAMPLE_MS = 20
 DRIFTS_PPM = (200.0, -200.0, 80.0, -120.0)  # each page's clock rate, off the real one
-CURRENT_TIME = 'document.querySelector("#player video").currentTime'
 DEFAULT_PROFILES = (
-    "0,50:10,150:50,150:50@loss2,0@cpu4,50:10@1.5,50:10@change,50:10@stall,50:10@drift"
+    "0,50:10,150:50,150:50@loss2,0@cpu4,50:10@1.5,50:10@change,50:10@stall,50:10@hidden,50:10@drift"
 )
-
-# --- pages --------------------------------------------------------------------------------
-INIT_SCRIPT = """
-(() => {
-  const skew = %(skew)f;  // ms
-  const drift = %(drift)f * 1e-6;  // how much faster this page's clocks run
-  const perfNow = performance.now.bind(performance);
-  const origin = performance.timeOrigin;
-  // The common clock every page samples against: the real one, kept before the skew.
-  const realNow = () => origin + perfNow();
-  const skewed = () => realNow() + skew + perfNow() * drift;
-  const RealDate = Date;
-  class SkewedDate extends RealDate {
-    constructor(...args) { if (args.length) super(...args); else super(skewed()); }
-    static now() { return Math.floor(skewed()); }
-  }
-  window.Date = SkewedDate;
-  performance.now = () => perfNow() * (1 + drift) + skew;
-  localStorage.setItem("watchparty:name", %(name)s);
-  window.__samples = [];
-  // Media events (--events): what a player did, and where the media it holds ends.
-  window.__events = [];
-  const heard = new WeakSet();
-  const held = (v) => [...Array(v.buffered.length).keys()].map((i) => v.buffered.end(i))
-    .find((end, i) => v.buffered.start(i) <= v.currentTime && v.currentTime <= end) ?? -1;
-  setInterval(() => {
-    const v = document.querySelector("#player video");
-    if (!v || heard.has(v)) return;
-    heard.add(v);
-    for (const type of ["waiting", "playing", "seeking", "seeked", "stalled", "ratechange"]) {
-      v.addEventListener(type, () => window.__events.push(
-        [realNow() / 1000, type, v.currentTime, v.readyState, held(v), v.playbackRate]));
-    }
-  }, 10);
-  setInterval(() => {
-    const v = document.querySelector("#player video");
-    if (!v) return;
-    window.__samples.push([realNow() / 1000, v.currentTime, v.paused, v.getAttribute("src")]);
-  }, %(every)d);
-})();
-"""
-
-
-async def open_page(browser: Browser, url: str, name: str, skew_ms: float, drift: float) -> Page:
-    context = await browser.new_context(viewport={"width": 1000, "height": 700})
-    await context.add_init_script(
-        INIT_SCRIPT
-        % {"skew": skew_ms, "drift": drift, "name": json.dumps(name), "every": SAMPLE_MS}
-    )
-    page = await context.new_page()
-    await page.goto(url)
-    await page.locator("#status.ok").wait_for(timeout=20_000)
-    return page
 
 
 def long_video_rate() -> float:
     """The 2-hour test video's bytes per second."""
     return (MEDIA / "long.webm").stat().st_size / 7200
-
-
-def print_events(events: list[list[list[Any]]], commands: list[Command]) -> None:
-    """Each page's media events in the 2.5 s after each command (what a recovery spent its
-    time on: a fetch, a seek, a landing nudged away)."""
-    for command in commands:
-        print(f"  {command.label}:")
-        for index, page in enumerate(events):
-            for at, kind, position, ready, held, rate in page:
-                if command.at <= at < command.at + 2.5:
-                    print(
-                        f"    page {index} +{at - command.at:.3f} s {kind} at {position:.3f}"
-                        f" ready {ready} held to {held:.2f} rate {rate:.3f}"
-                    )
 
 
 # --- the run ------------------------------------------------------------------------------
@@ -164,6 +98,13 @@ def script(long: bool, condition: str = "", drift_minutes: float = 20) -> Script
             ("PLAY", {}, 12, "play"),
             ("STALL", {}, 2, "page 1's video stops coming"),
             ("FLOW", {}, 10, "page 1's video flows again"),
+        ]
+    if condition == "hidden":  # HIDE and SHOW are the bench's own steps
+        return [
+            ("CHANGE_VIDEO", {"video_id": "/media/long.webm"}, 3, "2-hour video"),
+            ("PLAY", {}, 6, "play"),
+            ("HIDE", {}, 30, "page 1 hidden"),
+            ("SHOW", {}, 10, "page 1 shown"),
         ]
     if condition == "drift":
         return [
@@ -267,6 +208,12 @@ async def run_profile(
                 proxies[1].media_flowing.set()
             log(f"  {profile}: {label}" + (f" ({ahead:.1f} s buffered)" if stalled else ""))
             await asyncio.sleep(ahead + watch)  # plays out what it holds, then stalls
+            continue
+        if event in ("HIDE", "SHOW"):
+            commands.append(Command(time.time(), label, counted=event == "SHOW"))
+            await pages[1].evaluate(f"window.__hide({str(event == 'HIDE').lower()})")
+            log(f"  {profile}: {label}")
+            await asyncio.sleep(watch)
             continue
         sent = time.time()
         ack = await controller.call(event, payload, namespace="/rooms", timeout=10)
@@ -380,7 +327,7 @@ def main() -> None:
     parser.add_argument(
         "--profiles",
         default=DEFAULT_PROFILES,
-        help="latency:jitter in ms each way, @condition (1.5, change, loss2, cpu4, stall, drift)",
+        help="latency:jitter ms each way, @1.5, change, loss2, cpu4, stall, hidden or drift",
     )
     parser.add_argument("--skews", default="-3000,0,1500,7000", help="page clock skews, ms")
     parser.add_argument("--long", action="store_true", help="add the 2-hour video")

@@ -66,6 +66,8 @@ export class Steering {
     this.nudging = false;
     this.landing = false;  // a catch-up landed and the player is not yet within the band
     this.farLanding = false;  // the last seek landed beyond the seek threshold
+    /** @type {number | null} when decide() last ran (server time) */
+    this.decidedAt = null;
   }
 
   /**
@@ -132,6 +134,8 @@ export class Steering {
    * @returns {Action}
    */
   decide(state, now, position, seen, blocked, clockError = Infinity) {
+    const decidedAt = this.decidedAt;
+    this.decidedAt = now;
     const goal = seen.duration ? Math.min(position, seen.duration) : position;
     const error = seen.time - goal;
     if (this._settling(state, now, error, seen.paused)) return NONE;
@@ -142,11 +146,15 @@ export class Steering {
         if (blocked) return NONE;  // wait for the click the page asks for
         return this._catchUp("resume", goal, state, now, true, rate);
       }
+      // A nudge lasts until the next tick: ticks far apart (a hidden page's timers run once
+      // a second) must not carry the player past the room, or it swings ever wider.
+      const interval = decidedAt === null ? 0 : now - decidedAt;
+      const bound = this.landing ? Math.max(this.tuning.maxNudge, LANDING_NUDGE) : this.tuning.maxNudge;
       const tuning = {
         ...this.tuning,
         seekAbove: Math.max(this.tuning.seekAbove, seen.tolerance || 0),
         nudgeAbove: deadBand(this.tuning.nudgeAbove, clockError),
-        maxNudge: this.landing ? Math.max(this.tuning.maxNudge, LANDING_NUDGE) : this.tuning.maxNudge,
+        maxNudge: interval > 0 ? Math.min(bound, Math.abs(error) / (interval * rate)) : bound,
       };
       const steering = steer(error, rate, tuning, this.nudging);
       this.nudging = steering.nudging;

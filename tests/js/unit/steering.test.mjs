@@ -111,13 +111,15 @@ test("a well-known clock narrows the dead band, down to 2 ms; a poor one keeps t
 
 // A player that never lands where it is sent (each seek lands 0.3 s short), and whose
 // position otherwise follows the rates the steering sets: ticks of 50 ms for five seconds.
-function drive(steering, { landsShort = 0, start = 5, ticks = 100 } = {}) {
+function drive(steering, { landsShort = 0, start = 5, ticks = 100, every = 0.05 } = {}) {
   let time = start;
   let rate = 1;
   const seeks = [];
   const rates = [];
+  const errors = [];
   for (let i = 0; i < ticks; i++) {
-    const now = 101 + i * 0.05;
+    const now = 101 + i * every;
+    errors.push(time - (11 + (now - 101)));
     const action = steering.decide(playing, now, 11 + (now - 101), seen(time), false, 0.001);
     if (action.kind === "catch-up") {
       const short = typeof landsShort === "function" ? landsShort(seeks.length) : landsShort;
@@ -127,9 +129,9 @@ function drive(steering, { landsShort = 0, start = 5, ticks = 100 } = {}) {
       rate = action.rate;
       rates.push(rate);
     }
-    time += 0.05 * rate;
+    time += every * rate;
   }
-  return { seeks, rates, error: time - (11 + ticks * 0.05) };
+  return { seeks, rates, errors, error: time - (11 + ticks * every) };
 }
 
 test("no seek storm: a player that never lands is sought at most once per settle", () => {
@@ -233,4 +235,11 @@ test("a seek waits for media flowing in fast, then goes where it is held; else i
     assert.equal(slow.decide(playing, 110 + i * 0.05, 20, at(18.5 + i * 0.15), false).kind, "none");
   }
   assert.equal(slow.decide(playing, 110.5, 20, at(20.1), false).kind, "catch-up");
+});
+
+test("ticks a second apart (a hidden page) nudge no further than the error, so no swing", () => {
+  const { seeks, errors, error } = drive(new Steering(tuning), { start: 10.97, ticks: 20, every: 1 });
+  assert.equal(seeks.length, 0);
+  assert.ok(errors.every((e) => Math.abs(e) <= 0.03 + 1e-9), `errors ${errors}`);
+  assert.ok(Math.abs(error) <= 0.002, `still ${error} off`);
 });
