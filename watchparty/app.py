@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
@@ -39,6 +40,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     app = web.Application(middlewares=[request_ids, page_errors], client_max_size=API_MAX_BODY)
     app[SETTINGS] = settings
     app[LIMITS] = []
+    app.cleanup_ctx.append(_limits)  # first in, so last out: once nothing counts any more
     app[CSP] = content_security_policy(settings)
     app.on_response_prepare.append(add_security_headers)
     setup_database(app, settings)
@@ -51,3 +53,10 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> web.Applicati
     setup_metrics(app, settings)
     setup_web(app, settings)
     return app
+
+
+async def _limits(app: web.Application) -> AsyncIterator[None]:
+    """Limits shared through Redis hold connections of their own: closed with the app."""
+    yield
+    for limit in app[LIMITS]:
+        await limit.close()

@@ -16,6 +16,7 @@ import limits
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
+from redis.asyncio import ConnectionPool
 
 from watchparty.addresses import Network
 from watchparty.core.errors import Rejection, reject
@@ -112,6 +113,9 @@ class MemoryWindows:
         """How many keys are held (for tests)."""
         return len(self._windows)
 
+    async def close(self) -> None:
+        """Nothing to let go of."""
+
 
 class RateLimit:
     """One limit (e.g. ``"30/minute"``) applied separately to each key (a client address)."""
@@ -119,7 +123,7 @@ class RateLimit:
     def __init__(self, rate: str, name: str, redis_url: str | None = None) -> None:
         self._item = limits.parse(rate)
         self.name = name
-        self._limiter = limiter(redis_url)
+        self._limiter: MemoryWindows | SharedWindows = limiter(redis_url)
         self.refusals = 0  # for /metrics
 
     async def hit(self, key: str) -> Verdict:
@@ -142,27 +146,32 @@ class RateLimit:
     async def reset(self, key: str) -> None:
         await self._limiter.clear(self._item, self.name, key)
 
+    async def close(self) -> None:
+        """Let go of the Redis connections a shared limit counts through (the app stops)."""
+        await self._limiter.close()
+
     async def _refusal(self, key: str) -> Verdict:
         self.refusals += 1
         stats = await self._limiter.get_window_stats(self._item, self.name, key)
         return Verdict(False, max(1, math.ceil(stats.reset_time - time.time())))
 
 
-def limiter(redis_url: str | None) -> Limiter:
+def limiter(redis_url: str | None) -> MemoryWindows | SharedWindows:
     """Where a limit keeps its counts: this process's memory, or Redis (redis-py, which
-    python-socketio's Redis manager uses too: one client library)."""
+    python-socketio's Redis manager uses too: one client library), through a connection pool
+    of our own, since ``limits`` has no way to close the one it would make."""
     if redis_url is None:
         return MemoryWindows()
     scheme, rest = redis_url.split("://", 1)
     scheme = {"redis": "redis", "rediss": "rediss", "unix": "redis+unix"}[scheme]
+    pool = ConnectionPool.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)
     storage = RedisStorage(
         f"async+{scheme}://{rest}",
         wrap_exceptions=True,
         implementation="redispy",
-        socket_connect_timeout=2,
-        socket_timeout=2,
+        connection_pool=pool,  # type: ignore[arg-type]
     )
-    return SharedWindows(MovingWindowRateLimiter(storage))
+    return SharedWindows(MovingWindowRateLimiter(storage), pool)
 
 
 class SharedWindows:
@@ -171,9 +180,13 @@ class SharedWindows:
     fails closed would refuse every client. Meanwhile each process counts on its own (the
     allowance is at most one per process), quietly: the outage is said once (cluster.health)."""
 
-    def __init__(self, shared: Limiter) -> None:
+    def __init__(self, shared: Limiter, pool: ConnectionPool) -> None:
         self._shared = shared
+        self._pool = pool
         self._local = MemoryWindows()
+
+    async def close(self) -> None:
+        await self._pool.aclose()
 
     async def hit(self, item: limits.RateLimitItem, *identifiers: str) -> bool:
         try:
