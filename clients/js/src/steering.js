@@ -168,7 +168,8 @@ export class Steering {
         this.awaiting = null;
         return this._catchUp("seek", goal, state, now, false, rate);
       }
-      if (this._awaiting(seen.time + held(seen.time), rate, now)) return NONE;
+      // Media that flows in comes ahead of the player: worth waiting for only there.
+      if (goal > seen.time && this._awaiting(seen.time + held(seen.time), rate, now)) return NONE;
       return this._catchUp("fetch", goal, state, now, false, rate);
     }
     const far = Math.abs(error) > Math.max(this.tuning.pausedSeekAbove, seen.tolerance / 10);

@@ -243,3 +243,9 @@ test("ticks a second apart (a hidden page) nudge no further than the error, so n
   assert.ok(errors.every((e) => Math.abs(e) <= 0.03 + 1e-9), `errors ${errors}`);
   assert.ok(Math.abs(error) <= 0.002, `still ${error} off`);
 });
+
+test("a player ahead of the room, where it holds nothing, fetches at once: no media flows back", () => {
+  const steering = new Steering(tuning);
+  const ahead = { ...seen(22), held: (from) => (from >= 22 && from < 40 ? 40 - from : 0) };
+  assert.deepEqual(steering.decide(playing, 110, 20, ahead, false), { kind: "catch-up", to: 20 + steering.lag.fetch, play: false });
+});
