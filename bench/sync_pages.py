@@ -60,16 +60,14 @@ INIT_SCRIPT = """
     .find((end, i) => v.buffered.start(i) <= v.currentTime && v.currentTime <= end) ?? -1;
   realInterval(() => {
     const v = document.querySelector("#player video");
-    if (!v || heard.has(v)) return;
-    heard.add(v);
-    for (const type of ["waiting", "playing", "seeking", "seeked", "stalled", "ratechange"]) {
-      v.addEventListener(type, () => window.__events.push(
-        [realNow() / 1000, type, v.currentTime, v.readyState, held(v), v.playbackRate]));
-    }
-  }, 10);
-  realInterval(() => {
-    const v = document.querySelector("#player video");
     if (!v) return;
+    if (!heard.has(v)) {
+      heard.add(v);
+      for (const type of ["waiting", "playing", "seeking", "seeked", "stalled", "ratechange"]) {
+        v.addEventListener(type, () => window.__events.push(
+          [realNow() / 1000, type, v.currentTime, v.readyState, held(v), v.playbackRate]));
+      }
+    }
     window.__samples.push([realNow() / 1000, v.currentTime, v.paused, v.getAttribute("src")]);
   }, %(every)d);
 })();

@@ -132,12 +132,9 @@ export class Follower {
       this.steering.busy();
       return;
     }
+    const held = player.held ? player.held.bind(player) : undefined;
     if (!player.paused() && player.stalled()) {
-      const seen = {
-        time: player.time(),
-        duration: player.duration(),
-        held: player.held ? player.held.bind(player) : undefined,
-      };
+      const seen = { time: player.time(), duration: player.duration(), held };
       const action = this.steering.stalled(state, this.source.now(), this.target(), seen);
       if (action.kind === "catch-up") player.seek(action.to);
       return;
@@ -150,7 +147,7 @@ export class Follower {
       paused: player.paused(),
       busy: false,
       tolerance: player.tolerance,
-      held: player.held ? player.held.bind(player) : undefined,
+      held,
     };
     const clockError = this.source.clockError ? this.source.clockError() : Infinity;
     const action = this.steering.decide(state, this.source.now(), this.target(), seen, this.blocked(), clockError);

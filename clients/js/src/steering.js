@@ -115,7 +115,7 @@ export class Steering {
     const { time, duration, held } = seen;
     if (!held || (this.settling && this.settling.version === state.version)) return NONE;
     const rate = rateAt(state, now);
-    const goal = duration ? Math.min(position, duration) : position;
+    const goal = goalOf(position, duration);
     if (rate <= 0 || (duration && goal >= duration - HELD_TO_SKIP)) return NONE;
     if (Math.abs(time - goal) <= this.tuning.seekAbove) return NONE;  // playing on is closer
     const to = goal + this.lag.resume * rate;
@@ -136,7 +136,7 @@ export class Steering {
   decide(state, now, position, seen, blocked, clockError = Infinity) {
     const decidedAt = this.decidedAt;
     this.decidedAt = now;
-    const goal = seen.duration ? Math.min(position, seen.duration) : position;
+    const goal = goalOf(position, seen.duration);
     const error = seen.time - goal;
     if (this._settling(state, now, error, seen.paused)) return NONE;
     const ended = seen.duration && goal >= seen.duration - 0.05;
@@ -165,7 +165,6 @@ export class Steering {
       }
       const held = seen.held;
       if (!held || held(goal + this.lag.seek * rate) >= HELD_TO_SKIP) {
-        this.awaiting = null;
         return this._catchUp("seek", goal, state, now, false, rate);
       }
       // Media that flows in comes ahead of the player: worth waiting for only there.
@@ -226,6 +225,12 @@ export class Steering {
     this.settling = null;
     return false;
   }
+}
+
+// Where the player should be: the room's position, or the end if the room is past it.
+/** @param {number} position @param {number} duration 0: not known @returns {number} */
+function goalOf(position, duration) {
+  return duration ? Math.min(position, duration) : position;
 }
 
 // A lag learnt from the error a settled catch-up or switch left: 0.7 of the way to what it

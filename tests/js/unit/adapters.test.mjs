@@ -138,6 +138,29 @@ test("on a live channel the follower only plays and pauses, however far the play
   assert.deepEqual(calls, ["play", "pause"]);
 });
 
+/**
+ * A follower of a room playing since server time 88 (at 12 s into its video at 100, when
+ * this starts), on a clock the test moves on in the follower's own 50 ms ticks.
+ */
+function playingRoom(player) {
+  let now = 100;
+  const state = { video_id: "/m/a.webm", playing: true, position: 0, rate: 1, updated_at: 88, version: 1, queue: [] };
+  const source = {
+    state: () => state, now: () => now, local: () => now, toLocal: (t) => t, clockReady: () => true,
+    report: () => {},
+  };
+  const follower = new Follower(source, { seekAbove: 0.15, nudgeAbove: 0.005, maxNudge: 0.05, pausedSeekAbove: 0.002 });
+  follower.use(player);
+  return {
+    follower,
+    now: () => now,
+    /** @param {number} n @param {() => void} [after] what the player does after each tick */
+    ticks(n, after = () => {}) {
+      for (let i = 0; i < n; i++) { now += 0.05; follower.tick(); after(); }
+    },
+  };
+}
+
 test("a player waiting for data is not sought until it plays again: then one catch-up", () => {
   const seeks = [];
   let stalled = true;
@@ -147,24 +170,17 @@ test("a player waiting for data is not sought until it plays again: then one cat
     time: () => time, duration: () => 300, paused: () => false, ready: () => true, busy: () => false,
     stalled: () => stalled, setRate: () => {},
   };
-  let now = 100;
-  const state = { video_id: "/m/a.webm", playing: true, position: 0, rate: 1, updated_at: 88, version: 1, queue: [] };
-  const source = {
-    state: () => state, now: () => now, local: () => now, toLocal: (t) => t, clockReady: () => true,
-    report: () => {},
-  };
-  const follower = new Follower(source, { seekAbove: 0.15, nudgeAbove: 0.005, maxNudge: 0.05, pausedSeekAbove: 0.002 });
-  follower.use(player);
+  const room = playingRoom(player);
   try {
-    for (let i = 0; i < 40; i++) { now += 0.05; follower.tick(); }  // two seconds without data
+    room.ticks(40);  // two seconds without data
     assert.deepEqual(seeks, []);
     stalled = false;  // data flows: one seek to the room, then it is left to settle
-    for (let i = 0; i < 3; i++) { now += 0.05; follower.tick(); time += 0.05; }
+    room.ticks(3, () => { time += 0.05; });
   } finally {
-    follower.stop();
+    room.follower.stop();
   }
   assert.equal(seeks.length, 1);
-  assert.ok(seeks[0] > now - 88 - 0.15, `sought to ${seeks[0]}`);
+  assert.ok(seeks[0] > room.now() - 88 - 0.15, `sought to ${seeks[0]}`);
 });
 
 test("a rate change scheduled ahead is set its learnt lag early, and not set back", async () => {
@@ -207,22 +223,15 @@ test("a stalled player that holds the media where the room is goes there before 
     play: async () => {}, pause: () => {},
   };
   const player = mediaPlayer(/** @type {any} */ (media));
-  let now = 100;
-  const state = { video_id: "/m/a.webm", playing: true, position: 0, rate: 1, updated_at: 88, version: 1, queue: [] };
-  const source = {
-    state: () => state, now: () => now, local: () => now, toLocal: (t) => t, clockReady: () => true,
-    report: () => {},
-  };
-  const follower = new Follower(source, { seekAbove: 0.15, nudgeAbove: 0.005, maxNudge: 0.05, pausedSeekAbove: 0.002 });
-  follower.use(player);
+  const room = playingRoom(player);
   try {
-    for (let i = 0; i < 20; i++) { now += 0.05; follower.tick(); }  // a second without data
+    room.ticks(20);  // a second without data
     assert.deepEqual(seeks, []);
     buffered = [[0, 40]];  // the server sends on at full speed; the player has not resumed yet
-    for (let i = 0; i < 10; i++) { now += 0.05; follower.tick(); }
+    room.ticks(10);
   } finally {
-    follower.stop();
+    room.follower.stop();
   }
   assert.equal(seeks.length, 1);
-  assert.ok(Math.abs(seeks[0] - (13.05 + follower.steering.lag.resume)) < 1e-6, `sought to ${seeks[0]}`);
+  assert.ok(Math.abs(seeks[0] - (13.05 + room.follower.steering.lag.resume)) < 1e-6, `sought to ${seeks[0]}`);
 });
