@@ -19,6 +19,7 @@ import sys
 from aiohttp import web
 
 from watchparty.app import create_app
+from watchparty.collector import tune_collector
 from watchparty.keys import CLUSTER
 from watchparty.logs import RequestLog, configure
 from watchparty.settings import Settings, SettingsError
@@ -59,6 +60,7 @@ def serve(settings: Settings, *, share_port: bool = False) -> None:
     # A worker stuck even before its shutdown begins writes its threads' stacks when its
     # supervisor asks (before this, SIGUSR1 would end it).
     faulthandler.register(signal.SIGUSR1, all_threads=True)
+    tune_collector()
     log.info("starting on http://%s:%d", settings.host, settings.port)
     app = create_app(settings)
     sockets = []
