@@ -164,7 +164,10 @@ export class Steering {
         return { kind: "rate", rate: steering.rate };
       }
       const held = seen.held;
-      if (!held || held(goal + this.lag.seek * rate) >= HELD_TO_SKIP) {
+      const to = goal + this.lag.seek * rate;
+      // Near the end there is less than HELD_TO_SKIP left to hold: all of it will do.
+      const enough = seen.duration ? Math.min(HELD_TO_SKIP, seen.duration - to) : HELD_TO_SKIP;
+      if (!held || held(to) >= enough) {
         return this._catchUp("seek", goal, state, now, false, rate);
       }
       // Media that flows in comes ahead of the player: worth waiting for only there.

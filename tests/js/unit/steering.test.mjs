@@ -249,3 +249,12 @@ test("a player ahead of the room, where it holds nothing, fetches at once: no me
   const ahead = { ...seen(22), held: (from) => (from >= 22 && from < 40 ? 40 - from : 0) };
   assert.deepEqual(steering.decide(playing, 110, 20, ahead, false), { kind: "catch-up", to: 20 + steering.lag.fetch, play: false });
 });
+
+test("near the end, a player that holds the rest of the video seeks within it, not fetches", () => {
+  const steering = new Steering(tuning);
+  // 0.6 s left after the room's 20: the player holds all of it, less than HELD_TO_SKIP
+  const ending = { ...seen(18, { duration: 20.6 }), held: (from) => (from >= 18 && from < 20.6 ? 20.6 - from : 0) };
+  assert.deepEqual(steering.decide(playing, 110, 20, ending, false), { kind: "catch-up", to: 20 + steering.lag.seek, play: false });
+  const missing = { ...seen(18, { duration: 20.6 }), held: (from) => (from >= 18 && from < 19 ? 19 - from : 0) };
+  assert.deepEqual(new Steering(tuning).decide(playing, 110, 20, missing, false).kind, "none");  // waits for it
+});
