@@ -4,6 +4,7 @@ conformance server's 300 ms interval: clients stay, silent ones go, no task per 
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Awaitable, Callable
 
 import aiohttp
@@ -82,3 +83,34 @@ async def test_a_client_that_stops_answering_is_closed(
         while engine.sockets:  # and forgotten  # noqa: ASYNC110 (nothing to wait on)
             await asyncio.sleep(0.05)
     assert engine.service_task_handle is None  # engine.io's own walk over every socket
+
+
+async def test_a_closed_connection_leaves_no_cycle_through_its_heartbeat(
+    aiohttp_server: Callable[[web.Application], Awaitable[TestServer]],
+) -> None:
+    """Once the wheel has let go of a closed connection, refcounting frees its engine.io
+    socket: the hook that schedules its PINGs must not keep it in a reference cycle."""
+    app = conformance_app(ours=True)
+    server = await aiohttp_server(app)
+    engine = app[HEARTBEATS]._engine
+    url = server.make_url("/socket.io/?EIO=4&transport=websocket")
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        async with aiohttp.ClientSession() as http:
+            sockets = [await http.ws_connect(url) for _ in range(3)]
+            for ws in sockets:
+                assert (await ws.receive_str()).startswith("0{")
+            await asyncio.gather(*(_answer_pings(ws, PING_INTERVAL * 2) for ws in sockets))
+            for ws in sockets:
+                await ws.close()
+        async with asyncio.timeout(2):
+            while engine.sockets:  # noqa: ASYNC110 (nothing to wait on)
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(2 * (PING_INTERVAL + PING_TIMEOUT))  # past every PING and check
+        gc.collect()
+        left = [o for o in gc.garbage if type(o).__qualname__ == "AsyncSocket"]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert left == []

@@ -41,6 +41,10 @@ PING_FRAME = text_frame(b"2")  # engine.io's PING packet, in one websocket frame
 MAX_TICK_SECONDS = 0.5
 
 
+def _no_ping() -> None:
+    """A closed connection's ``schedule_ping``."""
+
+
 class Heartbeats:
     def __init__(self, server: socketio.AsyncServer) -> None:
         self._engine = server.eio
@@ -53,14 +57,28 @@ class Heartbeats:
         self.sent = 0  # PINGs sent
         self.written = 0  # of those, written straight to the transport
         connect = self._engine.handlers["connect"]
+        disconnect = self._engine.handlers["disconnect"]
 
+        # The hook refers to its socket, which holds it: a reference cycle that would keep
+        # every closed connection's socket and queue until a full garbage collection (9,218
+        # of them in a 150 s soak). So it is taken off again as the connection ends.
         async def connected(sid: str, environ: dict[str, Any]) -> Any:
             socket = self._engine.sockets.get(sid)
             if socket is not None:  # engine.io calls this just before its first schedule_ping
                 socket.schedule_ping = partial(self.schedule, socket)
-            return await connect(sid, environ)
+            answer = await connect(sid, environ)
+            if socket is not None and answer is not None and answer is not True:
+                socket.schedule_ping = _no_ping  # refused: engine.io drops the socket
+            return answer
+
+        async def disconnected(sid: str, *args: Any) -> Any:
+            socket = self._engine.sockets.get(sid)
+            if socket is not None:
+                socket.schedule_ping = _no_ping  # a PONG after the end starts nothing
+            return await disconnect(sid, *args)
 
         self._engine.handlers["connect"] = connected
+        self._engine.handlers["disconnect"] = disconnected
 
     def schedule(self, socket: Any) -> None:
         """engine.io's ``schedule_ping``: a PING one interval from now. One cycle at a time, as
