@@ -1,14 +1,12 @@
 """How often the serving process runs Python's cycle collector.
 
 CPython's default starts a young collection whenever 700 more containers have been made than
-freed. A server allocates in bursts that refcounting frees a moment later (a broadcast, a burst
-of clock pings), so at 10,000 connections the default ran about twenty young collections a
-second. Each one moved whatever was in flight into an older generation, so the full collections
-that walk every object came about every minute, stopping the loop for 0.5-0.7 s each.
-Delivery p99 was 0.5 s or more. With a young threshold of 50,000, such bursts are freed before
-a collection counts them. Cycles are still collected, only less often. The most garbage left
-waiting is bounded by that threshold (a few MiB). docs/decisions/014-collector-thresholds.md
-has the measurements.
+freed. A server allocates in bursts that refcounting frees a moment later (a broadcast, a slice
+of clock pings), so under load most young collections caught objects in flight and promoted
+them, which brought on full collections that walk every object and stop the loop for up to
+0.7 s at 10,000 connections. At 50,000 such bursts are gone before they count. Cycles are still
+collected, less often, so a cycle left per closed connection would grow memory for a long
+while (tests guard against those). docs/decisions/014-collector-thresholds.md tells more.
 """
 
 from __future__ import annotations
