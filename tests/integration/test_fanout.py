@@ -5,7 +5,6 @@ connection which stops reading is closed without holding its room back."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import socket
 
@@ -16,6 +15,7 @@ from aiohttp.test_utils import TestServer
 from engineio.async_drivers import aiohttp as engineio_aiohttp
 
 from tests.conftest import PeerFactory, ServerFactory
+from tests.cycles import cycles_left
 from tests.peers import NAMESPACE, Peer
 from watchparty.keys import SOCKETIO
 from watchparty.realtime.fanout import MAX_GATHER_SECONDS, FanoutManager
@@ -313,9 +313,7 @@ async def test_a_closed_connection_is_freed_at_once(
     engine.io socket go when the last reference does, not at the next full garbage
     collection (under churn those took hundreds of milliseconds; DirectWebSocket.wait)."""
     owned = {"Request", "RequestHandler", "WebSocketResponse", "DirectWebSocket", "AsyncSocket"}
-    gc.collect()
-    gc.set_debug(gc.DEBUG_SAVEALL)
-    try:
+    with cycles_left() as left:
         async with aiohttp.ClientSession() as http:
             for n in range(5):
                 ws = await http.ws_connect(f"{base_url}/socket.io/?EIO=4&transport=websocket")
@@ -332,9 +330,4 @@ async def test_a_closed_connection_is_freed_at_once(
                 break
             await asyncio.sleep(0.02)
         assert not sockets
-        gc.collect()
-        left = sorted({type(o).__qualname__ for o in gc.garbage} & (owned | {"OSError"}))
-    finally:
-        gc.set_debug(0)
-        gc.garbage.clear()
-    assert left == []
+    assert sorted(left & (owned | {"OSError"})) == []
