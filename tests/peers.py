@@ -59,14 +59,14 @@ class Peer:
         self,
         base_url: str,
         auth: Any,
-        transport: str = "websocket",
+        transport: str | list[str] = "websocket",
         headers: dict[str, str] | None = None,
     ) -> None:
         await self.client.connect(
             base_url,
             namespaces=[NAMESPACE],
             auth=auth,
-            transports=[transport],
+            transports=[transport] if isinstance(transport, str) else transport,
             headers=headers or {},
             wait_timeout=5,
         )

@@ -26,12 +26,12 @@ import logging
 import math
 import time
 from collections.abc import Coroutine
-from functools import partial
 from typing import Any
 
 import socketio
 from engineio import packet as eio_packet
 
+from watchparty.realtime.engine_socket import override
 from watchparty.realtime.websocket import DIRECT, text_frame
 from watchparty.stopping import cancel_and_wait
 
@@ -39,10 +39,6 @@ log = logging.getLogger(__name__)
 
 PING_FRAME = text_frame(b"2")  # engine.io's PING packet, in one websocket frame
 MAX_TICK_SECONDS = 0.5
-
-
-def _no_ping() -> None:
-    """A closed connection's ``schedule_ping``."""
 
 
 class Heartbeats:
@@ -56,37 +52,19 @@ class Heartbeats:
         self._task: asyncio.Task[None] | None = None
         self.sent = 0  # PINGs sent
         self.written = 0  # of those, written straight to the transport
-        connect = self._engine.handlers["connect"]
-        disconnect = self._engine.handlers["disconnect"]
+        heartbeats = self
 
-        # The hook refers to its socket, which holds it: a reference cycle that would keep
-        # every closed connection's socket and queue until a rare collection
-        # (watchparty.collector; 9,218 of them in a 150 s soak). So it is taken off again as
-        # the connection ends.
-        async def connected(sid: str, environ: dict[str, Any]) -> Any:
-            socket = self._engine.sockets.get(sid)
-            if socket is not None:  # engine.io calls this just before its first schedule_ping
-                socket.schedule_ping = partial(self.schedule, socket)
-            answer = await connect(sid, environ)
-            if socket is not None and answer is not None and answer is not True:
-                socket.schedule_ping = _no_ping  # refused: engine.io drops the socket
-            return answer
+        def schedule_ping(socket: Any) -> None:
+            heartbeats.schedule(socket)
 
-        async def disconnected(sid: str, *args: Any) -> Any:
-            socket = self._engine.sockets.get(sid)
-            if socket is not None:
-                socket.schedule_ping = _no_ping  # a PONG after the end starts nothing
-            return await disconnect(sid, *args)
-
-        self._engine.handlers["connect"] = connected
-        self._engine.handlers["disconnect"] = disconnected
+        override(self._engine, "schedule_ping", schedule_ping)
 
     def schedule(self, socket: Any) -> None:
         """engine.io's ``schedule_ping``: a PING one interval from now. One cycle at a time, as
         engine.io's own: ``last_ping`` is set from the handshake, or from a PING until its
         PONG, which schedules the next."""
-        if not socket.last_ping:
-            return
+        if not socket.last_ping or socket.closing or socket.closed:
+            return  # a PONG after the end starts nothing
         socket.last_ping = None
         due = asyncio.get_running_loop().time() + float(self._engine.ping_interval)
         self._buckets.setdefault(self._number(due), []).append(socket)
@@ -111,11 +89,17 @@ class Heartbeats:
             await asyncio.sleep(self._tick)
             now = math.floor(loop.time() / self._tick)
             for number in range(done + 1, now + 1):
-                for socket in self._buckets.pop(number, ()):
-                    await self._safely(self._ping(socket, loop.time()), socket)
-                for socket, sent in self._checks.pop(number, ()):
-                    await self._safely(self._check(socket, sent), socket)
+                await self._due(number)
             done = now
+
+    async def _due(self, number: int) -> None:
+        """A tick's PINGs and checks; in a call of its own, so that no variable of the loop
+        holds the last connection on until the next tick."""
+        loop = asyncio.get_running_loop()
+        for socket in self._buckets.pop(number, ()):
+            await self._safely(self._ping(socket, loop.time()), socket)
+        for socket, sent in self._checks.pop(number, ()):
+            await self._safely(self._check(socket, sent), socket)
 
     @staticmethod
     async def _safely(step: Coroutine[Any, Any, None], socket: Any) -> None:

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from types import MethodType
 from typing import Any
 
 import socketio
 from engineio import exceptions as engineio_exceptions
+from engineio.async_socket import AsyncSocket
 from socketio import packet as sio_packet
 
+from watchparty.realtime.engine_socket import override
 from watchparty.realtime.slim_queue import SlimQueue
 
 log = logging.getLogger(__name__)
@@ -169,30 +170,18 @@ def refuse_malformed_polls(server: socketio.AsyncServer) -> None:
     into the library's own ``EngineIOError``, on which it answers 400 and forgets it.
     tests/integration/test_hostile_packets.py::test_malformed_polling_bodies_are_refused guards it.
     """
-    engine = server.eio
-    handle_connect = engine.handlers["connect"]
+    override(server.eio, "handle_post_request", _guarded_post)
 
-    async def on_connect(eio_sid: str, environ: Any, *args: Any) -> Any:
-        socket = engine.sockets.get(eio_sid)
-        # Only a connection that starts on long-polling ever POSTs (a websocket from the start
-        # is spared the closure).
-        if socket is not None and "transport=polling" in environ.get("QUERY_STRING", ""):
-            post = socket.handle_post_request
 
-            async def guarded(environ: Any) -> None:
-                try:
-                    await post(environ)
-                except UNDECODABLE:
-                    log.info("closing connection %s: it sent a body that does not decode", eio_sid)
-                    # Not waiting for the CLOSE packet to be polled: the library's own
-                    # disconnect would, and hold this POST until the ping timeout.
-                    await socket.close(wait=False, reason=engine.reason.TRANSPORT_ERROR)
-                    raise engineio_exceptions.EngineIOError from None
-
-            socket.handle_post_request = guarded
-        return await handle_connect(eio_sid, environ, *args)
-
-    engine.on("connect", on_connect)
+async def _guarded_post(socket: Any, environ: Any) -> None:
+    try:
+        await AsyncSocket.handle_post_request(socket, environ)
+    except UNDECODABLE:
+        log.info("closing connection %s: it sent a body that does not decode", socket.sid)
+        # Not waiting for the CLOSE packet to be polled: the library's own disconnect would,
+        # and hold this POST until the ping timeout.
+        await socket.close(wait=False, reason=socket.server.reason.TRANSPORT_ERROR)
+        raise engineio_exceptions.EngineIOError from None
 
 
 def engine_socket(server: socketio.AsyncServer, namespace: str, sid: str) -> Any:
@@ -265,15 +254,7 @@ def own_packet_queues(server: socketio.AsyncServer) -> None:
     """
     engine = server.eio
     engine.create_queue = SlimQueue
-    handle_connect = engine.handlers["connect"]
-
-    async def on_connect(eio_sid: str, environ: Any, *args: Any) -> Any:
-        socket = engine.sockets.get(eio_sid)
-        if socket is not None:
-            socket.poll = MethodType(_capped_poll, socket)  # lighter than a closure
-        return await handle_connect(eio_sid, environ, *args)
-
-    engine.on("connect", on_connect)
+    override(engine, "poll", _capped_poll)
 
 
 async def _capped_poll(socket: Any) -> list[Any]:
