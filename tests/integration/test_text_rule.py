@@ -61,6 +61,11 @@ def test_unencodable_finds_a_surrogate_anywhere() -> None:
     assert unencodable({"a": [1, {"b": LONE}]}) == "a.1.b"
     assert unencodable({LONE: 1}) == "payload"
     assert unencodable(["ok", "é", "😀"]) is None
+    assert unencodable([[[LONE]]]) == "0.0.0"
+    deep: list[object] = [LONE]
+    for _ in range(10_000):  # deeper than a JSON parser recurses
+        deep = [deep]
+    assert unencodable(deep) == ".".join(["0"] * 10_001)
 
 
 async def test_a_lone_surrogate_is_refused_over_sockets_and_changes_nothing(

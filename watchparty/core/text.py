@@ -51,25 +51,38 @@ def _displayed(ch: str) -> str:
     return "" if category in DISPLAY_FORBIDDEN else ch
 
 
+# Where a value sits in a payload: its key or index, after its container's place (None at
+# the top); built as a chain, so that a deep payload costs no copying of paths.
+Place = tuple["Place | None", Any] | None
+
+
 def unencodable(data: Any) -> str | None:
     """Where the first string in ``data`` that UTF-8 cannot carry is (a dotted path, keys and
     indexes), or None. ``data`` is what a JSON parser returns; walked without recursion, so
-    any nesting the parser accepted is fine here."""
-    stack: list[tuple[str, Any]] = [("", data)]
+    any nesting the parser accepted is fine here. The path is spelt out only for a string
+    that fails: every event of every client passes here (the clock ping, most of them)."""
+    stack: list[tuple[Place, Any]] = [(None, data)]
     while stack:
-        where, value = stack.pop()
+        place, value = stack.pop()
         if isinstance(value, str):
             if not encodable(value):
-                return where or "payload"
+                return _where(place)
         elif isinstance(value, dict):
             for key, item in value.items():
-                path = f"{where}.{_label(key)}" if where else _label(key)
                 if isinstance(key, str) and not encodable(key):
-                    return where or "payload"
-                stack.append((path, item))
+                    return _where(place)
+                stack.append(((place, key), item))
         elif isinstance(value, list | tuple):
-            stack.extend((f"{where}.{i}" if where else str(i), v) for i, v in enumerate(value))
+            stack.extend(((place, i), v) for i, v in enumerate(value))
     return None
+
+
+def _where(place: Place) -> str:
+    keys = []
+    while place is not None:
+        place, key = place
+        keys.append(_label(key))
+    return ".".join(reversed(keys)) or "payload"
 
 
 def _label(key: Any) -> str:
