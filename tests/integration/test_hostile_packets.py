@@ -12,10 +12,11 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from tests.conftest import PeerFactory
+from tests.conftest import PeerFactory, ServerFactory
 from tests.integration.test_fuzz import raw_socket
 from tests.peers import NAMESPACE
 from watchparty.keys import SOCKETIO
+from watchparty.realtime.heartbeats import MAX_TICK_SECONDS
 
 
 async def handshake(http: aiohttp.ClientSession, base_url: str) -> Any:
@@ -133,3 +134,26 @@ async def test_malformed_polling_bodies_are_refused(
     assert sum("closing connection" in r.getMessage() for r in caplog.records) == 1
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert [r for r in caplog.records if r.exc_info] == []
+
+
+async def test_a_closed_connection_whose_client_holds_on_is_ended_by_the_heartbeat(
+    start_server: ServerFactory, http: aiohttp.ClientSession
+) -> None:
+    """Closed for a packet that does not parse, a connection whose client ignores the CLOSE
+    packet and keeps its websocket open loses it at its next heartbeat (websockets are read
+    without a timeout of their own, realtime.websocket)."""
+    server = await start_server()
+    engine = server.app[SOCKETIO].eio
+    engine.ping_interval = 1.0
+    base_url = str(server.make_url("")).rstrip("/")
+    async with http.post(f"{base_url}/api/rooms") as response:
+        room_id = (await response.json())["id"]
+    ws = await raw_socket(http, base_url, room_id)
+    await ws.send_str(f"42{NAMESPACE},[")  # cut short
+    async with asyncio.timeout(engine.ping_interval + 2 * MAX_TICK_SECONDS + 1):
+        while (message := await ws.receive()).type == aiohttp.WSMsgType.TEXT:
+            assert message.data == "1" or message.data.startswith("42"), message.data
+    assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    async with asyncio.timeout(2):
+        while engine.sockets:  # noqa: ASYNC110 (nothing to wait on)
+            await asyncio.sleep(0.02)

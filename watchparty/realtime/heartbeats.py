@@ -111,9 +111,17 @@ class Heartbeats:
 
     def _gone(self, socket: Any) -> bool:
         """Whether the connection ended; a closed one is dropped from the engine's table, as
-        its service task would (a long-polling client may never come back to be told)."""
-        if socket.closed and self._engine.sockets.get(socket.sid) is socket:
-            del self._engine.sockets[socket.sid]
+        its service task would (a long-polling client may never come back to be told).
+
+        A websocket still served after its connection closed (closed by this heartbeat, or
+        for a packet that does not parse, while the client holds on) is ended here: ``None``
+        ends its writer, which closes it. Its reader has no timeout of its own
+        (realtime.websocket), and a client of ours closes on the CLOSE packet long before."""
+        if socket.closed:
+            if self._engine.sockets.get(socket.sid) is socket:
+                del self._engine.sockets[socket.sid]
+            if DIRECT in socket.__dict__:
+                socket.queue.put_nowait(None)
         return bool(socket.closed or socket.closing)
 
     async def _ping(self, socket: Any, now: float) -> None:

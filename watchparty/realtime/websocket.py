@@ -117,12 +117,15 @@ class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # unty
             self._send(queue.get_nowait())
             queue.task_done()
         self.idle = True
-        timeout = engine.ping_interval + engine.ping_timeout
         try:
             while True:
+                # No timeout per message (a timer and a context each time: aiohttp's own
+                # comment puts that at up to half of its receive loop): the heartbeat
+                # (realtime.heartbeats) closes a client that stops answering PINGs, and the
+                # websocket of a connection closed while its client held on.
                 try:
-                    data = await self.wait(timeout)
-                except (TimeoutError, asyncio.CancelledError):  # as engine.io's handler
+                    data = await self.wait()
+                except asyncio.CancelledError:  # as engine.io's handler
                     break
                 if data is None:
                     break
