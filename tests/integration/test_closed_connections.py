@@ -6,7 +6,6 @@ default."""
 from __future__ import annotations
 
 import asyncio
-import json
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -19,7 +18,7 @@ from aiohttp.test_utils import TestServer
 from tests.conformance_server import PING_INTERVAL, PING_TIMEOUT, conformance_app
 from tests.conftest import PeerFactory, ServerFactory
 from tests.cycles import cycles_left
-from tests.peers import NAMESPACE
+from tests.integration.test_hostile_packets import polling_join
 from watchparty.keys import HEARTBEATS, SOCKETIO
 from watchparty.realtime.heartbeats import MAX_TICK_SECONDS
 
@@ -84,12 +83,7 @@ async def test_a_polling_client_closed_for_a_bad_body_leaves_no_cycle(
     watched = Watched(server.app[SOCKETIO].eio.sockets)
     with cycles_left() as left:
         async with aiohttp.ClientSession() as http:
-            async with http.get(f"{base_url}/socket.io/?EIO=4&transport=polling") as response:
-                sid = json.loads((await response.text())[1:])["sid"]
-            url = f"{base_url}/socket.io/?EIO=4&transport=polling&sid={sid}"
-            hello = f"40{NAMESPACE}," + json.dumps({"room": room_id, "name": "poller"})
-            async with http.post(url, data=hello.encode()) as response:
-                assert response.status == 200
+            _, url = await polling_join(http, base_url, room_id)
             assert watched.look() == 1
             async with http.post(url, data=b"\xff\xfe") as response:
                 assert response.status == 400

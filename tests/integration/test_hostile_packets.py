@@ -25,6 +25,17 @@ async def handshake(http: aiohttp.ClientSession, base_url: str) -> Any:
     return ws
 
 
+async def polling_join(http: aiohttp.ClientSession, base_url: str, room_id: str) -> tuple[str, str]:
+    """A long-polling connection, by hand, that joins the room: its sid and its URL."""
+    async with http.get(f"{base_url}/socket.io/?EIO=4&transport=polling") as response:
+        sid = json.loads((await response.text())[1:])["sid"]
+    url = f"{base_url}/socket.io/?EIO=4&transport=polling&sid={sid}"
+    hello = f"40{NAMESPACE}," + json.dumps({"room": room_id, "name": "poller"})
+    async with http.post(url, data=hello.encode()) as response:
+        assert response.status == 200
+    return sid, url
+
+
 async def closed(ws: Any) -> bool:
     """Whether the server closes this websocket (its CLOSE packet, or the socket) within 5 s."""
     try:
@@ -120,12 +131,7 @@ async def test_malformed_polling_bodies_are_refused(
 ) -> None:
     """A long-polling POST body that does not decode: 400, that connection closed, one log
     line and no traceback (python-engineio answered 200 after an ERROR traceback)."""
-    async with http.get(f"{base_url}/socket.io/?EIO=4&transport=polling") as response:
-        sid = json.loads((await response.text())[1:])["sid"]
-    url = f"{base_url}/socket.io/?EIO=4&transport=polling&sid={sid}"
-    join_packet = f"40{NAMESPACE}," + json.dumps({"room": room_id, "name": "poller"})
-    async with http.post(url, data=join_packet.encode()) as response:
-        assert response.status == 200
+    sid, url = await polling_join(http, base_url, room_id)
     with caplog.at_level(logging.INFO):
         async with asyncio.timeout(5), http.post(url, data=body) as response:
             assert response.status == status
