@@ -205,7 +205,7 @@ class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # unty
         if frames and transport is not None and not transport.is_closing():
             transport.write(frames[0] if len(frames) == 1 else b"".join(frames))
 
-    async def wait(self, within: float | None = None) -> Any:
+    async def wait(self) -> Any:
         """The next message, or None once the websocket closed.
 
         python-engineio's aiohttp driver raises ``OSError`` here instead, which its reader
@@ -218,7 +218,7 @@ class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # unty
         tests/integration/test_fanout.py::test_a_closed_connection_is_freed_at_once fails if it
         comes back.
         """
-        message = await self._sock.receive(within)
+        message = await self._sock.receive()
         backlog = self.fanout.backlog
         if isinstance(message.data, str | bytes):
             if len(message.data) > self.server.max_http_buffer_size:
