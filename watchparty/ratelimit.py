@@ -29,6 +29,9 @@ class Verdict:
     retry_after: int  # whole seconds until the client may try again (0 when allowed)
 
 
+ALLOWED = Verdict(True, 0)  # one for every allowed hit: a clock ping's limit is hit each time
+
+
 class Limiter(Protocol):
     """What ``RateLimit`` uses of ``limits``' moving-window strategy."""
 
@@ -41,6 +44,9 @@ class Limiter(Protocol):
     async def get_window_stats(
         self, item: limits.RateLimitItem, *identifiers: str
     ) -> limits.WindowStats: ...
+
+
+Key = tuple[limits.RateLimitItem, tuple[str, ...]]
 
 
 class MemoryWindows:
@@ -60,8 +66,10 @@ class MemoryWindows:
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
-        # key -> (window length in seconds, the times of the hits inside it, oldest first)
-        self._windows: dict[str, tuple[float, deque[float]]] = {}
+        # (limit, identifiers) -> (window length in seconds, the times of the hits inside it,
+        # oldest first). Not ``limits``' string key (``item.key_for``): building it was a
+        # sizeable share of a clock ping's cost (docs/measurements/2026-12-07-reads.md).
+        self._windows: dict[Key, tuple[float, deque[float]]] = {}
         self._next_sweep = clock() + self.SWEEP_SECONDS
 
     def _hits(
@@ -70,7 +78,7 @@ class MemoryWindows:
         """The key's hits still inside its window at ``now``."""
         if now >= self._next_sweep:
             self._sweep(now)
-        key = item.key_for(*identifiers)
+        key = (item, identifiers)
         window = self._windows.get(key)
         if window is None:
             window = self._windows[key] = (item.get_expiry(), deque())
@@ -99,7 +107,7 @@ class MemoryWindows:
         return len(self._hits(item, identifiers, self._clock())) < item.amount
 
     async def clear(self, item: limits.RateLimitItem, *identifiers: str) -> None:
-        self._windows.pop(item.key_for(*identifiers), None)
+        self._windows.pop((item, identifiers), None)
 
     async def get_window_stats(
         self, item: limits.RateLimitItem, *identifiers: str
@@ -129,14 +137,14 @@ class RateLimit:
     async def hit(self, key: str) -> Verdict:
         """Count one use and say whether it was within the limit."""
         if await self._limiter.hit(self._item, self.name, key):
-            return Verdict(True, 0)
+            return ALLOWED
         return await self._refusal(key)
 
     async def check(self, key: str) -> Verdict:
         """Whether one more use would be allowed, without counting it (for limits on
         failures, which are counted only once they happen)."""
         if await self._limiter.test(self._item, self.name, key):
-            return Verdict(True, 0)
+            return ALLOWED
         return await self._refusal(key)
 
     async def count(self, key: str) -> None:
