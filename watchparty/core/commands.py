@@ -23,6 +23,7 @@ from watchparty.core.limits import (
     MAX_MUTE_SECONDS,
     MAX_QUEUE_ITEMS,
     MAX_REASON_LENGTH,
+    MAX_RTT_SECONDS,
     MAX_TITLE_LENGTH,
 )
 from watchparty.core.media import MAX_RATE, MIN_RATE, Kind
@@ -128,7 +129,7 @@ class TimePing(_Payload):
     """Clock sync: the server answers with its time next to the client's."""
 
     client_time: Annotated[float, Field(allow_inf_nan=False)]
-    rtt: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] | None = Field(
+    rtt: Annotated[float, Field(ge=0, le=MAX_RTT_SECONDS, allow_inf_nan=False)] | None = Field(
         default=None,
         description="This client's current round-trip estimate, in seconds: the server "
         "schedules a room's starts far enough ahead for its slowest member.",

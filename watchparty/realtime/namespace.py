@@ -22,6 +22,7 @@ from watchparty.cluster.relay import DEGRADED, Relay
 from watchparty.core import ConnectAuth, Rejection, TimePing, validate
 from watchparty.core.commands import NAMESPACE
 from watchparty.core.errors import Unavailable, message, reject
+from watchparty.core.time_ping import read_time_ping
 from watchparty.logs import printable
 from watchparty.ratelimit import SocketLimits
 from watchparty.realtime.events import RoomEvents
@@ -237,14 +238,18 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         await self._registry.leave(sid, lost=lost)
 
     def _time(self, sid: str, payload: Any) -> Ack:
-        ping = validate(TimePing, payload)
-        if isinstance(ping, Rejection):
-            return error_ack(ping)
-        if ping.rtt is not None:
-            self._registry.members.note_rtt(sid, ping.rtt)
+        read = read_time_ping(payload)
+        if read is None:  # not in its usual form: the model says what is wrong, if anything
+            ping = validate(TimePing, payload)
+            if isinstance(ping, Rejection):
+                return error_ack(ping)
+            read = ping.client_time, ping.rtt
+        client_time, rtt = read
+        if rtt is not None:
+            self._registry.members.note_rtt(sid, rtt)
             if self._relay is not None:
-                self._relay.note_rtt(sid, ping.rtt)
-        return {"ok": True, "client_time": ping.client_time, "server_time": self._registry.now()}
+                self._relay.note_rtt(sid, rtt)
+        return {"ok": True, "client_time": client_time, "server_time": self._registry.now()}
 
     async def _room_event(self, sid: str, event: str, payload: Any) -> Ack:
         model, handler = self._table[event]
