@@ -28,6 +28,7 @@ from engineio import exceptions as engineio_exceptions
 from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as engineio_aiohttp
 
+from watchparty.realtime.clock_pings import CLOCK_PINGS, ClockPings
 from watchparty.realtime.patches import UNDECODABLE
 from watchparty.realtime.slim_queue import SlimQueue
 
@@ -110,6 +111,7 @@ class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # unty
         """engine.io's ``_websocket_handler`` for a connection that opened as a websocket,
         without its writer task and its task per message read."""
         engine = self.server
+        clock_pings: ClockPings | None = getattr(engine, CLOCK_PINGS, None)
         socket.connected = socket.upgraded = True
         queue: SlimQueue = socket.queue
         queue.sink = self._send
@@ -129,19 +131,17 @@ class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # unty
                     break
                 if data is None:
                     break
-                try:
-                    pkt = eio_packet.Packet(encoded_packet=data)
-                except UNDECODABLE:
-                    log.info("%s: closing: sent a message that is no Engine.IO packet", socket.sid)
+                answer = None
+                if clock_pings is not None and isinstance(data, str) and not socket.closing:
+                    try:
+                        answer = await clock_pings.answer(socket.sid, data)
+                    except Exception:
+                        log.exception("%s: clock ping error", socket.sid)
+                        continue
+                if answer is not None:
+                    self._write_frame(frame(f"4{answer}".encode()))  # an Engine.IO MESSAGE
+                elif not await self._receive(socket, data):
                     break
-                try:
-                    await socket.receive(pkt)
-                except engineio_exceptions.UnknownPacketError:
-                    pass
-                except engineio_exceptions.SocketIsClosedError:
-                    break
-                except Exception:
-                    log.exception("%s: receive error", socket.sid)
                 if self in self.fanout.backlog:
                     # More of a burst is read already: a turn for this message's handler to
                     # broadcast while the fan-out still sees the burst (as engine.io's reader,
@@ -155,21 +155,43 @@ class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # unty
         await self._sock.close()
         await socket.close(wait=False, abort=True, reason=engine.reason.TRANSPORT_CLOSE)
 
+    async def _receive(self, socket: Any, data: Any) -> bool:
+        """A message for engine.io, as its reader hands one over; False: the connection
+        ends (a message that is no Engine.IO packet, or the socket closed)."""
+        try:
+            pkt = eio_packet.Packet(encoded_packet=data)
+        except UNDECODABLE:
+            log.info("%s: closing: sent a message that is no Engine.IO packet", socket.sid)
+            return False
+        try:
+            await socket.receive(pkt)
+        except engineio_exceptions.UnknownPacketError:
+            pass
+        except engineio_exceptions.SocketIsClosedError:
+            return False
+        except Exception:
+            log.exception("%s: receive error", socket.sid)
+        return True
+
     def _send(self, pkt: Any) -> None:
         """A packet queued for this connection, written now. ``None`` is engine.io's "no more"
         (``patches.close_connection``): the websocket closes, as engine.io's writer would."""
-        transport = self.transport
         if pkt is None:
             if self._closing is None and not self._sock.closed:
                 self._closing = asyncio.ensure_future(self._sock.close())
             return
-        if transport is None or transport.is_closing():
-            return
         encoded = pkt.encode()
         if isinstance(encoded, str):
-            self.write(frame(encoded.encode()))
+            self._write_frame(frame(encoded.encode()))
         else:
-            self.write(frame(encoded, opcode=0x2))
+            self._write_frame(frame(encoded, opcode=0x2))
+
+    def _write_frame(self, data: bytes) -> None:
+        """A packet's frame, written now (after what the fan-out gathered for it)."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        self.write(data)
         self.fanout.keeps_up(self.socket, transport)
 
     def _watch(self, poll: Any) -> Any:

@@ -32,6 +32,7 @@ from watchparty.keys import (
     WRITE_BEHIND,
 )
 from watchparty.ratelimit import QueueBudget, RateLimit, SocketLimits
+from watchparty.realtime.clock_pings import answer_clock_pings
 from watchparty.realtime.events import RoomEvents
 from watchparty.realtime.fanout import (
     MAX_QUEUED_PACKETS,
@@ -96,6 +97,7 @@ def setup_realtime(app: web.Application, settings: Settings, clock: Clock) -> No
     own_packet_queues(sio)
     refuse_reserved_events(sio)
     handle_inline(sio, INLINE_EVENTS)
+    answer_clock_pings(sio, namespace)
     close_on_malformed_packets(sio)
     refuse_malformed_polls(sio)
     install_direct_websockets(sio, compress=settings.ws_compression)
