@@ -16,7 +16,7 @@ CHAT_IN_SNAPSHOT = 50  # of those, sent with the join snapshot
 REACTION_WINDOW_SECONDS = 0.25
 MAX_MUTE_SECONDS = 7 * 24 * 3600
 MAX_REASON_LENGTH = 200
-MAX_RTT_SECONDS = 10.0  # the largest round trip a clock ping may report
+MAX_RTT_SECONDS = 10  # the largest round trip a clock ping may report
 # Room, playlist and user ids are made by the server (``secrets.token_urlsafe``); a path
 # segment of any other shape names nothing, and never reaches the database.
 ID_PATTERN = "[A-Za-z0-9_-]{1,64}"
