@@ -4,24 +4,30 @@ A page sends ``TIME`` every 3 s: most of what a hosted service receives (bench/s
 Through the libraries a ping is decoded twice (an Engine.IO packet, then a Socket.IO one),
 passes five layers of dispatch, and its acknowledgement is built and encoded twice more
 before it is queued and written. Here a websocket served by realtime.websocket hands over
-a message in the form every client sends, ``42/rooms,<id>["TIME",{...}]``; its JSON is read
-once, the namespace answers it as it answers any TIME (rate limit, validation, metrics), and
-the acknowledgement comes back as the Socket.IO packet the library would have written.
+a message in the form every client sends, ``42/rooms,<id>["TIME",{"client_time":...}]``
+with a payload the quick reader takes (core.time_ping); its JSON is read once (by orjson when
+installed), the namespace answers it as it answers any TIME (rate limit, round trip,
+metrics), and the acknowledgement comes back as the Socket.IO packet the library would have
+written.
 
 Everything else takes the libraries' path, which answers it the same way: a message with
 another namespace or event, a query in the namespace, an id that is not plain ASCII digits,
-JSON that does not parse, no payload or more than one, a socket not (or no longer) in the
-namespace. tests/integration/test_clock_pings.py sends each form both ways and compares.
+JSON that does not parse, no payload or more than one, any payload the model must judge
+(every invalid one), a socket not (or no longer) in the namespace.
+tests/integration/test_clock_pings.py sends each form both ways and compares.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
+
+from watchparty.core.time_ping import read_time_ping
 
 CLOCK_PINGS = "_watchparty_clock_pings"  # on the engine.io server: its ``ClockPings``
 
@@ -36,6 +42,11 @@ class ClockPings:
         self._dumps: Callable[..., str] = server.packet_class.json.dumps
         self._namespace = namespace
         self._answer = answer  # the namespace's handler for TIME: (sid, payload) -> ack
+        self._loads: Callable[[str], Any] = json.loads
+        with contextlib.suppress(ImportError):  # the [fast] extra: 0.4 µs against 3 µs here
+            import orjson
+
+            self._loads = orjson.loads
         # An EVENT (2) in an Engine.IO MESSAGE (4), with an id (python-socketio takes at most
         # 100 digits; past 15 it is no client's counter) and the event's name first.
         self._ping = re.compile(r"42" + re.escape(namespace) + r',([0-9]{1,15})\["TIME",')
@@ -47,10 +58,10 @@ class ClockPings:
         if match is None:
             return None
         try:
-            event = json.loads(message[match.end(1) :])
-        except (ValueError, RecursionError):
+            event = self._loads(message[match.end(1) :])
+        except (ValueError, RecursionError):  # orjson's error is a ValueError too
             return None
-        if len(event) != 2:
+        if len(event) != 2 or read_time_ping(event[1]) is None:
             return None
         manager, namespace = self._manager, self._namespace
         sid = manager.sid_from_eio_sid(eio_sid, namespace)
