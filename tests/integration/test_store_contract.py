@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 from pymongo.errors import DuplicateKeyError
 
 from watchparty.core import QueueItem, new_room
-from watchparty.rooms.writebehind import WriteBehind, WriteQueue
+from watchparty.rooms.writebehind import SAVE_BATCH, WriteBehind, WriteQueue
 from watchparty.store.chat import NewMessage
 from watchparty.store.database import Store
 from watchparty.store.embedded import free_port
@@ -108,6 +109,33 @@ async def test_save_never_creates_a_room_so_a_deleted_one_stays_deleted(store: S
     assert await store.rooms.delete("room-1") is False
 
 
+async def test_saving_many_rooms_at_once_keeps_each_rule(store: Store) -> None:
+    """One request for several rooms: each moves forward only, none is created, and a record
+    the driver cannot encode is refused alone while the others land."""
+    for room_id in ("a", "b", "c", "gone"):
+        await store.rooms.insert(record(room_id, version=3))
+    await store.rooms.delete("gone")
+    batch = [
+        record("a", version=4, video_id="newer"),
+        record("b", version=2, video_id="stale"),
+        record("never-made", version=5),
+        record("gone", version=6),
+    ]
+    assert await store.rooms.save_many(batch) == [None] * 4
+    versions = {}
+    for room_id in ("a", "b", "never-made", "gone"):
+        loaded = await store.rooms.load(room_id)
+        versions[room_id] = (
+            None if loaded is None else (loaded.state.version, loaded.state.video_id)
+        )
+    assert versions == {"a": (4, "newer"), "b": (3, None), "never-made": None, "gone": None}
+    bad = record("b", version=7, video_id="\ud800")  # a lone surrogate: not UTF-8
+    refused = await store.rooms.save_many([record("a", version=8), bad, record("c", version=9)])
+    assert [type(why) for why in refused] == [type(None), UnicodeEncodeError, type(None)]
+    stored = [await store.rooms.load(room_id) for room_id in ("a", "b", "c")]
+    assert [room.state.version for room in stored if room is not None] == [8, 3, 9]
+
+
 async def test_an_expired_room_is_gone_before_the_ttl_monitor_runs(store: Store) -> None:
     now = dt.datetime.now(dt.UTC)
     soon = replace(record("later", version=1), expires_at=now + dt.timedelta(days=1))
@@ -197,6 +225,10 @@ class CountingSaver:
         self.saves += 1
         return await self.store.rooms.save(record)
 
+    async def save_many(self, records: Sequence[RoomRecord]) -> list[Exception | None]:
+        self.saves += 1
+        return await self.store.rooms.save_many(records)
+
 
 async def test_write_behind_coalesces_a_burst_into_few_writes(store: Store) -> None:
     saver = CountingSaver(store)
@@ -215,6 +247,28 @@ async def test_write_behind_coalesces_a_burst_into_few_writes(store: Store) -> N
     assert loaded is not None
     assert loaded.state.version == 100
     assert saver.saves < 10
+
+
+async def test_write_behind_saves_the_rooms_changed_together_in_one_request(
+    store: Store,
+) -> None:
+    saver = CountingSaver(store)
+    writer = WriteBehind(saver)
+    latest = {f"room-{n}": record(f"room-{n}", version=1) for n in range(SAVE_BATCH + 20)}
+    for room in latest.values():
+        await store.rooms.insert(replace(room, revision=0))
+    writer.start()
+    try:
+        for room_id in latest:
+            writer.mark(room_id, lambda room_id=room_id: latest[room_id])  # type: ignore[misc]
+        assert await writer.flush(10)
+    finally:
+        await writer.close()
+    assert saver.saves == 2  # SAVE_BATCH rooms, then the rest
+    for room_id in latest:
+        loaded = await store.rooms.load(room_id)
+        assert loaded is not None
+        assert loaded.revision == 1
 
 
 def chat(room_id: str, n: int, dropped: str | None = None) -> NewMessage:

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from watchparty.core import Rejection
@@ -39,9 +39,12 @@ class Transport(Protocol):
 
 class RoomSaver(Protocol):
     """Where the write-behind saves rooms (``store.rooms.RoomStore``): ``save`` lands a
-    record unless a newer revision is stored (False then)."""
+    record unless a newer revision is stored (False then); ``save_many`` lands several in
+    one request, saying per record why it was refused (None: not refused)."""
 
     async def save(self, record: RoomRecord) -> bool: ...
+
+    async def save_many(self, records: Sequence[RoomRecord]) -> list[Exception | None]: ...
 
 
 class Rooms(RoomSaver, Protocol):

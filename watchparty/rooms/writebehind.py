@@ -3,7 +3,8 @@
 A room that changes is marked dirty; one background task waits a moment for more changes
 (``GATHER_SECONDS``), then writes each dirty room's *latest* state, under the store's version
 filter: a burst of commands costs one write, and at 50 commands a second a room is written
-about four times a second rather than fifty. When the
+about four times a second rather than fifty. The rooms that changed in that moment go in one
+request (``SAVE_BATCH`` at most), not one each. When the
 database is unreachable the task keeps the rooms dirty and retries with backoff: nothing that
 was accepted is lost while the process lives, and shutdown flushes what is pending.
 """
@@ -25,6 +26,9 @@ from watchparty.store.rooms import RoomRecord
 log = logging.getLogger(__name__)
 
 GATHER_SECONDS = 0.25  # what a crash (not a shutdown, which flushes) can lose at most
+# Rooms one write carries: a retry after an outage repeats at most these, and one write of
+# many small rooms holds no other write back for long.
+SAVE_BATCH = 100
 RETRY_FIRST_SECONDS = 0.5
 RETRY_MAX_SECONDS = 30.0
 
@@ -122,10 +126,9 @@ class WriteBehind(_Writer):
             await self._wake.wait()
             await asyncio.sleep(self._gather)
             self._wake.clear()
-            while (due := self._next_due()) is not None:
-                room_id, snapshot, record = due
+            while due := self._due():
                 try:
-                    await self._store.save(record)
+                    refused = await self._store.save_many([record for _, _, record in due])
                 except StoreUnavailable as error:
                     self.retries += 1
                     log.warning(
@@ -137,38 +140,48 @@ class WriteBehind(_Writer):
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, self._retry_max)
                     continue
-                except Exception:
-                    self._unwritable(room_id, record.revision)
-                    continue
+                except Exception as error:  # not the database's answer: a bug of ours
+                    refused = [error] * len(due)
                 if delay != self._retry_first:
                     log.info("database reachable again; saving resumed")
                 delay = self._retry_first
-                self._broken.pop(room_id, None)
-                # Done unless the room changed again while we were writing (and was not
-                # deleted meanwhile).
-                if room_id not in self._dirty or snapshot().revision == record.revision:
-                    self._dirty.pop(room_id, None)
-                    self._since.pop(room_id, None)
-                else:
-                    self._dirty[room_id] = self._dirty.pop(room_id)  # to the back of the line
+                for (room_id, snapshot, record), why in zip(due, refused, strict=True):
+                    if why is not None:
+                        self._unwritable(room_id, record.revision, why)
+                        continue
+                    self._broken.pop(room_id, None)
+                    # Done unless the room changed again while we were writing (and was not
+                    # deleted meanwhile).
+                    if room_id not in self._dirty or snapshot().revision == record.revision:
+                        self._dirty.pop(room_id, None)
+                        self._since.pop(room_id, None)
+                    else:
+                        self._dirty[room_id] = self._dirty.pop(room_id)  # to the back of the line
             self._idle.set()
 
-    def _next_due(self) -> tuple[str, Callable[[], RoomRecord], RoomRecord] | None:
-        """The first dirty room worth a write: not one whose latest record already failed
-        (it is tried again once it changes)."""
+    def _due(self) -> list[tuple[str, Callable[[], RoomRecord], RoomRecord]]:
+        """The first dirty rooms worth a write (up to ``SAVE_BATCH``): not those whose latest
+        record already failed (each is tried again once it changes)."""
+        due = []
         for room_id, snapshot in self._dirty.items():
             record = snapshot()
             if self._broken.get(room_id) != record.revision:
-                return room_id, snapshot, record
-        return None
+                due.append((room_id, snapshot, record))
+                if len(due) == SAVE_BATCH:
+                    break
+        return due
 
-    def _unwritable(self, room_id: str, revision: int) -> None:
+    def _unwritable(self, room_id: str, revision: int, why: Exception) -> None:
         """A record the database refused for what it holds (not an outage): a bug, or input
         that slipped past validation. The room stays dirty, in memory, and is tried again when
         it next changes; the other rooms are saved meanwhile. Logged once per room."""
         self.failures += 1
         if room_id not in self._broken:
-            log.exception("saving room %s failed; its other rooms are saved meanwhile", room_id)
+            log.error(
+                "saving room %s failed; its other rooms are saved meanwhile",
+                room_id,
+                exc_info=why,
+            )
         self._broken[room_id] = revision
 
     async def flush(self, within: float) -> bool:

@@ -11,9 +11,11 @@ was deleted stays deleted even if a write for it was already on its way.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pymongo import ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
@@ -21,7 +23,7 @@ from watchparty.core import QueueItem, RoomState, Track
 from watchparty.core.access import VISIBILITIES, Door, Invite, Visibility
 from watchparty.core.policy import CONTROLS, Control
 from watchparty.core.queue_modes import QUEUE_MODES, QueueMode
-from watchparty.store.errors import unavailable_on_failure
+from watchparty.store.errors import StoreUnavailable, unavailable_on_failure
 from watchparty.store.times import as_utc
 
 Document = dict[str, Any]
@@ -80,6 +82,14 @@ class RoomRecord:
     @property
     def id(self) -> str:
         return self.state.room
+
+
+def _older(record: RoomRecord) -> Document:
+    """The stored room, if its revision is older than ``record``'s."""
+    return {
+        "_id": record.id,
+        "$or": [{"revision": {"$lt": record.revision}}, {"revision": {"$exists": False}}],
+    }
 
 
 def to_document(record: RoomRecord) -> Document:
@@ -249,13 +259,38 @@ class RoomStore:
         True if this write landed; False if a newer (or the same) revision was already there,
         or the room was deleted.
         """
-        filter_ = {
-            "_id": record.id,
-            "$or": [{"revision": {"$lt": record.revision}}, {"revision": {"$exists": False}}],
-        }
         async with unavailable_on_failure():
-            result = await self._collection.replace_one(filter_, to_document(record))
+            result = await self._collection.replace_one(_older(record), to_document(record))
         return result.matched_count == 1
+
+    async def save_many(self, records: Sequence[RoomRecord]) -> list[Exception | None]:
+        """Write each record as ``save`` does, all in one request: what the write-behind
+        gathered costs one round trip, not one per room (docs/measurements/2026-12-07-time-path.md).
+
+        Per record, None (written, or a newer revision was there, or the room is gone) or
+        why it was refused for what it holds; ``StoreUnavailable`` for an outage, after which
+        the whole batch may be written again (the revision filter makes that harmless).
+        """
+        requests = [ReplaceOne(_older(record), to_document(record)) for record in records]
+        try:
+            async with unavailable_on_failure():
+                await self._collection.bulk_write(requests, ordered=False)
+        except StoreUnavailable:
+            raise
+        except Exception:
+            # Some record refused, by the driver (it cannot encode it) or by the database:
+            # each alone, to find which (those already written are stale now, and skipped).
+            return [await self._save_alone(record) for record in records]
+        return [None] * len(records)
+
+    async def _save_alone(self, record: RoomRecord) -> Exception | None:
+        try:
+            await self.save(record)
+        except StoreUnavailable:
+            raise
+        except Exception as error:
+            return error
+        return None
 
     async def delete(self, room_id: str) -> bool:
         async with unavailable_on_failure():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,6 +85,11 @@ class MemoryRooms:
             return False
         self.records[record.id] = record
         return True
+
+    async def save_many(self, records: Sequence[RoomRecord]) -> list[Exception | None]:
+        for record in records:
+            await self.save(record)
+        return [None] * len(records)
 
     async def delete(self, room_id: str) -> bool:
         return self.records.pop(room_id, None) is not None
