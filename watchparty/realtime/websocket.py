@@ -9,7 +9,8 @@ writes a packet to the socket when it is sent.
 Here a connection that opens as a websocket (as the page's and the client library's do) is
 served by ``DirectWebSocket._serve``: it reads in the request's task, and every packet queued
 for the connection is framed and written at once, in the order queued, behind any frames
-the room fan-out (realtime.fanout) gathered for it. What engine.io decides stays its own:
+the room fan-out (realtime.fanout) gathered for it. A clock ping in its usual form is
+answered right there (realtime.clock_pings). What engine.io decides stays its own:
 the packets, ``receive``, the ping-timeout check in ``send`` and ``close``. A connection
 that upgrades from long-polling, or one with per-message deflate on, keeps engine.io's
 handler and writer task. docs/decisions/005-library-patches.md names the tests that fail
