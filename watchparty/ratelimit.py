@@ -68,7 +68,7 @@ class MemoryWindows:
         self._clock = clock
         # (limit, identifiers) -> (window length in seconds, the times of the hits inside it,
         # oldest first). Not ``limits``' string key (``item.key_for``): building it was a
-        # sizeable share of a clock ping's cost (docs/measurements/2026-12-07-reads.md).
+        # sizeable share of a clock ping's cost (docs/measurements/2026-12-07-time-path.md).
         self._windows: dict[Key, tuple[float, deque[float]]] = {}
         self._next_sweep = clock() + self.SWEEP_SECONDS
 
