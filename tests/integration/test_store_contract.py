@@ -221,10 +221,6 @@ class CountingSaver:
         self.store = store
         self.saves = 0
 
-    async def save(self, record: RoomRecord) -> bool:
-        self.saves += 1
-        return await self.store.rooms.save(record)
-
     async def save_many(self, records: Sequence[RoomRecord]) -> list[Exception | None]:
         self.saves += 1
         return await self.store.rooms.save_many(records)

@@ -38,11 +38,9 @@ class Transport(Protocol):
 
 
 class RoomSaver(Protocol):
-    """Where the write-behind saves rooms (``store.rooms.RoomStore``): ``save`` lands a
-    record unless a newer revision is stored (False then); ``save_many`` lands several in
-    one request, saying per record why it was refused (None: not refused)."""
-
-    async def save(self, record: RoomRecord) -> bool: ...
+    """Where the write-behind saves rooms (``store.rooms.RoomStore``): ``save_many`` lands
+    each record unless a newer revision is stored, all in one request, saying per record why
+    it was refused (None: not refused)."""
 
     async def save_many(self, records: Sequence[RoomRecord]) -> list[Exception | None]: ...
 
