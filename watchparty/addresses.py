@@ -56,16 +56,20 @@ def client_key(address: Address) -> str:
 def client_address(request: web.BaseRequest, proxies: tuple[Network, ...]) -> str:
     """The client's address (as a limit key): the connection's peer, or, when that peer is a
     trusted proxy, the first address in ``X-Forwarded-For`` from the right that is not."""
-    peer = _address(request.remote or "")
+    return address_of(request.remote, request.headers.getall("X-Forwarded-For", ()), proxies)
+
+
+def address_of(
+    remote: str | None, forwarded_for: Iterable[str], proxies: tuple[Network, ...]
+) -> str:
+    """``client_address`` from a request's peer and its ``X-Forwarded-For`` lines, kept apart
+    from the request (an open websocket keeps these, not its whole request)."""
+    peer = _address(remote or "")
     if peer is None:
         return "unknown"
     address = peer
     if proxies and _trusted(peer, proxies):
-        hops = [
-            part
-            for line in request.headers.getall("X-Forwarded-For", ())
-            for part in line.split(",")
-        ]
+        hops = [part for line in forwarded_for for part in line.split(",")]
         while hops and _trusted(address, proxies):
             previous = _address(hops.pop())
             if previous is None:

@@ -16,7 +16,7 @@ from tests.conftest import JWT_SECRET, PeerFactory, ServerFactory
 from tests.peers import Peer
 from watchparty.core.plans import FREE
 from watchparty.core.policy import grants
-from watchparty.realtime.namespace import session_cookie
+from watchparty.realtime.handshake import Handshake
 
 
 async def create_room(
@@ -325,10 +325,10 @@ def test_thesession_cookie_is_found_behind_other_cookies() -> None:
     python-socketio's client uses too) stops parsing at the first odd one, aiohttp does not."""
     header = 'weird key!=1; other="quoted; value"; watchparty_session=the-token'
     request = make_mocked_request("GET", "/socket.io/", headers={"Cookie": header})
-    environ = {"aiohttp.request": request, "HTTP_COOKIE": header}
-    assert session_cookie(environ) == "the-token"
-    assert session_cookie({"HTTP_COOKIE": "watchparty_session=plain"}) == "plain"
-    assert session_cookie({}) is None
+    assert Handshake.of(request).session == "the-token"
+    plain = make_mocked_request("GET", "/", headers={"Cookie": "watchparty_session=plain"})
+    assert Handshake.of(plain).session == "plain"
+    assert Handshake.of(make_mocked_request("GET", "/")).session is None
 
 
 async def test_a_free_user_owns_ten_rooms_at_once(

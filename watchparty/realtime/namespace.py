@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from http.cookies import SimpleCookie
 from typing import Any
 
 import socketio
-from aiohttp import web
 
-from watchparty.accounts.session import SESSION_COOKIE, Sessions, from_host
+from watchparty.accounts.session import Sessions
 from watchparty.accounts.tokens import TokenError
-from watchparty.addresses import client_address
 from watchparty.cluster.relay import DEGRADED, Relay
 from watchparty.core import ConnectAuth, Rejection, TimePing, validate
 from watchparty.core.commands import NAMESPACE
@@ -26,6 +23,7 @@ from watchparty.core.time_ping import read_time_ping
 from watchparty.logs import printable
 from watchparty.ratelimit import SocketLimits
 from watchparty.realtime.events import RoomEvents
+from watchparty.realtime.handshake import Handshake, handshake_of
 from watchparty.realtime.patches import connection_open
 from watchparty.rooms.membership import JoinRefused
 from watchparty.rooms.ports import RoomElsewhere
@@ -59,21 +57,6 @@ def _refuse(
 
 def _slow_down(retry_after: int, what: str = "events") -> str:
     return f"too many {what}; try again in {retry_after} s"
-
-
-def session_cookie(environ: dict[str, Any]) -> str | None:
-    """The handshake's session cookie, parsed by aiohttp (which, unlike ``SimpleCookie``, does
-    not stop at another site's oddly named cookie before ours)."""
-    request = environ.get("aiohttp.request")
-    if isinstance(request, web.BaseRequest):
-        return request.cookies.get(SESSION_COOKIE)
-    morsel = SimpleCookie(environ.get("HTTP_COOKIE", "")).get(SESSION_COOKIE)
-    return None if morsel is None else morsel.value
-
-
-def _same_site(environ: dict[str, Any]) -> bool:
-    origin = environ.get("HTTP_ORIGIN")
-    return origin is None or from_host(origin, environ.get("HTTP_HOST", ""))
 
 
 class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
@@ -135,10 +118,10 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         return error_ack(reject("unknown_event", event=str(event)[:40]))
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
-        request = environ.get("aiohttp.request")
+        handshake = handshake_of(environ)
         address = None
-        if isinstance(request, web.BaseRequest):
-            address = client_address(request, self._limits.trusted_proxies)
+        if handshake is not None:
+            address = handshake.address(self._limits.trusted_proxies)
             verdict = await self._limits.connects.hit(address)
             if not verdict.allowed:
                 raise _refuse("rate_limited", _slow_down(verdict.retry_after, "connections"))
@@ -148,7 +131,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if isinstance(parsed, Rejection):
             raise _refuse("invalid_auth", detail=parsed.message)
         try:
-            user = await self._identify(parsed.token, environ)
+            user = await self._identify(parsed.token, handshake)
             name = parsed.name or (user.username if user is not None else None)
             if name is None:
                 raise _refuse("invalid_auth", detail="name: a guest needs a display name")
@@ -203,7 +186,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             raise _refuse("rate_limited", _slow_down(verdict.retry_after, "new guests"))
         return self._sessions.tokens.issue_guest()
 
-    async def _identify(self, token: str | None, environ: dict[str, Any]) -> User | None:
+    async def _identify(self, token: str | None, handshake: Handshake | None) -> User | None:
         """The signed-in user of this connection, or None for a guest.
 
         ``auth.token`` is explicit, so a bad one refuses the connection. The session cookie is
@@ -216,11 +199,10 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 return await self._sessions.user_for(token)
             except TokenError as error:
                 raise _refuse(error.code, error.message) from None
-        cookie = session_cookie(environ)
-        if cookie is None or not _same_site(environ):
+        if handshake is None or handshake.session is None or not handshake.same_site():
             return None
         try:
-            return await self._sessions.user_for(cookie)
+            return await self._sessions.user_for(handshake.session)
         except TokenError:
             return None
 

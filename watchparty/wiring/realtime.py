@@ -39,6 +39,7 @@ from watchparty.realtime.fanout import (
     FanoutManager,
     install_direct_websockets,
 )
+from watchparty.realtime.handshake import keep_handshakes
 from watchparty.realtime.heartbeats import Heartbeats
 from watchparty.realtime.namespace import RoomNamespace
 from watchparty.realtime.packet_json import packet_class
@@ -94,6 +95,7 @@ def setup_realtime(app: web.Application, settings: Settings, clock: Clock) -> No
     if cluster is not None:
         _join_cluster(app, cluster, registry, namespace, transport)
     release_polls_on_close(sio)
+    keep_handshakes(sio.eio)
     own_packet_queues(sio)
     refuse_reserved_events(sio)
     handle_inline(sio, INLINE_EVENTS)
