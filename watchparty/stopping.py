@@ -42,3 +42,11 @@ async def cancel_and_wait(
     for task in pending:
         name = task.get_name() if isinstance(task, asyncio.Task) else repr(task)
         log.error("%s did not stop within %g s of being cancelled", name, within)
+
+
+async def ended_within(tasks: Iterable[asyncio.Future[Any]], within: float = STOP_SECONDS) -> None:
+    """Let ``tasks`` end by themselves for up to ``within`` s, then cancel those left."""
+    pending = {task for task in tasks if not task.done()}
+    if pending:
+        _, pending = await asyncio.wait(pending, timeout=within)
+    await cancel_and_wait(pending)

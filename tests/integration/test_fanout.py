@@ -18,6 +18,7 @@ from tests.conftest import PeerFactory, ServerFactory
 from tests.cycles import cycles_left
 from tests.peers import NAMESPACE, Peer
 from watchparty.keys import SOCKETIO
+from watchparty.realtime.detached import DetachedConnection
 from watchparty.realtime.fanout import MAX_GATHER_SECONDS, FanoutManager
 from watchparty.realtime.slim_queue import SlimQueue
 from watchparty.realtime.websocket import DIRECT, DirectWebSocket, text_frame
@@ -50,10 +51,15 @@ async def test_the_engine_internals_this_relies_on(server: TestServer, join: Pee
         assert direct.socket is sock  # engineio hands its socket's bound handler over
         assert direct.writable()  # the writer waits in poll(), which the wrapper watches
         # aiohttp's (3.14) queue of messages received and not yet read, which tells the
-        # fan-out a client's burst is under way (DirectWebSocket.wait)
-        reader = direct._sock._reader
-        assert reader is not None
-        assert len(reader._buffer) == 0
+        # fan-out a client's burst is under way (DirectWebSocket.wait), now read by the
+        # connection detached from its request (realtime.detached)
+        connection = direct.connection
+        assert isinstance(connection, DetachedConnection)
+        assert direct.transport is not None
+        assert direct.transport.get_protocol() is connection
+        assert connection.queue._protocol is connection
+        assert len(connection.queue._buffer) == 0
+        assert not connection.has_more()
     manager = manager_of(server)
     before = manager.direct_deliveries
     await ann.call("SEEK", {"timestamp": 3})

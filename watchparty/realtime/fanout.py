@@ -16,7 +16,14 @@ from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
 from watchparty.realtime.room_index import IndexedRooms
-from watchparty.realtime.websocket import COMPRESS, DIRECT, FANOUT, DirectWebSocket, text_frame
+from watchparty.realtime.websocket import (
+    COMPRESS,
+    DIRECT,
+    FANOUT,
+    SERVING,
+    DirectWebSocket,
+    text_frame,
+)
 
 log = logging.getLogger(__name__)
 
@@ -190,3 +197,4 @@ def install_direct_websockets(server: socketio.AsyncServer, *, compress: bool) -
     engine._async = {**engine._async, "websocket": DirectWebSocket}
     setattr(engine, COMPRESS, compress)
     setattr(engine, FANOUT, server.manager)
+    setattr(engine, SERVING, set())

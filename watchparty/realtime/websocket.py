@@ -7,8 +7,9 @@ each clock ping costs a task created, a queue wake-up and a writer wake-up. Node
 writes a packet to the socket when it is sent.
 
 Here a connection that opens as a websocket (as the page's and the client library's do) is
-served by ``DirectWebSocket._serve``: it reads in the request's task, and every packet queued
-for the connection is framed and written at once, in the order queued, behind any frames
+served by ``DirectWebSocket._serve``: the connection leaves its HTTP request once the
+handshake is answered (realtime.detached), one task reads it, and every packet queued for the
+connection is framed and written at once, in the order queued, behind any frames
 the room fan-out (realtime.fanout) gathered for it. A clock ping in its usual form is
 answered right there (realtime.clock_pings). What engine.io decides stays its own:
 the packets, ``receive``, the ping-timeout check in ``send`` and ``close``. A connection
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import struct
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -30,27 +30,17 @@ from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as engineio_aiohttp
 
 from watchparty.realtime.clock_pings import CLOCK_PINGS, ClockPings
+from watchparty.realtime.detached import DetachableResponse, DetachedConnection, frame
 from watchparty.realtime.patches import UNDECODABLE
 from watchparty.realtime.slim_queue import SlimQueue
+from watchparty.stopping import STOP_SECONDS, ended_within
 
 log = logging.getLogger(__name__)
 
 DIRECT = "_watchparty_direct"  # set on an engine.io socket whose websocket can be written to
 COMPRESS = "_watchparty_compress"  # on the engine.io server: per-message deflate on or off
 FANOUT = "_watchparty_fanout"  # on the engine.io server: the room fan-out (``Fanout``)
-
-
-def frame(payload: bytes, opcode: int = 0x1) -> bytes:
-    """An unmasked, final WebSocket frame (RFC 6455 5.2), as a server sends it."""
-    size = len(payload)
-    first = 0x80 | opcode
-    if size < 126:
-        header = bytes((first, size))
-    elif size < 1 << 16:
-        header = struct.pack("!BBH", first, 126, size)
-    else:
-        header = struct.pack("!BBQ", first, 127, size)
-    return header + payload
+SERVING = "_watchparty_serving"  # on the engine.io server: the tasks serving detached websockets
 
 
 def text_frame(payload: bytes) -> bytes:
@@ -81,36 +71,61 @@ class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # unty
         # anything else is sent here, so that the order stays the order they were sent in.
         self.pending: list[bytes] = []
         self._closing: asyncio.Task[Any] | None = None
+        self.connection: DetachedConnection | None = None  # once served by ``_serve``
 
     async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
         request = environ["aiohttp.request"]
         compress = bool(getattr(self.server, COMPRESS, False))
-        self._sock = web.WebSocketResponse(
+        response = DetachableResponse(
             max_msg_size=self.server.max_http_buffer_size, compress=compress
         )
-        await self._sock.prepare(request)
-        self.environ = environ
+        self._sock: Any = response  # engine.io's name; None once detached
+        await response.prepare(request)
         socket = self.socket
         if compress or socket is None or request.transport is None:
+            self.environ = environ
             await self.handler(self)
-            return self._sock
+            return response
         self.transport = request.transport
         setattr(socket, DIRECT, self)
-        try:
-            if socket.connected:  # an upgrade from long-polling: engine.io's handler
-                socket.poll = self._watch(socket.poll)
-                await self.handler(self)
-            else:
-                await self._serve(socket)
+        if not socket.connected:  # opened as a websocket: served here, apart from the request
+            self.connection = response.detach()
+            self._sock = None
+            serving: set[asyncio.Task[None]] = getattr(self.server, SERVING)
+            task = asyncio.get_running_loop().create_task(self._serve(socket))
+            serving.add(task)
+            task.add_done_callback(serving.discard)
+            return response
+        try:  # an upgrade from long-polling: engine.io's handler, in the request
+            socket.poll = self._watch(socket.poll)
+            await self.handler(self)
         finally:
-            self.fanout.backlog.discard(self)
-            socket.__dict__.pop(DIRECT, None)
-            socket.__dict__.pop("poll", None)
-        return self._sock
+            self._forget(socket)
+        return response
+
+    def _forget(self, socket: Any) -> None:
+        self.fanout.backlog.discard(self)
+        socket.__dict__.pop(DIRECT, None)
+        socket.__dict__.pop("poll", None)
 
     async def _serve(self, socket: Any) -> None:
         """engine.io's ``_websocket_handler`` for a connection that opened as a websocket,
-        without its writer task and its task per message read."""
+        without its writer task and its task per message read, in a task of its own."""
+        try:
+            await self._serve_messages(socket)
+        except Exception:
+            log.exception("%s: websocket error", socket.sid)
+        finally:
+            self._forget(socket)
+            if self.connection is not None:
+                self.connection.close()
+                self.connection.forget_parser()
+            # As engine.io's connect does once a websocket's handler returns.
+            sockets = self.server.sockets
+            if socket.closed and sockets.get(socket.sid) is socket:
+                del sockets[socket.sid]
+
+    async def _serve_messages(self, socket: Any) -> None:
         engine = self.server
         clock_pings: ClockPings | None = getattr(engine, CLOCK_PINGS, None)
         socket.connected = socket.upgraded = True
@@ -153,7 +168,7 @@ class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # unty
             # only a full garbage collection frees).
             queue.sink = None
             self.idle = False
-        await self._sock.close()
+        await self.close()
         await socket.close(wait=False, abort=True, reason=engine.reason.TRANSPORT_CLOSE)
 
     async def _receive(self, socket: Any, data: Any) -> bool:
@@ -178,10 +193,15 @@ class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # unty
         """A packet queued for this connection, written now. ``None`` is engine.io's "no more"
         (``patches.close_connection``): the websocket closes, as engine.io's writer would."""
         if pkt is None:
-            if self._closing is None and not self._sock.closed:
+            if self.connection is not None:
+                self.flush()
+                self.connection.close()
+            elif self._closing is None and not self._sock.closed:
                 self._closing = asyncio.ensure_future(self._sock.close())
             return
-        encoded = pkt.encode()
+        self._write_message(pkt.encode())
+
+    def _write_message(self, encoded: str | bytes) -> None:
         if isinstance(encoded, str):
             self._write_frame(frame(encoded.encode()))
         else:
@@ -241,30 +261,44 @@ class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # unty
         tests/integration/test_fanout.py::test_a_closed_connection_is_freed_at_once fails if it
         comes back.
         """
-        message = await self._sock.receive()
+        connection = self.connection
+        if connection is not None:
+            data = await connection.receive()
+            more = data is not None and connection.has_more()
+        else:
+            message = await self._sock.receive()
+            data = message.data if isinstance(message.data, str | bytes) else None
+            # Should aiohttp's queue of parsed messages change, no burst is ever seen.
+            more = data is not None and bool(getattr(self._sock._reader, "_buffer", None))
         backlog = self.fanout.backlog
-        if isinstance(message.data, str | bytes):
-            if len(message.data) > self.server.max_http_buffer_size:
-                return None  # aiohttp's own limit is the same; as engine.io's reader does
-            # More messages already in aiohttp's queue of parsed ones (a client's burst): their
-            # broadcasts are worth waiting for before the fan-out writes
-            # (``FanoutManager._flush``). Should that queue change, no burst is ever seen.
-            if getattr(self._sock._reader, "_buffer", None):
-                backlog.add(self)
-            else:
-                backlog.discard(self)
-            return message.data
-        backlog.discard(self)
-        return None
+        if data is None:
+            backlog.discard(self)
+            return None
+        if len(data) > self.server.max_http_buffer_size:
+            backlog.discard(self)
+            return None  # aiohttp's own limit is the same; as engine.io's reader does
+        # More messages already parsed (a client's burst): their broadcasts are worth waiting
+        # for before the fan-out writes (``FanoutManager._flush``).
+        if more:
+            backlog.add(self)
+        else:
+            backlog.discard(self)
+        return data
 
     async def send(self, message: Any) -> None:
         """The engine.io writer's way out: after the frames the fan-out gathered."""
+        if self.connection is not None:  # served here: written now, as ``_send`` does
+            self._write_message(message)
+            return
         self.flush()
         await super().send(message)
 
     async def close(self) -> None:
         self.flush()
-        await super().close()
+        if self.connection is not None:
+            self.connection.close()
+        else:
+            await super().close()
 
     def writable(self) -> bool:
         socket, transport = self.socket, self.transport
@@ -277,3 +311,10 @@ class DirectWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # unty
             and not socket.closing
             and socket.queue._unfinished_tasks == 0
         )
+
+
+async def websockets_served_to_end(engine: Any, within: float = STOP_SECONDS) -> None:
+    """Wait for the tasks serving websockets to end (each does once its connection closes),
+    within a bound: aiohttp's shutdown no longer waits for them, as they left their
+    requests."""
+    await ended_within(set(getattr(engine, SERVING, ())), within=within)

@@ -54,6 +54,7 @@ from watchparty.realtime.patches import (
 )
 from watchparty.realtime.redis_manager import RedisFanoutManager
 from watchparty.realtime.transport import SocketIOTransport
+from watchparty.realtime.websocket import websockets_served_to_end
 from watchparty.rooms.concerns.autoplay import Autoplay
 from watchparty.rooms.concerns.buffering import Buffering
 from watchparty.rooms.concerns.chat import Chat
@@ -285,5 +286,6 @@ async def _close_connections(app: web.Application) -> None:
     reconnect by themselves, to this process's successor.
     """
     await close_all_connections(app[SOCKETIO])
+    await websockets_served_to_end(app[SOCKETIO].eio)
     await app[SOCKETIO].shutdown()  # its background tasks
     await app[REGISTRY].close()
