@@ -69,7 +69,7 @@ class DetachedConnection(asyncio.Protocol):
         return None  # the transport closes, and ``connection_lost`` follows
 
     def connection_lost(self, exc: BaseException | None) -> None:
-        self.closed = True
+        # Not ``closed``: what the client sent before it went is still read, then the end.
         reader = self.reader
         if reader is not None:
             reader.feed_eof()
