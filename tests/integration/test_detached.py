@@ -228,7 +228,7 @@ async def test_what_a_client_sent_before_its_connection_dropped_is_still_handled
         seeks = [f'42/rooms,["SEEK",{{"timestamp":{t}}}]'.encode() for t in range(1, 101)]
         writer.write(b"".join(masked(0x1, seek) for seek in seeks))
         writer.close()  # no CLOSE frame: the connection just ends, right behind them
-        positions = []
+        positions: list[float] = []
         with contextlib.suppress(TimeoutError):
             while len(positions) < 100:
                 positions.append((await bob.next("SEEK", within=2))["state"]["position"])
