@@ -4,8 +4,8 @@ small protocol of its own.
 aiohttp serves a websocket inside the request that opened it: for the connection's whole
 life it keeps the request (its parsed message and headers), the response, its handler of the
 connection, a task for that handler and another for the request, and the frames of every
-middleware the request passed through. For an idle viewer that came to about 10 KiB, more
-than half of what it cost (docs/measurements/2026-12-07-detached-websockets.md). Node's
+middleware the request passed through. For an idle viewer that came to about 10 KiB of the
+22 it cost (docs/measurements/2026-12-07-detached-websockets.md). Node's
 ``ws`` lets go of the HTTP request once the upgrade is answered.
 
 Here, once aiohttp has answered the handshake (so its checks of the handshake stay its
